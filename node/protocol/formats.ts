@@ -1,0 +1,86 @@
+/**
+ * Versioned, self-describing artifacts (DESIGN §3.6–3.8). Every serialized artifact carries a
+ * `type` (receipt, checkpoint) or `format` (bundle) string; loaders refuse versions they do not know.
+ * Log positions (index, treeSize) are JSON numbers; chain integers (chainId, blockNumber, timestamp)
+ * are decimal strings.
+ */
+import type { Hex } from './bytes';
+import type { LogEntry } from './record';
+
+export const RECEIPT_TYPE = 'tianfu.receipt/v1' as const;
+export const CHECKPOINT_TYPE = 'tianfu.checkpoint/v1' as const;
+export const BUNDLE_FORMAT = 'tianfu.bundle/v1' as const;
+
+/** What the operator signs for a receipt: EIP-191 over JCS({logId, index, leafHash, at}). */
+export interface ReceiptPayload {
+  logId: Hex;
+  index: number;
+  leafHash: Hex;
+  at: string;
+}
+
+export interface Receipt extends ReceiptPayload {
+  type: typeof RECEIPT_TYPE;
+  /** 65-byte EIP-191 personal_sign signature, 0x-hex. */
+  signature: Hex;
+}
+
+/** What the operator signs for a checkpoint: EIP-191 over JCS({type, logId, treeSize, rootHash}). */
+export interface CheckpointPayload {
+  type: typeof CHECKPOINT_TYPE;
+  logId: Hex;
+  treeSize: number;
+  rootHash: Hex;
+}
+
+export interface SignedCheckpoint extends CheckpointPayload {
+  signature: Hex;
+}
+
+/** Where and when a checkpoint was anchored on chain. */
+export interface Anchor {
+  chainId: string;
+  registry: Hex;
+  logId: Hex;
+  treeSize: number;
+  rootHash: Hex;
+  txHash: Hex;
+  blockNumber: string;
+  /** Block timestamp (seconds, decimal string) as the registry recorded it. */
+  timestamp: string;
+}
+
+export interface InclusionProof {
+  leafIndex: number;
+  treeSize: number;
+  rootHash: Hex;
+  proof: Hex[];
+}
+
+/**
+ * One record of a bundle. `record` and `salt` are null when the content was erased
+ * (crypto-shredding): the entry still proves that *something* was logged at that place and time.
+ */
+export interface BundleItem {
+  record: Record<string, unknown> | null;
+  salt: Hex | null;
+  entry: LogEntry;
+  index: number;
+  receipt: Receipt;
+  /** Inclusion proof to the anchored checkpoint; null while pending. */
+  inclusion: InclusionProof | null;
+  anchor: Anchor | null;
+}
+
+export interface Bundle {
+  format: typeof BUNDLE_FORMAT;
+  /** 'invoice' (issue + every lifecycle record) or 'evidence' (deposit + custody events) or 'record'. */
+  kind: 'invoice' | 'evidence' | 'record';
+  subject: string;
+  log: { logId: Hex; operator: Hex; chainId: string; registry: Hex };
+  /** Ordered by log index; items[0] is the primary record (invoice issue, evidence deposit). */
+  items: BundleItem[];
+  /** For evidence: the digests the file beside the bundle must have. */
+  file?: { sha256: Hex; sm3: Hex; size: number } | null;
+  createdAt: string;
+}

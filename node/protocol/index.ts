@@ -1,0 +1,8 @@
+/** node/protocol: pure, browser-safe protocol code. No I/O. */
+export * from './bytes';
+export * from './canonical';
+export * from './errors';
+export * from './hash';
+export * from './merkle';
+export * from './record';
+export * from './formats';

@@ -1,0 +1,61 @@
+/** Record digest, salted commitment and log entry (DESIGN §3.1–3.4). */
+import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes';
+import { canonicalBytes } from './canonical';
+import { sha256 } from './hash';
+import { leafHash } from './merkle';
+import { ProtocolError } from './errors';
+
+export const COMMITMENT_TAG = 'tianfu/commitment/v1';
+export const SALT_BYTES = 32;
+export const ENTRY_VERSION = 1 as const;
+
+/** recordDigest = SHA256(JCS(record)). */
+export function recordDigest(record: unknown): Hex {
+  return toHex(sha256(canonicalBytes(record)));
+}
+
+/** commitment = SHA256("tianfu/commitment/v1" || 0x00 || salt || recordDigest). Hides the record from log readers. */
+export function commitment(salt: Hex, digest: Hex): Hex {
+  const s = fromHex(salt, SALT_BYTES);
+  const d = fromHex(digest, 32);
+  return toHex(sha256(concatBytes(utf8(COMMITMENT_TAG), new Uint8Array([0]), s, d)));
+}
+
+/** The leaf: carries no personal or commercial data, only what the lifecycle rules need. */
+export interface LogEntry {
+  v: typeof ENTRY_VERSION;
+  kind: string;
+  subject: string;
+  commitment: Hex;
+  /** Node acceptance time, RFC 3339 with milliseconds, UTC. */
+  at: string;
+}
+
+const KIND_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+const AT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Loads and checks an entry object; refuses unknown versions and extra fields. */
+export function parseEntry(value: unknown): LogEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('MALFORMED', 'entry must be an object');
+  const e = value as Record<string, unknown>;
+  if (e.v !== ENTRY_VERSION) throw new ProtocolError('UNKNOWN_FORMAT', `entry version ${JSON.stringify(e.v)} is not supported (expected ${ENTRY_VERSION})`);
+  const keys = Object.keys(e).sort().join(',');
+  if (keys !== 'at,commitment,kind,subject,v') throw new ProtocolError('MALFORMED', `entry fields must be exactly v, kind, subject, commitment, at (got ${keys})`);
+  if (typeof e.kind !== 'string' || !KIND_RE.test(e.kind)) throw new ProtocolError('MALFORMED', `entry.kind ${JSON.stringify(e.kind)} is not a dotted kind name`);
+  if (typeof e.subject !== 'string' || e.subject.length === 0 || e.subject.length > 256) throw new ProtocolError('MALFORMED', 'entry.subject must be a non-empty string of at most 256 characters');
+  if (typeof e.commitment !== 'string' || !/^0x[0-9a-f]{64}$/.test(e.commitment)) throw new ProtocolError('MALFORMED', 'entry.commitment must be 32-byte lowercase hex');
+  if (typeof e.at !== 'string' || !AT_RE.test(e.at) || Number.isNaN(Date.parse(e.at))) throw new ProtocolError('MALFORMED', 'entry.at must be RFC 3339 UTC with milliseconds');
+  return { v: ENTRY_VERSION, kind: e.kind, subject: e.subject, commitment: e.commitment as Hex, at: e.at };
+}
+
+export function makeEntry(kind: string, subject: string, commitmentHex: Hex, at: Date): LogEntry {
+  return parseEntry({ v: ENTRY_VERSION, kind, subject, commitment: commitmentHex, at: at.toISOString() });
+}
+
+export function entryBytes(entry: LogEntry): Uint8Array {
+  return canonicalBytes(entry);
+}
+
+export function entryLeafHash(entry: LogEntry): Hex {
+  return toHex(leafHash(entryBytes(entry)));
+}
