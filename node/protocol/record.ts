@@ -59,3 +59,9 @@ export function entryBytes(entry: LogEntry): Uint8Array {
 export function entryLeafHash(entry: LogEntry): Hex {
   return toHex(leafHash(entryBytes(entry)));
 }
+
+/** logId = SHA256("tianfu/log/v1" || 0x00 || name): a stable bytes32 for a named log. */
+export function logIdFor(name: string): Hex {
+  if (name.length === 0 || name.length > 128) throw new ProtocolError('INVALID_INPUT', 'log name must be 1..128 characters');
+  return toHex(sha256(concatBytes(utf8('tianfu/log/v1'), new Uint8Array([0]), utf8(name))));
+}

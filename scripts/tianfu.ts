@@ -1,0 +1,45 @@
+/**
+ * The `tianfu` CLI. Each command lives in scripts/cli/<command>.ts and exports `register(program)`.
+ * Exit codes (DESIGN §3.9): 0 valid/ok, 1 invalid (verification failed, violations), 2 unusable input.
+ */
+import { Command, CommanderError } from 'commander';
+import { UsageError, ExitCode } from './cli/common';
+
+const program = new Command('tianfu')
+  .description('Tianfu Ledger: anchored e-invoice and evidence log — deploy, verify, audit, export, keys, bench')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+// Commands register themselves here (one line each).
+const commands: Array<(p: Command) => void> = [];
+for (const name of ['deploy', 'verify', 'audit', 'export', 'keys', 'bench']) {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(`./cli/${name}`) as { register?: (p: Command) => void };
+    if (mod.register) commands.push(mod.register);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((err as Error).message).includes(`cli/${name}`)) throw err;
+  }
+}
+for (const register of commands) register(program);
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every parse error is unusable input.
+      process.exitCode = err.exitCode === 0 ? 0 : ExitCode.Unusable;
+      return;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`tianfu: ${err.message}\n`);
+      process.exitCode = ExitCode.Unusable;
+      return;
+    }
+    process.stderr.write(`tianfu: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = ExitCode.Unusable;
+  }
+}
+
+void main();
