@@ -14,7 +14,6 @@ const program = new Command('tianfu')
 const commands: Array<(p: Command) => void> = [];
 for (const name of ['deploy', 'verify', 'audit', 'export', 'keys', 'bench']) {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(`./cli/${name}`) as { register?: (p: Command) => void };
     if (mod.register) commands.push(mod.register);
   } catch (err) {
