@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReferenceTree } from '../support/reference-tree';
-import { openDatabase, type Database } from '../../node/store/db';
+import { openDatabase, type BatchOp, type Database } from '../../node/store/db';
 import { LOG_PREFIX, LogStore, LogStoreError, MAX_ENTRIES_PER_READ } from '../../node/store/log-store';
 import {
   entryBytes,
@@ -255,7 +255,7 @@ describe('LogStore failed and interleaved appends', () => {
     await grow(store, ref, 21, rng(9));
     const root = store.rootHash;
     // A caller op that LevelDB refuses: the whole batch, including the log's ops, must not land.
-    const bad = { type: 'put', key: null, value: utf8('x') } as unknown as Parameters<LogStore['append']>[1][number];
+    const bad = { type: 'put', key: null, value: utf8('x') } as unknown as BatchOp;
     const err = await store.append([entry(21), entry(22)], [bad]).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(store.size).toBe(21);
