@@ -92,11 +92,17 @@ export function decomposeInclusion(index: number, size: number): { inner: number
 }
 
 export function inclusionProofLength(index: number, size: number): number {
+  assertSize('index', index);
+  assertSize('size', size);
+  if (index >= size) throw new ProtocolError('INDEX_OUT_OF_RANGE', `leaf index ${index} is not below tree size ${size}`);
   const { inner, border } = decomposeInclusion(index, size);
   return inner + border;
 }
 
 export function consistencyProofLength(size1: number, size2: number): number {
+  assertSize('size1', size1);
+  assertSize('size2', size2);
+  if (size2 < size1) throw new ProtocolError('NOT_EXTENSION', `size2 ${size2} is smaller than size1 ${size1}`);
   if (size1 === 0 || size1 === size2) return 0;
   const { inner, border } = decomposeInclusion(size1 - 1, size2);
   const shift = trailingZeros(size1);
@@ -127,20 +133,31 @@ function chainBorderRight(seed: Uint8Array, proof: readonly Uint8Array[]): Uint8
 }
 
 function checkHashes(what: string, hashes: readonly Uint8Array[]): void {
+  // Runtime check too: proofs arrive from JSON bundles and HTTP, not only from typed callers.
+  if (!Array.isArray(hashes)) throw new ProtocolError('INVALID_INPUT', `${what} must be an array of ${HASH_SIZE}-byte hashes`);
   hashes.forEach((h, i) => {
     if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
-      throw new ProtocolError('INVALID_INPUT', `${what}[${i}] must be ${HASH_SIZE} bytes`);
+      const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
+      throw new ProtocolError('INVALID_INPUT', `${what}[${i}] must be ${HASH_SIZE} bytes, got ${got}`);
     }
   });
 }
 
+function checkHash(what: string, h: Uint8Array): void {
+  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
+    const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
+    throw new ProtocolError('INVALID_INPUT', `${what} must be ${HASH_SIZE} bytes, got ${got}`);
+  }
+}
+
 /** RFC 9162 §2.1.3.2: the root implied by an inclusion proof. Throws on a proof of the wrong length. */
 export function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
+  // Check order (fixed, and what the vectors in test/vectors pin): malformed input, range, length, roots.
   assertSize('index', index);
   assertSize('size', size);
-  if (index >= size) throw new ProtocolError('INDEX_OUT_OF_RANGE', `leaf index ${index} is not below tree size ${size}`);
-  checkHashes('leafHash', [leaf]);
+  checkHash('leafHash', leaf);
   checkHashes('proof', proof);
+  if (index >= size) throw new ProtocolError('INDEX_OUT_OF_RANGE', `leaf index ${index} is not below tree size ${size}`);
   const { inner, border } = decomposeInclusion(index, size);
   if (proof.length !== inner + border) {
     throw new ProtocolError('PROOF_SIZE', `inclusion proof for leaf ${index} of ${size} has the wrong length`, {
@@ -153,6 +170,10 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
 }
 
 export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): void {
+  // A root of the wrong length is malformed input, not a mismatch: say so instead of comparing.
+  assertSize('index', index);
+  assertSize('size', size);
+  checkHash('root', root);
   const calculated = rootFromInclusionProof(index, size, leaf, proof);
   if (!bytesEqual(calculated, root)) {
     throw new ProtocolError('ROOT_MISMATCH', `inclusion proof for leaf ${index} does not lead to the root of size ${size}`, {
@@ -175,6 +196,7 @@ export function rootsFromConsistencyProof(
   assertSize('size1', size1);
   assertSize('size2', size2);
   checkHashes('proof', proof);
+  checkHash('root1', root1);
   if (size2 < size1) throw new ProtocolError('NOT_EXTENSION', `size2 ${size2} is smaller than size1 ${size1}`);
   const expectedLen = consistencyProofLength(size1, size2);
   if (proof.length !== expectedLen) {
@@ -204,8 +226,20 @@ export function rootsFromConsistencyProof(
   return { root1: r1, root2: r2 };
 }
 
+/**
+ * RFC 9162 §2.1.4.2, with the edge cases of transparency-dev/merkle's VerifyConsistency:
+ * size1 == size2 needs an empty proof and equal roots; size1 == 0 needs an empty proof and is
+ * consistent with anything (root1 is not checked: there is nothing to compare it with).
+ * Check order: malformed input, NOT_EXTENSION, proof length, first root, second root.
+ */
 export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
-  if (size1 === 0) {
+  assertSize('size1', size1);
+  assertSize('size2', size2);
+  checkHashes('proof', proof);
+  checkHash('root1', root1);
+  checkHash('root2', root2);
+  if (size2 < size1) throw new ProtocolError('NOT_EXTENSION', `size2 ${size2} is smaller than size1 ${size1}`);
+  if (size1 === 0 && size2 > 0) {
     if (proof.length !== 0) throw new ProtocolError('PROOF_SIZE', 'consistency proof from size 0 must be empty', { expected: '0', calculated: String(proof.length) });
     return;
   }
@@ -290,6 +324,9 @@ export interface NodeId {
  * recursion produces (start is a multiple of the largest power of two ≤ end - start).
  */
 export function perfectSubtrees(range: Range): NodeId[] {
+  assertSize('range.start', range.start);
+  assertSize('range.end', range.end);
+  if (range.end < range.start) throw new ProtocolError('INVALID_INPUT', `range [${range.start}, ${range.end}) is reversed`);
   const out: NodeId[] = [];
   let start = range.start;
   let n = range.end - range.start;
@@ -299,6 +336,10 @@ export function perfectSubtrees(range: Range): NodeId[] {
     while (p * 2 <= n) {
       p *= 2;
       level++;
+    }
+    // An unaligned range would yield a fractional node index and silently fold the wrong hashes.
+    if (start % p !== 0) {
+      throw new ProtocolError('INVALID_INPUT', `range [${range.start}, ${range.end}) is not one RFC 9162 recursion produces: ${start} is not a multiple of ${p}`);
     }
     out.push({ level, index: start / p });
     start += p;
