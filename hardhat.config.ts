@@ -18,10 +18,26 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 /** EVM target: `paris` by default (no PUSH0/MCOPY/transient storage) so the bytecode deploys on consortium chains. */
 const evmVersion = process.env.TIANFU_EVM_VERSION ?? 'paris';
 
+/** Hardhat compiles each file with its own settings, so every file on an import path to MCOPY is listed. */
+const BENCH_CANCUN_SOURCES = [
+  'contracts/bench/EasImports.sol',
+  '@ethereum-attestation-service/eas-contracts/contracts/SchemaRegistry.sol',
+  '@ethereum-attestation-service/eas-contracts/contracts/Semver.sol',
+  '@ethereum-attestation-service/eas-contracts/contracts/EAS.sol',
+  '@ethereum-attestation-service/eas-contracts/contracts/eip1271/EIP1271Verifier.sol',
+  '@openzeppelin/contracts/utils/Strings.sol',
+  '@openzeppelin/contracts/utils/Bytes.sol',
+  '@openzeppelin/contracts/utils/cryptography/EIP712.sol',
+  '@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol',
+  '@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol',
+];
+
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion },
+    compilers: [{ version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion } }],
+    // Benchmark only (scripts/bench/gas.ts): EAS pulls in OpenZeppelin code that uses MCOPY, so it and
+    // every file that imports such code need `cancun`. Deployed only on the in-process network.
+    overrides: Object.fromEntries(BENCH_CANCUN_SOURCES.map((s) => [s, { version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun' } }])),
   },
   paths: { sources: './contracts', tests: './test/contracts', cache: './cache', artifacts: './artifacts' },
   networks: {

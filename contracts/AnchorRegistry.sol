@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
+/**
+ * @title AnchorRegistry
+ * @notice Append-only checkpoints of RFC 6962 / RFC 9162 Merkle logs. Every new checkpoint of a log
+ * must come with a consistency proof (RFC 9162 §2.1.4) from the log's latest anchored checkpoint;
+ * the contract verifies that proof itself, with the SHA-256 precompile, and refuses anything that is
+ * not an append-only extension. Every anchored checkpoint stays readable forever; nothing here can be
+ * rewritten or deleted by anyone (no upgradeability, no delete path).
+ *
+ * Roles: the `DEFAULT_ADMIN_ROLE` holder creates logs, changes a log's operator and pauses anchoring.
+ * Each log has exactly one operator, the only account that may anchor its checkpoints.
+ *
+ * Lookups of unknown logs or checkpoints revert with a custom error rather than returning zeros, so a
+ * verifier can never mistake "not anchored" for an anchored all-zero value. The one exception is
+ * {latest} on a created log that has no checkpoint yet: it returns all zeros (tree size 0).
+ */
+contract AnchorRegistry is AccessControl, Pausable {
+    /// @dev Per-log state, one storage slot: the operator and the latest anchored tree size.
+    struct Log {
+        address operator;
+        uint64 treeSize;
+    }
+
+    /// @dev One anchored checkpoint, two storage slots. `timestamp` is never 0 for an anchored checkpoint.
+    struct Checkpoint {
+        bytes32 rootHash;
+        uint64 timestamp;
+        uint64 blockNumber;
+    }
+
+    mapping(bytes32 logId => Log) private _logs;
+    mapping(bytes32 logId => mapping(uint64 treeSize => Checkpoint)) private _checkpoints;
+
+    /// @notice The log `logId` was created with `operator` as its operator.
+    event LogCreated(bytes32 indexed logId, address indexed operator);
+
+    /// @notice The operator of log `logId` changed from `previousOperator` to `newOperator`.
+    event OperatorChanged(bytes32 indexed logId, address indexed previousOperator, address indexed newOperator);
+
+    /// @notice A checkpoint of log `logId` at `treeSize` with `rootHash` was anchored, extending `previousTreeSize`.
+    event CheckpointAnchored(bytes32 indexed logId, uint64 treeSize, bytes32 rootHash, uint64 previousTreeSize);
+
+    /// @notice No log `logId` has been created.
+    error AnchorRegistryUnknownLog(bytes32 logId);
+
+    /// @notice A log `logId` already exists; log ids are never reused.
+    error AnchorRegistryLogExists(bytes32 logId);
+
+    /// @notice The zero address cannot operate a log.
+    error AnchorRegistryZeroOperator();
+
+    /// @notice `caller` is not the operator of log `logId`.
+    error AnchorRegistryNotOperator(bytes32 logId, address caller);
+
+    /// @notice The proposed tree size `given` does not extend the latest anchored size `latest`.
+    error AnchorRegistryStaleSize(uint64 latest, uint64 given);
+
+    /// @notice The proof has `given` elements; RFC 9162 requires exactly `expected` for these sizes.
+    error AnchorRegistryBadProofLength(uint256 expected, uint256 given);
+
+    /// @notice The consistency proof leads to `calculatedOldRoot`, not the anchored root `expectedOldRoot`.
+    error AnchorRegistryInconsistent(bytes32 expectedOldRoot, bytes32 calculatedOldRoot);
+
+    /// @notice The consistency proof leads to `calculatedNewRoot`, not the submitted root `expectedNewRoot`.
+    error AnchorRegistryRootMismatch(bytes32 expectedNewRoot, bytes32 calculatedNewRoot);
+
+    /// @notice No checkpoint of log `logId` at `treeSize` has been anchored.
+    error AnchorRegistryUnknownCheckpoint(bytes32 logId, uint64 treeSize);
+
+    /// @param admin The account that receives `DEFAULT_ADMIN_ROLE` (creates logs, sets operators, pauses).
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    /**
+     * @notice Creates the log `logId`, operated by `operator`.
+     * @dev Requirements: caller has `DEFAULT_ADMIN_ROLE`; `logId` is new; `operator` is not zero.
+     * Emits {LogCreated}.
+     * @param logId The log's id (Tianfu derives it as SHA-256("tianfu/log/v1" || 0x00 || name)).
+     * @param operator The only account allowed to anchor this log's checkpoints.
+     */
+    function createLog(bytes32 logId, address operator) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_logs[logId].operator != address(0)) revert AnchorRegistryLogExists(logId);
+        if (operator == address(0)) revert AnchorRegistryZeroOperator();
+        _logs[logId] = Log({operator: operator, treeSize: 0});
+        emit LogCreated(logId, operator);
+    }
+
+    /**
+     * @notice Hands log `logId` to a new operator (key rotation or compromise). Anchored checkpoints stay.
+     * @dev Requirements: caller has `DEFAULT_ADMIN_ROLE`; the log exists; `newOperator` is not zero.
+     * Emits {OperatorChanged}.
+     * @param logId The log.
+     * @param newOperator The account that anchors from now on.
+     */
+    function setOperator(bytes32 logId, address newOperator) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Log storage log = _logs[logId];
+        address previous = log.operator;
+        if (previous == address(0)) revert AnchorRegistryUnknownLog(logId);
+        if (newOperator == address(0)) revert AnchorRegistryZeroOperator();
+        log.operator = newOperator;
+        emit OperatorChanged(logId, previous, newOperator);
+    }
+
+    /**
+     * @notice Stops all anchoring until {unpause}. Reads stay available.
+     * @dev Requirements: caller has `DEFAULT_ADMIN_ROLE`; not paused. Emits {Paused}.
+     */
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /**
+     * @notice Resumes anchoring.
+     * @dev Requirements: caller has `DEFAULT_ADMIN_ROLE`; paused. Emits {Unpaused}.
+     */
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    // ---------------------------------------------------------------- anchoring
+
+    /**
+     * @notice Anchors the checkpoint (`treeSize`, `rootHash`) of log `logId`.
+     * @dev Checks, in this order: not paused; the log exists; the caller is its operator;
+     * `treeSize` is larger than the latest anchored size (equal or smaller sizes are stale: a log
+     * only grows); the proof has exactly the RFC 9162 length; the proof leads from the anchored root
+     * to itself (else the operator forked or rewrote history) and to `rootHash`.
+     * The first checkpoint of a log needs no proof: `consistencyProof` must then be empty.
+     * Emits {CheckpointAnchored}.
+     * @param logId The log.
+     * @param treeSize The new tree size, larger than the latest anchored one.
+     * @param rootHash The RFC 9162 root of the first `treeSize` leaves.
+     * @param consistencyProof RFC 9162 §2.1.4.1 PROOF(latest, D[treeSize]).
+     */
+    function anchor(bytes32 logId, uint64 treeSize, bytes32 rootHash, bytes32[] calldata consistencyProof)
+        external
+        whenNotPaused
+    {
+        Log memory log = _logs[logId];
+        if (log.operator != msg.sender) {
+            if (log.operator == address(0)) revert AnchorRegistryUnknownLog(logId);
+            revert AnchorRegistryNotOperator(logId, msg.sender);
+        }
+        uint64 oldSize = log.treeSize;
+        if (treeSize <= oldSize) revert AnchorRegistryStaleSize(oldSize, treeSize);
+
+        if (oldSize == 0) {
+            if (consistencyProof.length != 0) revert AnchorRegistryBadProofLength(0, consistencyProof.length);
+        } else {
+            bytes32 oldRoot = _checkpoints[logId][oldSize].rootHash;
+            (bytes32 calcOld, bytes32 calcNew) = _rootsFromConsistencyProof(oldSize, treeSize, oldRoot, consistencyProof);
+            if (calcOld != oldRoot) revert AnchorRegistryInconsistent(oldRoot, calcOld);
+            if (calcNew != rootHash) revert AnchorRegistryRootMismatch(rootHash, calcNew);
+        }
+
+        _checkpoints[logId][treeSize] =
+            Checkpoint({rootHash: rootHash, timestamp: uint64(block.timestamp), blockNumber: uint64(block.number)});
+        _logs[logId].treeSize = treeSize;
+        emit CheckpointAnchored(logId, treeSize, rootHash, oldSize);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /**
+     * @notice The operator of log `logId`.
+     * @dev Reverts with {AnchorRegistryUnknownLog} for a log that was never created.
+     * @param logId The log.
+     * @return The operator's address.
+     */
+    function operatorOf(bytes32 logId) external view returns (address) {
+        address operator = _logs[logId].operator;
+        if (operator == address(0)) revert AnchorRegistryUnknownLog(logId);
+        return operator;
+    }
+
+    /**
+     * @notice The anchored checkpoint of log `logId` at `treeSize`.
+     * @dev Reverts with {AnchorRegistryUnknownCheckpoint} when no checkpoint of that size was anchored.
+     * @param logId The log.
+     * @param treeSize The checkpoint's tree size.
+     * @return rootHash The anchored root.
+     * @return timestamp The anchoring block's timestamp (seconds).
+     * @return blockNumber The anchoring block's number.
+     */
+    function checkpoint(bytes32 logId, uint64 treeSize)
+        external
+        view
+        returns (bytes32 rootHash, uint64 timestamp, uint64 blockNumber)
+    {
+        Checkpoint memory c = _checkpoints[logId][treeSize];
+        if (c.timestamp == 0) revert AnchorRegistryUnknownCheckpoint(logId, treeSize);
+        return (c.rootHash, c.timestamp, c.blockNumber);
+    }
+
+    /**
+     * @notice The latest anchored checkpoint of log `logId`.
+     * @dev Reverts with {AnchorRegistryUnknownLog} for a log that was never created; returns all zeros
+     * for a created log without checkpoints.
+     * @param logId The log.
+     * @return treeSize The latest anchored tree size (0: none yet).
+     * @return rootHash Its root.
+     * @return timestamp Its anchoring block's timestamp.
+     * @return blockNumber Its anchoring block's number.
+     */
+    function latest(bytes32 logId)
+        external
+        view
+        returns (uint64 treeSize, bytes32 rootHash, uint64 timestamp, uint64 blockNumber)
+    {
+        Log memory log = _logs[logId];
+        if (log.operator == address(0)) revert AnchorRegistryUnknownLog(logId);
+        Checkpoint memory c = _checkpoints[logId][log.treeSize];
+        return (log.treeSize, c.rootHash, c.timestamp, c.blockNumber);
+    }
+
+    /**
+     * @notice Whether `proof` proves `leafHash` at `leafIndex` in the anchored checkpoint of log `logId`
+     * at `treeSize` (RFC 9162 §2.1.3.2).
+     * @dev Returns false, without reverting, for any proof that does not verify: a wrong hash, a proof
+     * of the wrong length, `leafIndex` not below `treeSize`. Reverts with {AnchorRegistryUnknownCheckpoint}
+     * when no checkpoint of that size is anchored, so "not anchored" is told apart from "bad proof".
+     * @param logId The log.
+     * @param treeSize The anchored checkpoint's tree size.
+     * @param leafIndex The leaf's 0-based index.
+     * @param leafHash RFC 9162 leaf hash: SHA-256(0x00 || entry).
+     * @param proof RFC 9162 §2.1.3.1 PATH(leafIndex, D[treeSize]), leaf to root.
+     * @return True when the proof leads to the anchored root.
+     */
+    function verifyInclusion(
+        bytes32 logId,
+        uint64 treeSize,
+        uint64 leafIndex,
+        bytes32 leafHash,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        bytes32 root = _checkpoints[logId][treeSize].rootHash;
+        if (_checkpoints[logId][treeSize].timestamp == 0) revert AnchorRegistryUnknownCheckpoint(logId, treeSize);
+        if (leafIndex >= treeSize) return false;
+        (uint256 inner, uint256 border) = _decomposeInclusion(leafIndex, treeSize);
+        if (proof.length != inner + border) return false;
+        bytes32 h = leafHash;
+        unchecked {
+            for (uint256 i = 0; i < inner; ++i) {
+                h = (leafIndex >> i) & 1 == 0 ? _nodeHash(h, proof[i]) : _nodeHash(proof[i], h);
+            }
+            for (uint256 i = inner; i < proof.length; ++i) {
+                h = _nodeHash(proof[i], h);
+            }
+        }
+        return h == root;
+    }
+
+    // ---------------------------------------------------------------- RFC 9162 math
+
+    /**
+     * @dev RFC 9162 §2.1.4.2, in the shape of transparency-dev/merkle and node/protocol/merkle.ts
+     * `rootsFromConsistencyProof`: returns the (old, new) roots the proof implies. Requires
+     * 0 < size1 < size2; reverts with {AnchorRegistryBadProofLength} unless the proof has exactly the
+     * expected length (a longer proof would let junk ride along; a shorter one cannot be complete).
+     */
+    function _rootsFromConsistencyProof(uint64 size1, uint64 size2, bytes32 root1, bytes32[] calldata proof)
+        private
+        view
+        returns (bytes32 r1, bytes32 r2)
+    {
+        (uint256 inner, uint256 mask, uint256 start) = _consistencyShape(size1, size2, proof.length);
+        // When size1 is a power of two, the old tree is a complete subtree of the new one: its root is
+        // the seed and is not repeated in the proof (RFC 9162 §2.1.4.1, the `b` flag); start is then 0.
+        r1 = start == 0 ? root1 : proof[0];
+        r2 = r1;
+        unchecked {
+            for (uint256 i = 0; i < inner; ++i) {
+                bytes32 p = proof[start + i];
+                if ((mask >> i) & 1 == 1) {
+                    r1 = _nodeHash(p, r1);
+                    r2 = _nodeHash(p, r2);
+                } else {
+                    r2 = _nodeHash(r2, p);
+                }
+            }
+            for (uint256 i = start + inner; i < proof.length; ++i) {
+                bytes32 p = proof[i];
+                r1 = _nodeHash(p, r1);
+                r2 = _nodeHash(p, r2);
+            }
+        }
+    }
+
+    /**
+     * @dev The shape of a consistency proof from size1 to size2 (0 < size1 < size2), after RFC 9162
+     * §2.1.4.2: `inner` path elements steered by the bits of `mask`, then border elements; `start` is 1
+     * when the proof begins with the seed (size1 not a power of two). Reverts with
+     * {AnchorRegistryBadProofLength} unless `given` is exactly the expected length.
+     */
+    function _consistencyShape(uint64 size1, uint64 size2, uint256 given)
+        private
+        pure
+        returns (uint256 inner, uint256 mask, uint256 start)
+    {
+        unchecked {
+            (uint256 fullInner, uint256 border) = _decomposeInclusion(size1 - 1, size2);
+            uint256 shift = _trailingZeros(size1);
+            start = uint256(size1) == uint256(1) << shift ? 0 : 1;
+            // fullInner > shift always holds here: size2 > size1 makes (size1-1) ^ (size2-1) reach bit `shift`.
+            inner = fullInner - shift;
+            uint256 expected = start + inner + border;
+            if (given != expected) revert AnchorRegistryBadProofLength(expected, given);
+            mask = uint256(size1 - 1) >> shift;
+        }
+    }
+
+    /// @dev RFC 9162 §2.1.3.2: inner = bit length of (index XOR (size-1)), border = popcount(index >> inner).
+    function _decomposeInclusion(uint64 index, uint64 size) private pure returns (uint256 inner, uint256 border) {
+        unchecked {
+            uint256 x = uint256(index ^ (size - 1));
+            while (x != 0) {
+                ++inner;
+                x >>= 1;
+            }
+            uint256 rest = uint256(index) >> inner;
+            while (rest != 0) {
+                border += rest & 1;
+                rest >>= 1;
+            }
+        }
+    }
+
+    /// @dev Number of trailing zero bits of v (v > 0).
+    function _trailingZeros(uint64 v) private pure returns (uint256 n) {
+        unchecked {
+            while ((v >> n) & 1 == 0) ++n;
+        }
+    }
+
+    /**
+     * @dev RFC 9162 §2.1.1 interior node: SHA-256(0x01 || left || right), via a direct staticcall to the
+     * SHA-256 precompile (address 2) over 65 bytes written past the free memory pointer (scratch, not
+     * allocated), which avoids abi.encodePacked's allocation on every hash.
+     */
+    function _nodeHash(bytes32 left, bytes32 right) private view returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore8(ptr, 0x01)
+            mstore(add(ptr, 1), left)
+            mstore(add(ptr, 33), right)
+            if iszero(staticcall(gas(), 2, ptr, 65, 0x00, 0x20)) { revert(0, 0) }
+            h := mload(0x00)
+        }
+    }
+}
