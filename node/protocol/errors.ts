@@ -11,7 +11,8 @@ export type ProtocolErrorCode =
   | 'SECOND_ROOT_MISMATCH'
   | 'NOT_EXTENSION'
   | 'UNKNOWN_FORMAT'
-  | 'MALFORMED';
+  | 'MALFORMED'
+  | 'SIGNER_MISMATCH';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -6,3 +6,4 @@ export * from './hash';
 export * from './merkle';
 export * from './record';
 export * from './formats';
+export * from './signatures';

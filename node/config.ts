@@ -1,0 +1,77 @@
+/** Node configuration: every setting is a TIANFU_* environment variable, validated at start (zod). */
+import { z } from 'zod';
+import path from 'node:path';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  TIANFU_PORT: int(0, 65535).default(8080),
+  TIANFU_HOST: z.string().default('0.0.0.0'),
+  TIANFU_DATA_DIR: z.string().default('./data'),
+  TIANFU_LOG_NAME: z.string().min(1).max(128).default('tianfu-main'),
+  TIANFU_RPC_URL: z.string().url().optional(),
+  TIANFU_REGISTRY: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 20-byte 0x address').optional(),
+  TIANFU_ADDRESS_BOOK: z.string().optional(),
+  TIANFU_KEYSTORE: z.string().optional(),
+  TIANFU_KEYSTORE_PASSWORD: z.string().optional(),
+  TIANFU_OPERATOR_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 32-byte 0x private key').optional(),
+  TIANFU_CHAIN_PORT: int(0, 65535).default(8545),
+  TIANFU_CHAIN_ID: int(1, 2 ** 32).default(31337),
+  TIANFU_CHECKPOINT_INTERVAL_MS: int(10, 3_600_000).default(1000),
+  TIANFU_CONFIRMATIONS: int(1, 1000).default(1),
+  TIANFU_MMD_MS: int(1000, 7 * 24 * 3_600_000).default(60_000),
+  TIANFU_DURABLE: bool.default(true),
+  TIANFU_MAX_EVIDENCE_BYTES: z.coerce.number().int().min(1).default(2 * 1024 ** 3),
+  TIANFU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TIANFU_RATE_LIMIT_PER_MIN: int(0, 10_000_000).default(6000),
+  TIANFU_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  TIANFU_USCC_LEGACY_EXCEPTIONS: z.string().optional(),
+});
+
+export type NodeConfig = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates TIANFU_* settings; a bad value stops the node at start with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const picked: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('TIANFU_') && v !== undefined && v !== '') picked[k] = v;
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.TIANFU_KEYSTORE && e.TIANFU_OPERATOR_KEY) throw new ConfigError('set either TIANFU_KEYSTORE or TIANFU_OPERATOR_KEY, not both');
+  if (e.TIANFU_KEYSTORE && e.TIANFU_KEYSTORE_PASSWORD === undefined) throw new ConfigError('TIANFU_KEYSTORE needs TIANFU_KEYSTORE_PASSWORD');
+  const dataDir = path.resolve(e.TIANFU_DATA_DIR);
+  return {
+    port: e.TIANFU_PORT,
+    host: e.TIANFU_HOST,
+    dataDir,
+    logName: e.TIANFU_LOG_NAME,
+    /** Production chain; undefined means the embedded default chain. */
+    rpcUrl: e.TIANFU_RPC_URL,
+    registry: e.TIANFU_REGISTRY?.toLowerCase(),
+    addressBook: e.TIANFU_ADDRESS_BOOK ? path.resolve(e.TIANFU_ADDRESS_BOOK) : path.join(dataDir, 'address-book.json'),
+    keystore: e.TIANFU_KEYSTORE,
+    keystorePassword: e.TIANFU_KEYSTORE_PASSWORD,
+    operatorKey: e.TIANFU_OPERATOR_KEY,
+    chainPort: e.TIANFU_CHAIN_PORT,
+    chainId: e.TIANFU_CHAIN_ID,
+    checkpointIntervalMs: e.TIANFU_CHECKPOINT_INTERVAL_MS,
+    confirmations: e.TIANFU_CONFIRMATIONS,
+    mmdMs: e.TIANFU_MMD_MS,
+    durable: e.TIANFU_DURABLE,
+    maxEvidenceBytes: e.TIANFU_MAX_EVIDENCE_BYTES,
+    logLevel: e.TIANFU_LOG_LEVEL,
+    rateLimitPerMin: e.TIANFU_RATE_LIMIT_PER_MIN,
+    maxBodyBytes: e.TIANFU_MAX_BODY_BYTES,
+    usccLegacyExceptions: e.TIANFU_USCC_LEGACY_EXCEPTIONS?.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * The sequencer: validate → append → durable → signed receipt (DESIGN §3.6).
+ *
+ * Submissions queue up; one flush at a time takes a group of them, applies each kind's domain rules
+ * in arrival order against the subject's state (overlaid with earlier submissions of the same group,
+ * so two racing requests on one subject can never both pass), builds salt, commitment and entry,
+ * and writes log entries, tree nodes, records, subject indexes and states in ONE LevelDB batch with
+ * `sync: true`. Only after that batch is on disk are the submitters acknowledged, each with a
+ * receipt signed by the operator key. Many concurrent submitters share one fsync (group commit).
+ *
+ * Receipts are deterministic (RFC 6979 ECDSA) functions of the key and the entry, so they are signed
+ * while the durable write is in flight and cached in a second, non-durable batch: a crash that loses
+ * the cache loses nothing, the receipt is re-signed identically on the next read.
+ */
+import { randomBytes } from 'node:crypto';
+import { SigningKey, computeAddress, hashMessage } from 'ethers';
+import {
+  RECEIPT_TYPE,
+  commitment,
+  entryBytes,
+  makeEntry,
+  parseEntry,
+  receiptMessage,
+  recordDigest,
+  toHex,
+  type Hex,
+  type LogEntry,
+  type Receipt,
+} from './protocol';
+import { DomainError, type Actor, type DomainRules } from './domain/types';
+import type { BatchOp, Database } from './store/db';
+import type { LogStore } from './store/log-store';
+
+export const SEQ_PREFIX = '!seq!';
+const RECORD = SEQ_PREFIX + 'r'; // r<index> → StoredRecord (JSON)
+const RECEIPT = SEQ_PREFIX + 'c'; // c<index> → Receipt (JSON), a cache
+const SUBJECT = SEQ_PREFIX + 's'; // s<subject>!<index> → ''
+const STATE = SEQ_PREFIX + 't'; // t<subject> → state (JSON)
+const LAST_AT = SEQ_PREFIX + 'at';
+
+const pad = (i: number): string => i.toString(16).padStart(12, '0');
+
+export interface SubmitRequest {
+  kind: string;
+  subject: string;
+  record: Record<string, unknown>;
+  actor: Actor | null;
+  /** Extra operations committed atomically with this record (e.g. an index of the domain's own). */
+  extraOps?: (accepted: { index: number; at: string }) => BatchOp[];
+}
+
+export interface StoredRecord {
+  index: number;
+  kind: string;
+  subject: string;
+  record: Record<string, unknown> | null;
+  salt: Hex | null;
+  recordDigest: Hex;
+  entry: LogEntry;
+  leafHash: Hex;
+  actor: { keyId: string; role: string } | null;
+}
+
+export interface Accepted extends StoredRecord {
+  receipt: Receipt;
+  /** The subject's state after this record. */
+  state: unknown;
+}
+
+export interface SequencerOptions {
+  db: Database;
+  log: LogStore;
+  logId: Hex;
+  /** Operator private key (0x-hex). */
+  operatorKey: Hex;
+  rules: readonly DomainRules<unknown>[];
+  /** fsync each group commit (default true). Off only for the benchmark's comparison. */
+  durable?: boolean;
+  /** Largest group per flush. */
+  maxGroup?: number;
+  clock?: () => Date;
+}
+
+interface Pending {
+  req: SubmitRequest;
+  resolve: (a: Accepted) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Sequencer {
+  private readonly db: Database;
+  private readonly log: LogStore;
+  readonly logId: Hex;
+  private readonly key: SigningKey;
+  private readonly rulesByKind = new Map<string, DomainRules<unknown>>();
+  private readonly durable: boolean;
+  private readonly maxGroup: number;
+  private readonly clock: () => Date;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private lastAtMs = 0;
+  private closed = false;
+  /** Counters for /metrics. */
+  readonly stats = { accepted: 0, refused: 0, groups: 0, failedGroups: 0 };
+
+  private constructor(o: SequencerOptions) {
+    this.db = o.db;
+    this.log = o.log;
+    this.logId = o.logId;
+    this.key = new SigningKey(o.operatorKey);
+    this.durable = o.durable ?? true;
+    this.maxGroup = o.maxGroup ?? 4096;
+    this.clock = o.clock ?? (() => new Date());
+    for (const r of o.rules) {
+      for (const k of r.kinds) {
+        if (this.rulesByKind.has(k)) throw new Error(`two domains claim entry kind ${k}`);
+        this.rulesByKind.set(k, r);
+      }
+    }
+  }
+
+  static async open(o: SequencerOptions): Promise<Sequencer> {
+    const s = new Sequencer(o);
+    const last = await o.db.get(LAST_AT, { valueEncoding: 'utf8' });
+    // Acceptance times never go backwards, even if the wall clock does after a restart.
+    if (last !== undefined) s.lastAtMs = Number(last);
+    return s;
+  }
+
+  get operatorAddress(): Hex {
+    return computeAddress(this.key.publicKey) as Hex;
+  }
+
+  /** Queues one record; resolves once it is durable, with its signed receipt; rejects with DomainError when refused. */
+  submit(req: SubmitRequest): Promise<Accepted> {
+    if (this.closed) return Promise.reject(new Error('sequencer is closed'));
+    if (!this.rulesByKind.has(req.kind)) return Promise.reject(new DomainError('UNKNOWN_KIND', `no domain accepts entry kind ${req.kind}`));
+    return new Promise<Accepted>((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Waits until everything queued so far is written (used by SIGTERM drain). */
+  async drain(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) {
+      if (!this.flushing) this.schedule();
+      await this.flushing;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      // Yield once so that submissions arriving in the same tick join this group.
+      await new Promise((r) => setImmediate(r));
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, this.maxGroup);
+        await this.flushGroup(group);
+      }
+    })().finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
+
+  private nextAt(): Date {
+    const now = this.clock().getTime();
+    this.lastAtMs = Math.max(this.lastAtMs, now);
+    return new Date(this.lastAtMs);
+  }
+
+  private async flushGroup(group: Pending[]): Promise<void> {
+    const subjects = [...new Set(group.map((p) => p.req.subject))];
+    let states: unknown[];
+    try {
+      states = await this.db.getMany(subjects.map((s) => STATE + s), { valueEncoding: 'json' });
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    const overlay = new Map<string, unknown>();
+    subjects.forEach((s, i) => overlay.set(s, states[i] ?? undefined));
+
+    const at = this.nextAt();
+    const atIso = at.toISOString();
+    const accepted: { p: Pending; stored: StoredRecord; state: unknown }[] = [];
+    const bytes: Uint8Array[] = [];
+    let nextIndex = this.log.size;
+    for (const p of group) {
+      const { kind, subject, record, actor } = p.req;
+      let next: unknown;
+      try {
+        next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: overlay.get(subject), at, actor });
+      } catch (err) {
+        this.stats.refused++;
+        p.reject(err);
+        continue;
+      }
+      let salt: Hex, digest: Hex, entry: LogEntry;
+      try {
+        salt = toHex(randomBytes(32));
+        digest = recordDigest(record);
+        entry = makeEntry(kind, subject, commitment(salt, digest), at);
+      } catch (err) {
+        p.reject(err);
+        continue;
+      }
+      overlay.set(subject, next);
+      const b = entryBytes(entry);
+      bytes.push(b);
+      accepted.push({
+        p,
+        state: next,
+        stored: {
+          index: nextIndex++,
+          kind,
+          subject,
+          record,
+          salt,
+          recordDigest: digest,
+          entry,
+          leafHash: '0x' as Hex,
+          actor: actor ? { keyId: actor.keyId, role: actor.role } : null,
+        },
+      });
+    }
+    if (accepted.length === 0) return;
+
+    const prepared = this.log.prepareAppend(bytes);
+    const ops: BatchOp[] = [...prepared.ops];
+    const touched = new Set<string>();
+    accepted.forEach((a, j) => {
+      a.stored.leafHash = prepared.leafHashes[j]!;
+      const i = a.stored.index;
+      ops.push({ type: 'put', key: RECORD + pad(i), value: a.stored, valueEncoding: 'json' } as BatchOp);
+      ops.push({ type: 'put', key: SUBJECT + a.stored.subject + '!' + pad(i), value: '', valueEncoding: 'utf8' } as BatchOp);
+      if (a.p.req.extraOps) ops.push(...a.p.req.extraOps({ index: i, at: atIso }));
+      touched.add(a.stored.subject);
+    });
+    for (const s of touched) ops.push({ type: 'put', key: STATE + s, value: overlay.get(s), valueEncoding: 'json' } as BatchOp);
+    ops.push({ type: 'put', key: LAST_AT, value: String(this.lastAtMs), valueEncoding: 'utf8' } as BatchOp);
+
+    // The durable write runs on libuv's pool while this thread signs the receipts.
+    const write = this.db.batch<unknown, unknown>(ops, { sync: this.durable });
+    const receipts = accepted.map((a) => this.sign(a.stored.index, a.stored.leafHash, atIso));
+    try {
+      await write;
+    } catch (err) {
+      prepared.abort();
+      this.stats.failedGroups++;
+      for (const a of accepted) a.p.reject(err);
+      return;
+    }
+    prepared.commit();
+    this.stats.groups++;
+    this.stats.accepted += accepted.length;
+    accepted.forEach((a, j) => a.p.resolve({ ...a.stored, receipt: receipts[j]!, state: a.state }));
+    // Receipt cache: not durable on purpose (see header).
+    const cacheOps = accepted.map((a, j) => ({ type: 'put', key: RECEIPT + pad(a.stored.index), value: receipts[j], valueEncoding: 'json' }) as BatchOp);
+    this.db.batch<unknown, unknown>(cacheOps, {}).catch(() => undefined /* cache only: a lost receipt is re-signed on read */);
+  }
+
+  /** Signs a receipt: EIP-191 over JCS({logId, index, leafHash, at}). */
+  sign(index: number, leafHash: Hex, at: string): Receipt {
+    const payload = { logId: this.logId, index, leafHash, at };
+    const signature = this.key.sign(hashMessage(receiptMessage(payload))).serialized as Hex;
+    return { type: RECEIPT_TYPE, ...payload, signature };
+  }
+
+  // ---- reads ----
+
+  async getRecord(index: number): Promise<StoredRecord | undefined> {
+    const r = (await this.db.get(RECORD + pad(index), { valueEncoding: 'json' })) as StoredRecord | undefined;
+    if (r) r.entry = parseEntry(r.entry);
+    return r;
+  }
+
+  async getReceipt(index: number): Promise<Receipt | undefined> {
+    const cached = (await this.db.get(RECEIPT + pad(index), { valueEncoding: 'json' })) as Receipt | undefined;
+    if (cached) return cached;
+    const r = await this.getRecord(index);
+    return r ? this.sign(index, r.leafHash, r.entry.at) : undefined;
+  }
+
+  async getState<S>(subject: string): Promise<S | undefined> {
+    return (await this.db.get(STATE + subject, { valueEncoding: 'json' })) as S | undefined;
+  }
+
+  /** Log indexes of every record about `subject`, ascending. */
+  async subjectIndexes(subject: string): Promise<number[]> {
+    const out: number[] = [];
+    const prefix = SUBJECT + subject + '!';
+    for await (const key of this.db.keys({ gte: prefix, lt: prefix + '\xff' })) out.push(parseInt(key.slice(prefix.length), 16));
+    return out;
+  }
+
+  /**
+   * Crypto-shredding (evidence erasure): drops a record's content and salt so the commitment can no
+   * longer be opened. The entry and its leaf stay, so every proof keeps verifying.
+   */
+  async shredRecord(index: number, extraOps: BatchOp[] = []): Promise<void> {
+    const r = await this.getRecord(index);
+    if (!r) throw new DomainError('NOT_FOUND', `no record at index ${index}`);
+    const shredded: StoredRecord = { ...r, record: null, salt: null };
+    await this.db.batch<unknown, unknown>([{ type: 'put', key: RECORD + pad(index), value: shredded, valueEncoding: 'json' } as BatchOp, ...extraOps], { sync: true });
+  }
+}

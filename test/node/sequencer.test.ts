@@ -1,0 +1,96 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Wallet } from 'ethers';
+import { openDatabase, type Database } from '../../node/store/db';
+import { LogStore } from '../../node/store/log-store';
+import { Sequencer } from '../../node/sequencer';
+import { DomainError, type DomainRules } from '../../node/domain/types';
+import { commitment, entryLeafHash, logIdFor, recordDigest, verifyInclusion, fromHex, verifyReceiptSigner, type Hex } from '../../node/protocol';
+
+/** A test-only domain: a subject may be locked once; 'test.note' is always allowed. */
+const lockRules: DomainRules<{ locked: boolean; notes: number }> = {
+  kinds: ['test.locked', 'test.note'],
+  apply({ kind, state }) {
+    const s = state ?? { locked: false, notes: 0 };
+    if (kind === 'test.locked') {
+      if (s.locked) throw new DomainError('ALREADY_LOCKED', 'already locked');
+      return { ...s, locked: true };
+    }
+    return { ...s, notes: s.notes + 1 };
+  },
+};
+
+describe('Sequencer', () => {
+  let dir: string;
+  let db: Database;
+  let seq: Sequencer;
+  const operator = Wallet.createRandom();
+  const logId = logIdFor('test');
+
+  async function open(): Promise<void> {
+    db = await openDatabase(dir);
+    const log = await LogStore.open(db);
+    seq = await Sequencer.open({ db, log, logId, operatorKey: operator.privateKey as Hex, rules: [lockRules as DomainRules<unknown>] });
+  }
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-seq-'));
+    await open();
+  });
+  afterEach(async () => {
+    await seq.close();
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('acknowledges with a receipt signed by the operator whose leaf and commitment re-derive from the record', async () => {
+    const record = { hello: 'world', fen: 12345 };
+    const a = await seq.submit({ kind: 'test.note', subject: 's1', record, actor: null });
+    expect(a.index).toBe(0);
+    expect(verifyReceiptSigner(a.receipt, operator.address)).toBe(operator.address);
+    expect(a.entry.commitment).toBe(commitment(a.salt!, recordDigest(record)));
+    expect(entryLeafHash(a.entry)).toBe(a.leafHash);
+    expect(a.receipt).toMatchObject({ logId, index: 0, leafHash: a.leafHash, at: a.entry.at });
+    // A receipt with any field changed no longer verifies against the operator.
+    for (const bad of [{ ...a.receipt, index: 1 }, { ...a.receipt, at: '2020-01-01T00:00:00.000Z' }, { ...a.receipt, leafHash: ('0x' + '00'.repeat(32)) as Hex }, { ...a.receipt, logId: logIdFor('other') }]) {
+      expect(() => verifyReceiptSigner(bad, operator.address)).toThrow(/not signed by the log operator/);
+    }
+  });
+
+  it('of 50 racing locks on one subject exactly one wins; groups share writes', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => seq.submit({ kind: 'test.locked', subject: 'inv', record: { i }, actor: null })));
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(ok).toHaveLength(1);
+    expect(refused).toHaveLength(49);
+    for (const r of refused) expect((r.reason as DomainError).code).toBe('ALREADY_LOCKED');
+    expect(await seq.subjectIndexes('inv')).toEqual([0]);
+    expect(seq.stats.groups).toBeLessThan(50);
+  });
+
+  it('keeps every acknowledged record across a reopen, with inclusion proofs that verify', async () => {
+    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => seq.submit({ kind: 'test.note', subject: `s${i % 7}`, record: { i }, actor: null })));
+    await seq.close();
+    await db.close();
+    await open();
+    const log = await LogStore.open(db);
+    expect(log.size).toBe(40);
+    for (const a of acks) {
+      const r = await seq.getRecord(a.index);
+      expect(r?.record).toEqual(a.record);
+      const p = await log.inclusionProof(a.index, log.size);
+      expect(() => verifyInclusion(a.index, log.size, fromHex(a.leafHash), p.proof.map((h) => fromHex(h)), fromHex(p.rootHash))).not.toThrow();
+      expect(await seq.getReceipt(a.index)).toEqual(a.receipt);
+    }
+    expect(await seq.getState('s0')).toEqual({ locked: false, notes: 6 });
+  });
+
+  it('refuses unknown kinds and never lets acceptance time run backwards', async () => {
+    await expect(seq.submit({ kind: 'test.unknown', subject: 'x', record: {}, actor: null })).rejects.toMatchObject({ code: 'UNKNOWN_KIND' });
+    const a = await seq.submit({ kind: 'test.note', subject: 'x', record: {}, actor: null });
+    const b = await seq.submit({ kind: 'test.note', subject: 'x', record: {}, actor: null });
+    expect(Date.parse(b.entry.at)).toBeGreaterThanOrEqual(Date.parse(a.entry.at));
+  });
+});
