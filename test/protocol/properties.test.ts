@@ -71,7 +71,7 @@ const mutation = fc.oneof(
 );
 
 function mutateProof(proof: Uint8Array[], m: Mutation): Uint8Array[] | null {
-  const p = proof.map((h) => h.slice());
+  const p: Uint8Array[] = proof.map((h) => h.slice());
   if (m.kind === 'flip') {
     if (p.length === 0) return null;
     p[m.pos % p.length]![m.byte]! ^= 1 << m.bit;
