@@ -86,8 +86,13 @@ describe('embedded chain: durability across close and start', () => {
     const p = providerFor(chain.rpcUrl);
     const wallet = new Wallet(KEY, p);
 
+    const wallClock = Math.floor(Date.now() / 1000);
     const deployed = await send(wallet, { data: INIT_CODE });
     const contract = deployed.contractAddress!;
+    // Block time is the wall clock (the genesis is fixed at 2025-01-01, the blocks are not).
+    const minedAt = (await p.getBlock(1))!.timestamp;
+    expect(minedAt).toBeGreaterThanOrEqual(wallClock);
+    expect(minedAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
     await send(wallet, { to: contract, data: zeroPadValue('0x07', 32) });
     await send(wallet, { to: RECIPIENT, value: 12345n });
     const before = {
@@ -164,6 +169,15 @@ describe('embedded chain: durability across close and start', () => {
 });
 
 describe('embedded chain: JSON-RPC surface', () => {
+  it('refuses a data dir another chain holds, and a port in use, saying which', async () => {
+    const dir = await tempDir();
+    const chain = await start(dir);
+    await expect(start(dir)).rejects.toMatchObject({ code: 'JOURNAL_UNREADABLE', message: expect.stringContaining(path.join(dir, 'chain')) });
+    const port = Number(new URL(chain.rpcUrl).port);
+    await expect(start(await tempDir(), { port })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    await expect(start(await tempDir(), { fundedKeys: ['0x1234' as Hex] })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining('fundedKeys[0]') });
+  });
+
   it('refuses node-side signing and state cheats from clients, and serves batches', async () => {
     const chain = await start(await tempDir());
     const from = new Wallet(KEY).address;
