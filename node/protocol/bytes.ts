@@ -9,9 +9,19 @@ export function isHex(value: unknown, byteLength?: number): value is Hex {
   return byteLength === undefined || value.length === 2 + 2 * byteLength;
 }
 
+// Lookup tables: proofs are converted hash by hash on every verification, and per-byte
+// toString/parseInt made the hex conversion cost more than the SHA-256 work it surrounds.
+const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16));
+const HEX_DIGIT_VALUE: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < 10; i++) t[48 + i] = i; // '0'..'9'
+  for (let i = 0; i < 6; i++) t[97 + i] = 10 + i; // 'a'..'f'
+  return t;
+})();
+
 export function toHex(bytes: Uint8Array): Hex {
   let out = '0x';
-  for (let i = 0; i < bytes.length; i++) out += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!]!;
   return out as Hex;
 }
 
@@ -22,7 +32,8 @@ export function fromHex(hex: string, byteLength?: number): Uint8Array {
     throw new TypeError(`expected 0x-prefixed lowercase hex${want}, got ${JSON.stringify(hex).slice(0, 80)}`);
   }
   const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  // isHex has already admitted only [0-9a-f] digits, so every table lookup is defined.
+  for (let i = 0, j = 2; i < out.length; i++, j += 2) out[i] = HEX_DIGIT_VALUE[hex.charCodeAt(j)]! * 16 + HEX_DIGIT_VALUE[hex.charCodeAt(j + 1)]!;
   return out;
 }
 
