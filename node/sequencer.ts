@@ -82,8 +82,9 @@ export interface SequencerOptions {
 }
 
 interface Pending {
-  req: SubmitRequest;
-  resolve: (a: Accepted) => void;
+  /** Applied all-or-nothing, in order, in one group (e.g. a red invoice and the reversal of its blue one). */
+  reqs: SubmitRequest[];
+  resolve: (a: Accepted[]) => void;
   reject: (e: unknown) => void;
 }
 
@@ -133,10 +134,18 @@ export class Sequencer {
 
   /** Queues one record; resolves once it is durable, with its signed receipt; rejects with DomainError when refused. */
   submit(req: SubmitRequest): Promise<Accepted> {
+    return this.submitAll([req]).then((a) => a[0]!);
+  }
+
+  /** Several records appended all-or-nothing, in order: if any is refused, none is appended. */
+  submitAll(reqs: SubmitRequest[]): Promise<Accepted[]> {
     if (this.closed) return Promise.reject(new Error('sequencer is closed'));
-    if (!this.rulesByKind.has(req.kind)) return Promise.reject(new DomainError('UNKNOWN_KIND', `no domain accepts entry kind ${req.kind}`));
-    return new Promise<Accepted>((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
+    if (reqs.length === 0) return Promise.resolve([]);
+    for (const req of reqs) {
+      if (!this.rulesByKind.has(req.kind)) return Promise.reject(new DomainError('UNKNOWN_KIND', `no domain accepts entry kind ${req.kind}`));
+    }
+    return new Promise<Accepted[]>((resolve, reject) => {
+      this.queue.push({ reqs, resolve, reject });
       this.schedule();
     });
   }
@@ -176,7 +185,7 @@ export class Sequencer {
   }
 
   private async flushGroup(group: Pending[]): Promise<void> {
-    const subjects = [...new Set(group.map((p) => p.req.subject))];
+    const subjects = [...new Set(group.flatMap((p) => p.reqs.map((r) => r.subject)))];
     let states: unknown[];
     try {
       states = await this.db.getMany(subjects.map((s) => STATE + s), { valueEncoding: 'json' });
@@ -189,46 +198,55 @@ export class Sequencer {
 
     const at = this.nextAt();
     const atIso = at.toISOString();
-    const accepted: { p: Pending; stored: StoredRecord; state: unknown }[] = [];
+    const accepted: { p: Pending; req: SubmitRequest; stored: StoredRecord; state: unknown }[] = [];
     const bytes: Uint8Array[] = [];
     let nextIndex = this.log.size;
     for (const p of group) {
-      const { kind, subject, record, actor } = p.req;
-      let next: unknown;
-      try {
-        next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: overlay.get(subject), at, actor });
-      } catch (err) {
+      // Apply this submission's records against a tentative overlay; merge only if all pass.
+      const tentative = new Map<string, unknown>();
+      const mine: typeof accepted = [];
+      const mineBytes: Uint8Array[] = [];
+      let failed: unknown = null;
+      for (const req of p.reqs) {
+        const { kind, subject, record, actor } = req;
+        try {
+          const prev = tentative.has(subject) ? tentative.get(subject) : overlay.get(subject);
+          const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor });
+          const salt = toHex(randomBytes(32));
+          const digest = recordDigest(record);
+          const entry = makeEntry(kind, subject, commitment(salt, digest), at);
+          tentative.set(subject, next);
+          mineBytes.push(entryBytes(entry));
+          mine.push({
+            p,
+            req,
+            state: next,
+            stored: {
+              index: nextIndex + mine.length,
+              kind,
+              subject,
+              record,
+              salt,
+              recordDigest: digest,
+              entry,
+              leafHash: '0x' as Hex,
+              actor: actor ? { keyId: actor.keyId, role: actor.role } : null,
+            },
+          });
+        } catch (err) {
+          failed = err;
+          break;
+        }
+      }
+      if (failed !== null) {
         this.stats.refused++;
-        p.reject(err);
+        p.reject(failed);
         continue;
       }
-      let salt: Hex, digest: Hex, entry: LogEntry;
-      try {
-        salt = toHex(randomBytes(32));
-        digest = recordDigest(record);
-        entry = makeEntry(kind, subject, commitment(salt, digest), at);
-      } catch (err) {
-        p.reject(err);
-        continue;
-      }
-      overlay.set(subject, next);
-      const b = entryBytes(entry);
-      bytes.push(b);
-      accepted.push({
-        p,
-        state: next,
-        stored: {
-          index: nextIndex++,
-          kind,
-          subject,
-          record,
-          salt,
-          recordDigest: digest,
-          entry,
-          leafHash: '0x' as Hex,
-          actor: actor ? { keyId: actor.keyId, role: actor.role } : null,
-        },
-      });
+      for (const [k, v] of tentative) overlay.set(k, v);
+      nextIndex += mine.length;
+      accepted.push(...mine);
+      bytes.push(...mineBytes);
     }
     if (accepted.length === 0) return;
 
@@ -240,7 +258,7 @@ export class Sequencer {
       const i = a.stored.index;
       ops.push({ type: 'put', key: RECORD + pad(i), value: a.stored, valueEncoding: 'json' } as BatchOp);
       ops.push({ type: 'put', key: SUBJECT + a.stored.subject + '!' + pad(i), value: '', valueEncoding: 'utf8' } as BatchOp);
-      if (a.p.req.extraOps) ops.push(...a.p.req.extraOps({ index: i, at: atIso }));
+      if (a.req.extraOps) ops.push(...a.req.extraOps({ index: i, at: atIso }));
       touched.add(a.stored.subject);
     });
     for (const s of touched) ops.push({ type: 'put', key: STATE + s, value: overlay.get(s), valueEncoding: 'json' } as BatchOp);
@@ -254,13 +272,19 @@ export class Sequencer {
     } catch (err) {
       prepared.abort();
       this.stats.failedGroups++;
-      for (const a of accepted) a.p.reject(err);
+      for (const p of new Set(accepted.map((a) => a.p))) p.reject(err);
       return;
     }
     prepared.commit();
     this.stats.groups++;
     this.stats.accepted += accepted.length;
-    accepted.forEach((a, j) => a.p.resolve({ ...a.stored, receipt: receipts[j]!, state: a.state }));
+    const results = new Map<Pending, Accepted[]>();
+    accepted.forEach((a, j) => {
+      const list = results.get(a.p) ?? [];
+      list.push({ ...a.stored, receipt: receipts[j]!, state: a.state });
+      results.set(a.p, list);
+    });
+    for (const [p, list] of results) p.resolve(list);
     // Receipt cache: not durable on purpose (see header).
     const cacheOps = accepted.map((a, j) => ({ type: 'put', key: RECEIPT + pad(a.stored.index), value: receipts[j], valueEncoding: 'json' }) as BatchOp);
     this.db.batch<unknown, unknown>(cacheOps, {}).catch(() => undefined /* cache only: a lost receipt is re-signed on read */);

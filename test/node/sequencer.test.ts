@@ -94,3 +94,31 @@ describe('Sequencer', () => {
     expect(Date.parse(b.entry.at)).toBeGreaterThanOrEqual(Date.parse(a.entry.at));
   });
 });
+
+describe('Sequencer.submitAll', () => {
+  it('appends linked records all-or-nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-seq-'));
+    const db = await openDatabase(dir);
+    const log = await LogStore.open(db);
+    const seq = await Sequencer.open({ db, log, logId: logIdFor('t'), operatorKey: Wallet.createRandom().privateKey as Hex, rules: [lockRules as DomainRules<unknown>] });
+    await seq.submit({ kind: 'test.locked', subject: 'b', record: {}, actor: null });
+    // The second record is refused (b is locked), so the first (a note on a) must not be appended either.
+    await expect(
+      seq.submitAll([
+        { kind: 'test.note', subject: 'a', record: {}, actor: null },
+        { kind: 'test.locked', subject: 'b', record: {}, actor: null },
+      ]),
+    ).rejects.toMatchObject({ code: 'ALREADY_LOCKED' });
+    expect(log.size).toBe(1);
+    expect(await seq.getState('a')).toBeUndefined();
+    const both = await seq.submitAll([
+      { kind: 'test.note', subject: 'a', record: { n: 1 }, actor: null },
+      { kind: 'test.locked', subject: 'c', record: {}, actor: null },
+    ]);
+    expect(both.map((x) => x.index)).toEqual([1, 2]);
+    expect(log.size).toBe(3);
+    await seq.close();
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
