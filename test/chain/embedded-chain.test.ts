@@ -95,6 +95,12 @@ describe('embedded chain: durability across close and start', () => {
     expect(minedAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
     await send(wallet, { to: contract, data: zeroPadValue('0x07', 32) });
     await send(wallet, { to: RECIPIENT, value: 12345n });
+    // A reverting transaction is mined (status 0) like on any node, and must replay the same way.
+    const failing = await wallet.signTransaction({
+      data: '0xfe', nonce: 3, chainId: 31337, gasLimit: 100_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, type: 2,
+    });
+    const failedHash = await p.send('eth_sendRawTransaction', [failing]);
+    expect((await p.getTransactionReceipt(failedHash))?.status).toBe(0);
     const before = {
       hashes: await blockHashes(p),
       balance: await p.getBalance(wallet.address),
@@ -103,7 +109,7 @@ describe('embedded chain: durability across close and start', () => {
       stored: await p.call({ to: contract }),
       nonce: await p.getTransactionCount(wallet.address),
     };
-    expect(before.hashes).toHaveLength(4);
+    expect(before.hashes).toHaveLength(5);
     expect(before.code).toBe(RUNTIME);
     expect(before.stored).toBe(zeroPadValue('0x07', 32));
     p.destroy();
@@ -112,7 +118,7 @@ describe('embedded chain: durability across close and start', () => {
     const again = await start(dir);
     expect(again.chainId).toBe(31337);
     expect(again.genesisHash).toBe(chain.genesisHash);
-    expect(again.replayed).toMatchObject({ blocks: 3, transactions: 3 });
+    expect(again.replayed).toMatchObject({ blocks: 4, transactions: 4 });
     const q = providerFor(again.rpcUrl);
     expect((await q.getNetwork()).chainId).toBe(31337n);
     expect(await rpc(again.rpcUrl, { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })).toMatchObject({ result: '0x7a69' });
@@ -122,17 +128,19 @@ describe('embedded chain: durability across close and start', () => {
     expect(await q.getCode(contract)).toBe(before.code);
     expect(await q.call({ to: contract })).toBe(before.stored);
     expect((await q.getTransactionReceipt(deployed.hash))?.blockHash).toBe(deployed.blockHash);
+    expect((await q.getTransactionReceipt(failedHash))?.status).toBe(0);
+    expect(await q.getTransactionCount(wallet.address)).toBe(before.nonce);
 
     // The restarted chain keeps going from the same state and journals the new block too.
     const later = await send(new Wallet(KEY, q), { to: contract, data: zeroPadValue('0x09', 32) });
-    expect(later.blockNumber).toBe(4);
+    expect(later.blockNumber).toBe(5);
     expect(later.from.toLowerCase()).toBe(wallet.address.toLowerCase());
     q.destroy();
     await stop(again);
     const third = await start(dir);
-    expect(third.replayed.blocks).toBe(4);
+    expect(third.replayed.blocks).toBe(5);
     const r = providerFor(third.rpcUrl);
-    expect((await r.getBlock(4))!.hash).toBe(later.blockHash);
+    expect((await r.getBlock(5))!.hash).toBe(later.blockHash);
     expect(await r.call({ to: contract })).toBe(zeroPadValue('0x09', 32));
     r.destroy();
   });
@@ -211,6 +219,13 @@ describe('embedded chain: JSON-RPC surface', () => {
     expect(batch[1]!.result).toBe('0x1');
     expect(batch[2]!.result).toBe('0x5');
     expect(batch[3]!.error?.code).toBe(-32601);
+
+    // Revert data reaches ethers as it does from `hardhat node` (how custom errors get decoded).
+    // Runtime: PUSH1 0xaa PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 REVERT.
+    const p = providerFor(chain.rpcUrl);
+    const reverter = await send(new Wallet(KEY, p), { data: '0x600a80600b6000396000f3' + '60aa60005260206000fd' });
+    await expect(p.call({ to: reverter.contractAddress! })).rejects.toMatchObject({ code: 'CALL_EXCEPTION', data: zeroPadValue('0xaa', 32) });
+    p.destroy();
   });
 });
 
