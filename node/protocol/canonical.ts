@@ -5,7 +5,8 @@ import { ProtocolError } from './errors';
 
 /**
  * Canonical JSON text of a value. Refuses what JSON cannot carry exactly: non-finite numbers,
- * unsafe integers (money is integer fen and must never be rounded by a float), undefined, functions, bigint.
+ * unsafe integers (money is integer fen and must never be rounded by a float), undefined, functions, bigint,
+ * symbols, sparse arrays, cycles, lone surrogates, and anything but plain objects and arrays.
  */
 export function canonicalJson(value: unknown): string {
   assertJsonSafe(value, '$');
@@ -18,9 +19,19 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return utf8(canonicalJson(value));
 }
 
-function assertJsonSafe(value: unknown, path: string): void {
+// A lone UTF-16 surrogate has no UTF-8 form: TextEncoder would silently turn it into U+FFFD, so two
+// different strings would share one digest. RFC 8785 §3.2.2.2 requires well-formed Unicode (I-JSON).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function assertString(s: string, path: string): void {
+  if (LONE_SURROGATE.test(s)) throw new ProtocolError('INVALID_INPUT', `${path}: string contains a lone UTF-16 surrogate (not valid Unicode)`);
+}
+
+function assertJsonSafe(value: unknown, path: string, seen: Set<object> = new Set()): void {
   switch (typeof value) {
     case 'string':
+      assertString(value, path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -29,14 +40,35 @@ function assertJsonSafe(value: unknown, path: string): void {
         throw new ProtocolError('INVALID_INPUT', `${path}: integer ${value} is beyond 2^53 and cannot be carried exactly; use a decimal string`);
       }
       return;
-    case 'object':
+    case 'object': {
       if (value === null) return;
+      // A cycle has no JSON form; say so instead of overflowing the stack.
+      if (seen.has(value)) throw new ProtocolError('INVALID_INPUT', `${path}: circular reference`);
+      seen.add(value);
       if (Array.isArray(value)) {
-        value.forEach((v, i) => assertJsonSafe(v, `${path}[${i}]`));
+        // A hole would be dropped by the serializer ([1,,3] → [1,3]): refuse rather than change the data.
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw new ProtocolError('INVALID_INPUT', `${path}[${i}]: sparse array hole`);
+          assertJsonSafe(value[i], `${path}[${i}]`, seen);
+        }
+        seen.delete(value);
         return;
       }
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) assertJsonSafe(v, `${path}.${k}`);
+      // Only plain objects: a Map or Set would serialize as {}, a typed array as {"0":…}, a Date or
+      // anything with toJSON as something the digest no longer shows. A record must mean the same
+      // after a JSON round trip as before it, or its digest cannot be re-checked from a bundle.
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+        throw new ProtocolError('INVALID_INPUT', `${path}: ${name} is not a plain JSON object`);
+      }
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        assertString(k, `${path} key ${JSON.stringify(k)}`);
+        assertJsonSafe(v, `${path}.${k}`, seen);
+      }
+      seen.delete(value);
       return;
+    }
     default:
       throw new ProtocolError('INVALID_INPUT', `${path}: ${typeof value} is not JSON`);
   }
