@@ -14,10 +14,18 @@ export function recordDigest(record: unknown): Hex {
   return toHex(sha256(canonicalBytes(record)));
 }
 
+function hexArg(name: string, value: string, bytes: number): Uint8Array {
+  try {
+    return fromHex(value, bytes);
+  } catch (cause) {
+    throw new ProtocolError('INVALID_INPUT', `${name} must be ${bytes} bytes of 0x-prefixed lowercase hex`, { cause });
+  }
+}
+
 /** commitment = SHA256("tianfu/commitment/v1" || 0x00 || salt || recordDigest). Hides the record from log readers. */
 export function commitment(salt: Hex, digest: Hex): Hex {
-  const s = fromHex(salt, SALT_BYTES);
-  const d = fromHex(digest, 32);
+  const s = hexArg('salt', salt, SALT_BYTES);
+  const d = hexArg('recordDigest', digest, 32);
   return toHex(sha256(concatBytes(utf8(COMMITMENT_TAG), new Uint8Array([0]), s, d)));
 }
 
@@ -34,6 +42,11 @@ export interface LogEntry {
 const KIND_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 const AT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+function isCanonicalInstant(at: string): boolean {
+  const t = Date.parse(at);
+  return !Number.isNaN(t) && new Date(t).toISOString() === at;
+}
+
 /** Loads and checks an entry object; refuses unknown versions and extra fields. */
 export function parseEntry(value: unknown): LogEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('MALFORMED', 'entry must be an object');
@@ -44,11 +57,16 @@ export function parseEntry(value: unknown): LogEntry {
   if (typeof e.kind !== 'string' || !KIND_RE.test(e.kind)) throw new ProtocolError('MALFORMED', `entry.kind ${JSON.stringify(e.kind)} is not a dotted kind name`);
   if (typeof e.subject !== 'string' || e.subject.length === 0 || e.subject.length > 256) throw new ProtocolError('MALFORMED', 'entry.subject must be a non-empty string of at most 256 characters');
   if (typeof e.commitment !== 'string' || !/^0x[0-9a-f]{64}$/.test(e.commitment)) throw new ProtocolError('MALFORMED', 'entry.commitment must be 32-byte lowercase hex');
-  if (typeof e.at !== 'string' || !AT_RE.test(e.at) || Number.isNaN(Date.parse(e.at))) throw new ProtocolError('MALFORMED', 'entry.at must be RFC 3339 UTC with milliseconds');
+  // Round-trip, not just Date.parse: V8 accepts 2024-02-30 (as 03-01) and 24:00, which would give one
+  // instant two spellings and so two leaf hashes.
+  if (typeof e.at !== 'string' || !AT_RE.test(e.at) || !isCanonicalInstant(e.at)) {
+    throw new ProtocolError('MALFORMED', `entry.at ${JSON.stringify(e.at)} must be an existing instant in RFC 3339 UTC with milliseconds (YYYY-MM-DDTHH:mm:ss.sssZ)`);
+  }
   return { v: ENTRY_VERSION, kind: e.kind, subject: e.subject, commitment: e.commitment as Hex, at: e.at };
 }
 
 export function makeEntry(kind: string, subject: string, commitmentHex: Hex, at: Date): LogEntry {
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new ProtocolError('INVALID_INPUT', 'entry time must be a valid Date');
   return parseEntry({ v: ENTRY_VERSION, kind, subject, commitment: commitmentHex, at: at.toISOString() });
 }
 
