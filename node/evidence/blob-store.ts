@@ -22,7 +22,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Hex } from '../protocol/bytes';
 import { DomainError } from '../domain/types';
@@ -107,6 +107,38 @@ class DigestingLimiter extends Transform {
     this.sha.update(chunk);
     this.sm3.update(chunk);
     cb(null, chunk);
+  }
+}
+
+/** Writes every byte, looping on short writes (write(2) may write less than asked). */
+async function writeAll(fh: fsp.FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
+}
+
+/**
+ * Writable over an open file handle: batched writes (the stream's writev hands over everything
+ * buffered up to the high-water mark) and an fsync before 'finish', so that a resolved pipeline means
+ * the bytes are on disk. The caller keeps ownership of the handle.
+ */
+class SyncedFileSink extends Writable {
+  constructor(private readonly fh: fsp.FileHandle) {
+    super({ highWaterMark: WRITE_HIGH_WATER });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    writeAll(this.fh, chunk).then(() => cb(), cb);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    writeAll(this.fh, chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk))).then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.fh.sync().then(() => cb(), cb);
   }
 }
 
@@ -197,8 +229,7 @@ export class BlobStore {
       // 'wx': never follow or overwrite anything already at that name; 0600: evidence is private.
       const fh = await fsp.open(tmp, 'wx', 0o600);
       try {
-        await pipeline(source, limiter, fh.createWriteStream({ autoClose: false, highWaterMark: WRITE_HIGH_WATER }));
-        await fh.sync();
+        await pipeline(source, limiter, new SyncedFileSink(fh));
       } finally {
         await fh.close();
       }
