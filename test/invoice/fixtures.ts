@@ -85,7 +85,8 @@ export interface RedOptions {
  * pass `taxAmountFen` (magnitude) when closing out a line that was partly reversed before.
  */
 export function sampleRedInvoice(blue: InvoiceInput | Invoice, opts: RedOptions): InvoiceInput {
-  const picks = opts.reverse ?? blue.lines.map((l) => ({ lineNo: l.lineNo, amountFen: Math.abs(l.amountFen) }));
+  const picks: { lineNo: number; amountFen: number; taxAmountFen?: number }[] =
+    opts.reverse ?? blue.lines.map((l) => ({ lineNo: l.lineNo, amountFen: Math.abs(l.amountFen) }));
   const lines: InvoiceLine[] = picks.map((p, i) => {
     const b = blue.lines.find((l) => l.lineNo === p.lineNo);
     if (!b) throw new Error(`blue invoice has no line ${p.lineNo}`);
