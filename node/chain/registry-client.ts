@@ -83,24 +83,42 @@ export class RegistryError extends Error {
   }
 }
 
+let iface: Interface | undefined;
 export function registryInterface(): Interface {
-  return new Interface(loadArtifact('AnchorRegistry').abi);
+  iface ??= new Interface(loadArtifact('AnchorRegistry').abi);
+  return iface;
 }
 
 const lower = (s: string): Hex => s.toLowerCase() as Hex;
 
+/** Revert data found on an error: ethers' CALL_EXCEPTION `data`, or a JSON-RPC error's `data` (Hardhat, Besu, geth). */
+function revertDataOf(err: unknown, depth = 0): string | undefined {
+  if (err === null || typeof err !== 'object' || depth > 4) return undefined;
+  const e = err as { data?: unknown; error?: unknown; info?: { error?: unknown }; cause?: unknown };
+  if (typeof e.data === 'string' && /^0x[0-9a-fA-F]{8}/.test(e.data)) return e.data;
+  if (e.data !== null && typeof e.data === 'object') {
+    const inner = revertDataOf(e.data, depth + 1);
+    if (inner) return inner;
+  }
+  return revertDataOf(e.error, depth + 1) ?? revertDataOf(e.info?.error, depth + 1) ?? revertDataOf(e.cause, depth + 1);
+}
+
 /**
- * Decodes the custom error inside an ethers error (from a call, estimateGas or a sent transaction),
- * or returns undefined when the failure was not a decodable revert (network error, out of gas...).
+ * Decodes the AnchorRegistry custom error (or inherited OpenZeppelin error) behind a failed call,
+ * estimateGas or transaction, or returns undefined when the failure was not a decodable revert
+ * (network error, out of gas, malformed calldata reverting without data...).
  */
 export function decodeRegistryRevert(err: unknown): RegistryRevert | undefined {
-  if (!isError(err, 'CALL_EXCEPTION')) return undefined;
-  if (err.revert) return { name: err.revert.name, args: [...err.revert.args] };
-  if (typeof err.data === 'string' && err.data.length >= 10) {
-    const parsed = registryInterface().parseError(err.data);
-    if (parsed) return { name: parsed.name, args: [...parsed.args] };
+  if (err instanceof RegistryError) return err.revert;
+  if (isError(err, 'CALL_EXCEPTION') && err.revert) return { name: err.revert.name, args: [...err.revert.args] };
+  const data = revertDataOf(err);
+  if (data === undefined) return undefined;
+  try {
+    const parsed = registryInterface().parseError(data);
+    return parsed ? { name: parsed.name, args: [...parsed.args] } : undefined;
+  } catch {
+    return undefined; // data that is not an ABI-encoded error of this contract: not a registry revert
   }
-  return undefined;
 }
 
 function wrap(what: string, err: unknown): Error {
