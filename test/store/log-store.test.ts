@@ -300,6 +300,21 @@ describe('LogStore failed and interleaved appends', () => {
     ref.append(entry(1));
     expect(store.rootHash).toBe(toHex(ref.root()));
   });
+
+  it('two appends started together: the second is refused, the first lands intact', async () => {
+    const { db } = await freshDb();
+    const store = await LogStore.open(db);
+    const [first, second] = await Promise.allSettled([store.append([entry(0), entry(1)]), store.append([entry(2)])]);
+    expect(first.status).toBe('fulfilled');
+    expect(second.status).toBe('rejected');
+    expectStoreError((second as PromiseRejectedResult).reason, 'APPEND_PENDING');
+    const ref = new ReferenceTree();
+    ref.append(entry(0));
+    ref.append(entry(1));
+    expect(store.size).toBe(2);
+    expect(store.rootHash).toBe(toHex(ref.root()));
+    expect(store.appendPending).toBe(false);
+  });
 });
 
 describe('LogStore reads are O(log n)', () => {
