@@ -82,7 +82,9 @@ export async function runDeploy(flags: DeployFlags): Promise<void> {
   }
 
   const chainId = await probeChainId(rpc);
-  const provider = new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true });
+  // No response cache: ethers would otherwise answer the second transaction's nonce query from the
+  // first one's (cacheTimeout 250 ms) and the node would refuse it as "nonce too low".
+  const provider = new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
   try {
     let signer;
     try {
