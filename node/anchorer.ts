@@ -101,8 +101,8 @@ export class Anchorer {
   private fatal: Error | null = null;
   /** Counters and observations for /metrics. */
   readonly metrics = { rpcErrors: 0, reorgs: 0, anchorsSent: 0, anchorsConfirmed: 0, replacements: 0, lastGasUsed: 0n, totalGasUsed: 0n, lastAnchorLatencyMs: 0 };
-  /** Called with (treeSize, entries newly anchored) whenever a checkpoint is confirmed. */
-  onAnchored: ((rec: AnchoredRecord, previousSize: number) => void) | null = null;
+  /** Called whenever a checkpoint is confirmed, with the time from the oldest entry it newly covers to now (ms). */
+  onAnchored: ((rec: AnchoredRecord, previousSize: number, latencyMs: number | null) => void) | null = null;
 
   private constructor(o: AnchorerOptions) {
     this.o = { ...o, logger: o.logger ?? silent, stuckMs: o.stuckMs ?? Math.max(30_000, 10 * o.intervalMs), clock: o.clock ?? Date.now };
@@ -293,12 +293,15 @@ export class Anchorer {
       signature: this.signCheckpoint(size, rootHash).signature,
     };
     const previous = this.anchored?.treeSize ?? 0;
+    const oldest = this.oldestUnanchored;
+    const latencyMs = oldest && oldest.index >= previous && oldest.index < size ? this.o.clock() - Date.parse(oldest.at) : null;
     await this.o.db.batch<unknown, unknown>([{ type: 'put', key: CP + pad(size), value: rec, valueEncoding: 'json' } as BatchOp], { sync: true });
     this.anchored = rec;
     this.oldestUnanchored = null;
     this.metrics.anchorsConfirmed++;
     this.o.logger.info({ treeSize: size, txHash: rec.txHash, blockNumber: rec.blockNumber }, 'checkpoint anchored');
-    this.onAnchored?.(rec, previous);
+    if (latencyMs !== null) this.metrics.lastAnchorLatencyMs = latencyMs;
+    this.onAnchored?.(rec, previous, latencyMs);
   }
 
   private async checkInflight(tx: Inflight): Promise<void> {
@@ -321,7 +324,6 @@ export class Anchorer {
       if (!again || !block || block.hash !== again.blockHash) return; // reorg in progress: next tick decides
       this.metrics.lastGasUsed = again.gasUsed;
       this.metrics.totalGasUsed += again.gasUsed;
-      this.metrics.lastAnchorLatencyMs = this.o.clock() - tx.sentAt;
       this.state.inflight = null;
       await this.saveState();
       await this.adoptChainHead(tx.treeSize, tx.rootHash);

@@ -1,0 +1,91 @@
+/**
+ * The HTTP API, built apart from `listen` (createApp(deps)) so tests run it on an ephemeral port.
+ * Express 5 forwards rejected promises from async handlers to the one problem handler.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Router } from 'express';
+import type { Ledger } from '../node';
+import { authenticate } from './auth';
+import { HttpProblem, problemHandler, sendProblem, type ProblemLogger } from './problem';
+import { createMetrics } from './metrics';
+import { createOpenApiRegistry, generateDocument } from './openapi';
+import { healthRouter } from './routes/health';
+import { logRouter, registerLogOpenApi } from './routes/log';
+import { keysRouter, registerKeysOpenApi } from './routes/keys';
+
+export interface AppLogger extends ProblemLogger {
+  info(obj: object, msg?: string): void;
+}
+
+/** Each feature contributes a /v1 router and its OpenAPI paths. */
+interface Feature {
+  router: (ledger: Ledger) => Router;
+  openapi: (r: OpenAPIRegistry) => void;
+}
+
+function optionalFeature(modulePath: string, routerName: string, openapiName: string): Feature | null {
+  try {
+    const m = require(modulePath) as Record<string, unknown>;
+    return { router: m[routerName] as Feature['router'], openapi: m[openapiName] as Feature['openapi'] };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(modulePath.slice(2))) return null;
+    throw err;
+  }
+}
+
+export function createApp(ledger: Ledger, logger: AppLogger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  const metrics = createMetrics(ledger);
+  app.use(metrics.httpMiddleware);
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], connectSrc: ["'self'", 'http://127.0.0.1:*', 'http://localhost:*', 'https:'], styleSrc: ["'self'", "'unsafe-inline'"] } },
+    }),
+  );
+  app.use(healthRouter(ledger, metrics));
+  if (ledger.config.rateLimitPerMin > 0) {
+    app.use(
+      '/v1',
+      rateLimit({
+        windowMs: 60_000,
+        limit: ledger.config.rateLimitPerMin,
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+        handler: (_req, res) => sendProblem(res, 429, 'RATE_LIMITED', `more than ${ledger.config.rateLimitPerMin} requests a minute from this address; slow down`),
+      }),
+    );
+  }
+  const json: RequestHandler = express.json({ limit: ledger.config.maxBodyBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  app.use('/v1', json);
+  app.use('/v1', authenticate(ledger.keys));
+
+  const registry = createOpenApiRegistry();
+  registerLogOpenApi(registry);
+  registerKeysOpenApi(registry);
+  app.use('/v1', logRouter(ledger));
+  app.use('/v1', keysRouter(ledger));
+  for (const f of [
+    optionalFeature('./routes/invoices', 'invoicesRouter', 'registerInvoicesOpenApi'),
+    optionalFeature('./routes/evidence', 'evidenceRouter', 'registerEvidenceOpenApi'),
+    optionalFeature('./routes/verify', 'verifyRouter', 'registerVerifyOpenApi'),
+  ]) {
+    if (!f) continue;
+    f.openapi(registry);
+    app.use('/v1', f.router(ledger));
+  }
+  const doc = generateDocument(registry);
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(doc);
+  });
+  const staticDir = require('node:path').join(__dirname, 'static');
+  app.use(express.static(staticDir, { index: 'index.html', fallthrough: true }));
+
+  app.use((req, _res, next) => next(new HttpProblem(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
+  app.use(problemHandler(logger));
+  return app;
+}

@@ -1,0 +1,107 @@
+/** Public log routes (DESIGN §6, issue 3): entries carry no personal or commercial data. */
+import { Router } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z, problemResponses } from '../openapi';
+import { parseOr422 } from '../validate';
+import { HttpProblem } from '../problem';
+import type { Ledger } from '../../node';
+
+export const MAX_ENTRIES_PAGE = 1000;
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+const count = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const LogInfo = z
+  .object({
+    logId: hex32,
+    chainId: z.string(),
+    registry: z.string(),
+    operator: z.string(),
+    treeSize: z.number().int(),
+    rootHash: hex32,
+    anchored: z.object({ treeSize: z.number().int(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable(),
+  })
+  .openapi('LogInfo');
+const EntriesQuery = z.strictObject({ start: count, end: count.optional() });
+const InclusionQuery = z.strictObject({ index: count, treeSize: count.optional() });
+const ConsistencyQuery = z.strictObject({ from: count, to: count.optional() });
+const CheckpointsQuery = z.strictObject({ fromSize: count.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+
+export function registerLogOpenApi(r: OpenAPIRegistry): void {
+  r.registerPath({ method: 'get', path: '/v1/log', summary: 'Log head and latest anchored checkpoint', responses: { 200: { description: 'log', content: { 'application/json': { schema: LogInfo } } } } });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/log/entries',
+    summary: `Entries [start, end), at most ${MAX_ENTRIES_PAGE} per page`,
+    request: { query: EntriesQuery },
+    responses: { 200: { description: 'entries', content: { 'application/json': { schema: z.object({ entries: z.array(z.object({ index: z.number(), entry: z.record(z.string(), z.unknown()), leafHash: hex32 })) }) } } }, ...problemResponses(400) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/log/proof/inclusion',
+    summary: 'RFC 9162 inclusion proof',
+    request: { query: InclusionQuery },
+    responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ leafIndex: z.number(), treeSize: z.number(), rootHash: hex32, proof: z.array(hex32) }) } } }, ...problemResponses(400) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/log/proof/consistency',
+    summary: 'RFC 9162 consistency proof',
+    request: { query: ConsistencyQuery },
+    responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ from: z.number(), to: z.number(), proof: z.array(hex32) }) } } }, ...problemResponses(400) },
+  });
+  r.registerPath({ method: 'get', path: '/v1/log/checkpoints', summary: 'Anchored checkpoints with their transactions', request: { query: CheckpointsQuery }, responses: { 200: { description: 'checkpoints' } } });
+}
+
+export function logRouter(ledger: Ledger): Router {
+  const r = Router();
+  const { log } = ledger;
+
+  r.get('/log', async (_req, res) => {
+    const a = ledger.anchorer.status().anchored;
+    res.json({
+      logId: ledger.logId,
+      chainId: ledger.chain.chainId.toString(),
+      registry: ledger.chain.registry,
+      operator: ledger.operator.address.toLowerCase(),
+      treeSize: log.size,
+      rootHash: log.rootHash,
+      anchored: a ? { treeSize: a.treeSize, rootHash: a.rootHash, txHash: a.txHash, blockNumber: a.blockNumber, timestamp: a.timestamp } : null,
+    });
+  });
+
+  r.get('/log/entries', async (req, res) => {
+    const q = parseOr422(EntriesQuery, req.query, 'query');
+    const size = log.size;
+    if (q.start > size) throw new HttpProblem(400, 'OUT_OF_RANGE', `start ${q.start} is beyond the tree size ${size}`);
+    const end = Math.min(q.end ?? size, size, q.start + MAX_ENTRIES_PAGE);
+    if (end < q.start) throw new HttpProblem(400, 'OUT_OF_RANGE', `end ${q.end} is before start ${q.start}`);
+    const rows = await log.entries(q.start, end);
+    const dec = new TextDecoder();
+    res.json({ entries: rows.map((e) => ({ index: e.index, entry: JSON.parse(dec.decode(e.bytes)), leafHash: e.leafHash })) });
+  });
+
+  r.get('/log/proof/inclusion', async (req, res) => {
+    const q = parseOr422(InclusionQuery, req.query, 'query');
+    const treeSize = q.treeSize ?? log.size;
+    if (treeSize > log.size) throw new HttpProblem(400, 'OUT_OF_RANGE', `treeSize ${treeSize} is beyond the tree size ${log.size}`);
+    if (q.index >= treeSize) throw new HttpProblem(400, 'OUT_OF_RANGE', `index ${q.index} is not below treeSize ${treeSize}`);
+    res.json(await log.inclusionProof(q.index, treeSize));
+  });
+
+  r.get('/log/proof/consistency', async (req, res) => {
+    const q = parseOr422(ConsistencyQuery, req.query, 'query');
+    const to = q.to ?? log.size;
+    if (to > log.size) throw new HttpProblem(400, 'OUT_OF_RANGE', `to ${to} is beyond the tree size ${log.size}`);
+    if (q.from > to) throw new HttpProblem(400, 'OUT_OF_RANGE', `from ${q.from} is larger than to ${to}`);
+    res.json({ from: q.from, to, proof: q.from === 0 ? [] : await log.consistencyProof(q.from, to) });
+  });
+
+  r.get('/log/checkpoints', async (req, res) => {
+    const q = parseOr422(CheckpointsQuery, req.query, 'query');
+    const cps = await ledger.anchorer.checkpoints({ fromSize: q.fromSize ?? 0, limit: q.limit ?? 1000 });
+    res.json({ chainId: ledger.chain.chainId.toString(), registry: ledger.chain.registry, logId: ledger.logId, checkpoints: cps });
+  });
+
+  return r;
+}

@@ -1,0 +1,61 @@
+/**
+ * Bundle assembly (DESIGN §3.8): for a subject, every record about it with salt, entry, receipt, an
+ * inclusion proof to the latest anchored checkpoint and that checkpoint's anchor. One checkpoint for
+ * all items, so a verifier reads the chain once. Records not yet covered by an anchored checkpoint
+ * are pending (inclusion and anchor null) and can be refreshed later.
+ */
+import { BUNDLE_FORMAT, type Anchor, type Bundle, type BundleItem, type Hex } from './protocol';
+import type { Sequencer } from './sequencer';
+import type { LogStore } from './store/log-store';
+import type { Anchorer, AnchoredRecord } from './anchorer';
+
+export interface BundleDeps {
+  sequencer: Sequencer;
+  log: LogStore;
+  anchorer: Anchorer;
+  logId: Hex;
+  operator: Hex;
+  chainId: bigint;
+  registry: Hex;
+}
+
+export async function buildBundle(
+  d: BundleDeps,
+  kind: Bundle['kind'],
+  subject: string,
+  opts: { indexes?: number[]; file?: Bundle['file'] } = {},
+): Promise<Bundle> {
+  const indexes = opts.indexes ?? (await d.sequencer.subjectIndexes(subject));
+  const cp: AnchoredRecord | null = d.anchorer.status().anchored;
+  const items: BundleItem[] = [];
+  for (const index of indexes) {
+    const rec = await d.sequencer.getRecord(index);
+    const receipt = await d.sequencer.getReceipt(index);
+    if (!rec || !receipt) throw new Error(`record ${index} is missing from the store`);
+    let inclusion: BundleItem['inclusion'] = null;
+    let anchor: Anchor | null = null;
+    if (cp && index < cp.treeSize) {
+      inclusion = await d.log.inclusionProof(index, cp.treeSize);
+      anchor = {
+        chainId: d.chainId.toString(),
+        registry: d.registry,
+        logId: d.logId,
+        treeSize: cp.treeSize,
+        rootHash: cp.rootHash,
+        txHash: cp.txHash,
+        blockNumber: cp.blockNumber,
+        timestamp: cp.timestamp,
+      };
+    }
+    items.push({ record: rec.record, salt: rec.salt, entry: rec.entry, index, receipt, inclusion, anchor });
+  }
+  return {
+    format: BUNDLE_FORMAT,
+    kind,
+    subject,
+    log: { logId: d.logId, operator: d.operator, chainId: d.chainId.toString(), registry: d.registry },
+    items,
+    ...(opts.file !== undefined ? { file: opts.file } : {}),
+    createdAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The ledger node, wired: database, log store, sequencer (with the invoice and evidence rules),
+ * chain (embedded default or a production JSON-RPC endpoint), registry and anchorer.
+ * `Ledger.start(config)` is what `npm start` and the tests run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { JsonRpcProvider, Wallet, getAddress } from 'ethers';
+import { logIdFor, type Hex } from './protocol';
+import { openDatabase, type Database } from './store/db';
+import { LogStore } from './store/log-store';
+import { Sequencer } from './sequencer';
+import { Anchorer, type AnchorerLogger } from './anchorer';
+import { ApiKeys } from './auth/api-keys';
+import { RegistryClient, deployRegistry } from './chain/registry-client';
+import { loadSigner } from './chain/signer';
+import { ADDRESS_BOOK_FORMAT, readAddressBook, writeAddressBook, type AddressBook } from './chain/address-book';
+import { startEmbeddedChain, type EmbeddedChain } from './chain/embedded/embedded-chain';
+import { createInvoiceRules } from './invoice';
+import { evidenceRules, BlobStore } from './evidence';
+import type { DomainRules } from './domain/types';
+import type { NodeConfig } from './config';
+import { buildBundle } from './bundles';
+import type { Bundle } from './protocol';
+
+export interface LedgerLogger extends AnchorerLogger {
+  debug?(obj: object, msg?: string): void;
+}
+
+export class LedgerStartError extends Error {
+  override readonly name = 'LedgerStartError';
+}
+
+export interface ChainInfo {
+  rpcUrl: string;
+  chainId: bigint;
+  registry: Hex;
+  embedded: boolean;
+}
+
+const silent: LedgerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export class Ledger {
+  private constructor(
+    readonly config: NodeConfig,
+    readonly db: Database,
+    readonly log: LogStore,
+    readonly sequencer: Sequencer,
+    readonly anchorer: Anchorer,
+    readonly keys: ApiKeys,
+    readonly blobs: BlobStore,
+    readonly provider: JsonRpcProvider,
+    readonly registry: RegistryClient,
+    readonly operator: Wallet,
+    readonly logId: Hex,
+    readonly chain: ChainInfo,
+    private readonly embedded: EmbeddedChain | null,
+    private readonly logger: LedgerLogger,
+  ) {}
+
+  static async start(config: NodeConfig, logger: LedgerLogger = silent): Promise<Ledger> {
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const logId = logIdFor(config.logName);
+
+    // 1. The operator key: keystore or env in production; generated once and kept in the data dir for the embedded chain.
+    let operatorKey: Hex;
+    if (config.keystore || config.operatorKey) {
+      const w = await loadSigner({ keystorePath: config.keystore, password: config.keystorePassword, privateKey: config.operatorKey, role: 'operator' }, null);
+      operatorKey = w.privateKey as Hex;
+    } else if (config.rpcUrl) {
+      throw new LedgerStartError('TIANFU_RPC_URL is set but no operator key: set TIANFU_KEYSTORE + TIANFU_KEYSTORE_PASSWORD or TIANFU_OPERATOR_KEY');
+    } else {
+      operatorKey = embeddedOperatorKey(config.dataDir, logger);
+    }
+
+    // 2. The chain.
+    let embedded: EmbeddedChain | null = null;
+    let rpcUrl = config.rpcUrl;
+    if (!rpcUrl) {
+      embedded = await startEmbeddedChain({ dataDir: config.dataDir, port: config.chainPort, chainId: config.chainId, fundedKeys: [operatorKey], logger });
+      rpcUrl = embedded.rpcUrl;
+    }
+    try {
+      const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+      let chainId: bigint;
+      try {
+        chainId = (await provider.getNetwork()).chainId;
+      } catch (err) {
+        throw new LedgerStartError(`cannot reach the chain at ${rpcUrl}: ${(err as Error).message}`);
+      }
+      const operator = new Wallet(operatorKey, provider);
+
+      // 3. The registry: TIANFU_REGISTRY, else the address book, else (embedded only) deploy one now.
+      const registryAddress = await resolveRegistry(config, provider, operator, logId, chainId, embedded !== null, logger);
+      const registry = RegistryClient.connect(registryAddress, operator);
+      if ((await provider.getCode(registryAddress)) === '0x') throw new LedgerStartError(`no contract at registry address ${registryAddress} on chain ${chainId}`);
+      let onChainOperator: string;
+      try {
+        onChainOperator = await registry.operatorOf(logId);
+      } catch (err) {
+        throw new LedgerStartError(`log ${config.logName} (${logId}) is not created in registry ${registryAddress}: ${(err as Error).message}`);
+      }
+      if (getAddress(onChainOperator) !== operator.address) {
+        throw new LedgerStartError(`the registry's operator for log ${config.logName} is ${getAddress(onChainOperator)}, but this node's key is ${operator.address}`);
+      }
+
+      // 4. Store, sequencer, anchorer.
+      const db = await openDatabase(path.join(config.dataDir, 'ledger'));
+      const log = await LogStore.open(db);
+      const rules: DomainRules<unknown>[] = [
+        createInvoiceRules(config.usccLegacyExceptions ? { legacyUsccExceptions: config.usccLegacyExceptions } : {}) as unknown as DomainRules<unknown>,
+        evidenceRules as unknown as DomainRules<unknown>,
+      ];
+      const sequencer = await Sequencer.open({ db, log, logId, operatorKey, rules, durable: config.durable });
+      const anchorer = await Anchorer.open({
+        db,
+        log,
+        registry,
+        provider,
+        wallet: operator,
+        logId,
+        intervalMs: config.checkpointIntervalMs,
+        confirmations: config.confirmations,
+        mmdMs: config.mmdMs,
+        logger,
+      });
+      const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
+      const chain: ChainInfo = { rpcUrl, chainId, registry: registryAddress, embedded: embedded !== null };
+      const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger);
+      anchorer.start();
+      logger.info({ logId, operator: operator.address, registry: registryAddress, chainId: chainId.toString(), rpcUrl, treeSize: log.size }, 'ledger started');
+      return ledger;
+    } catch (err) {
+      await embedded?.close();
+      throw err;
+    }
+  }
+
+  /** A `tianfu.bundle/v1` for every record about `subject` (or the given indexes). */
+  bundle(kind: Bundle['kind'], subject: string, opts: { indexes?: number[]; file?: Bundle['file'] } = {}): Promise<Bundle> {
+    return buildBundle(
+      { sequencer: this.sequencer, log: this.log, anchorer: this.anchorer, logId: this.logId, operator: this.operator.address.toLowerCase() as Hex, chainId: this.chain.chainId, registry: this.chain.registry },
+      kind,
+      subject,
+      opts,
+    );
+  }
+
+  /** Drains the sequencer, stops the anchorer, closes the store and the embedded chain. */
+  async stop(): Promise<void> {
+    await this.sequencer.close();
+    await this.anchorer.stop();
+    await this.db.close();
+    this.provider.destroy();
+    await this.embedded?.close();
+    this.logger.info({}, 'ledger stopped');
+  }
+}
+
+/** The embedded chain's operator key: generated on first start, kept in <dataDir>/operator.key (0600). */
+function embeddedOperatorKey(dataDir: string, logger: LedgerLogger): Hex {
+  const file = path.join(dataDir, 'operator.key');
+  if (fs.existsSync(file)) {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    if (!/^0x[0-9a-f]{64}$/.test(key)) throw new LedgerStartError(`${file} does not hold a 0x private key`);
+    return key as Hex;
+  }
+  const key = ('0x' + randomBytes(32).toString('hex')) as Hex;
+  const tmp = file + '.tmp';
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  fs.writeSync(fd, key + '\n');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  logger.warn({ file }, 'generated the embedded chain operator key (development default; use TIANFU_KEYSTORE in production)');
+  return key;
+}
+
+async function resolveRegistry(
+  config: NodeConfig,
+  provider: JsonRpcProvider,
+  operator: Wallet,
+  logId: Hex,
+  chainId: bigint,
+  embedded: boolean,
+  logger: LedgerLogger,
+): Promise<Hex> {
+  if (config.registry) return config.registry as Hex;
+  if (fs.existsSync(config.addressBook)) {
+    const book = await readAddressBook(config.addressBook);
+    if (book.chainId !== chainId.toString()) throw new LedgerStartError(`address book ${config.addressBook} is for chain ${book.chainId}, the RPC serves chain ${chainId}`);
+    return book.registry as Hex;
+  }
+  if (!embedded) throw new LedgerStartError(`no registry: set TIANFU_REGISTRY or provide an address book at ${config.addressBook} (tianfu deploy writes one)`);
+  // First start on the embedded chain: deploy the registry and create the log, then record the address book.
+  const { client, deployTx, deployBlock } = await deployRegistry(operator, operator.address, 1);
+  const created = await client.createLog(logId, operator.address, 1);
+  const book: AddressBook = {
+    format: ADDRESS_BOOK_FORMAT,
+    chainId: chainId.toString(),
+    registry: client.address,
+    deployBlock: deployBlock.toString(),
+    deployTx,
+    admin: operator.address.toLowerCase(),
+    logs: [{ name: config.logName, logId, operator: operator.address.toLowerCase(), createTx: created.txHash }],
+  };
+  await writeAddressBook(config.addressBook, book);
+  logger.info({ registry: client.address, addressBook: config.addressBook }, 'deployed AnchorRegistry on the embedded chain');
+  void provider;
+  return client.address;
+}
