@@ -9,11 +9,26 @@ import pino from 'pino';
 import { loadConfig } from '../../node';
 import { startServer, type RunningServer } from '../../api/server';
 
+export interface ApiInit {
+  method?: string;
+  body?: unknown;
+  rawBody?: string | Uint8Array;
+  key?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResult {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON bodies
+  body: any;
+  headers: Headers;
+}
+
 export interface TestLedger extends RunningServer {
   dataDir: string;
   adminKey: string;
   /** fetch against the server; JSON bodies are encoded and `key` becomes a Bearer header. */
-  api(p: string, init?: { method?: string; body?: unknown; rawBody?: string | Uint8Array; key?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  api(p: string, init?: ApiInit): Promise<ApiResult>;
   /** Creates an API key through the admin route. */
   createKey(role: string, taxId?: string): Promise<string>;
   /** Resolves once the anchorer has anchored at least `size` entries. */
