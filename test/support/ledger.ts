@@ -59,7 +59,7 @@ export async function startTestLedger(env: Record<string, string> = {}, opts: { 
       headers['content-type'] ??= 'application/json';
     }
     if (init.key) headers.authorization = `Bearer ${init.key}`;
-    const res = await fetch(running.url + p, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+    const res = await fetch(running.url + p, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body: body as BodyInit | undefined });
     const text = await res.text();
     let parsed: unknown = text;
     try {
