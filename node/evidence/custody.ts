@@ -29,6 +29,7 @@ import {
   EvidenceDepositRecordSchema,
   LIMITS,
   claimDigest,
+  custodyKind,
   isEvidenceId,
   type ActorRef,
   type CustodyEvent,
@@ -296,4 +297,79 @@ export function replayEntries(entries: Iterable<LogEntry | { index: number; entr
     i++;
   }
   return r.violations;
+}
+
+// ---- record-level replay, for auditors holding an export (records and salts) ----
+
+export interface RecordViolation {
+  index: number;
+  subject: string;
+  kind: string;
+  at: string;
+  /** A DomainError code of the rules (EVIDENCE_FORBIDDEN, EVIDENCE_SEALED, …). */
+  code: string;
+  message: string;
+}
+
+export interface RecordReplayItem {
+  index: number;
+  entry: LogEntry;
+  /** The record; null when it was erased (crypto-shredding) or is not held by this auditor. */
+  record: Record<string, unknown> | null;
+}
+
+export interface RecordReplayResult {
+  violations: RecordViolation[];
+  /** Subjects whose deposit record is absent (erased): only the entry-level rules were checked for them. */
+  unchecked: string[];
+}
+
+/** Who acted, as the record states it; the node bound that to the submitting key at append time. */
+function actorOf(kind: string, record: Record<string, unknown>): Actor | null {
+  if (kind === custodyKind('accessed')) return null;
+  const ref = (kind === DEPOSIT_KIND ? record.collector : record.by) as ActorRef | undefined;
+  if (!ref || typeof ref !== 'object') return null;
+  const actor: Actor = { keyId: ref.keyId, role: ref.role };
+  if (ref.name !== undefined) actor.name = ref.name;
+  return actor;
+}
+
+/**
+ * Replays `evidenceRules.apply` over records in log order (what `tianfu audit` does with an export),
+ * so roles, readers of sealed items and collector signatures are re-checked, not only the order of
+ * kinds. A refused record is reported and skipped (the state stays as before it), as the node would
+ * have refused it. For a subject whose deposit record was erased only `replayEntries` can speak.
+ */
+export function replayRecords(items: Iterable<RecordReplayItem>): RecordReplayResult {
+  const states = new Map<string, EvidenceState>();
+  const unchecked = new Set<string>();
+  const violations: RecordViolation[] = [];
+  for (const { index, entry, record } of items) {
+    const { kind, subject, at } = entry;
+    if (!kind.startsWith('evidence.')) continue;
+    if (unchecked.has(subject)) continue;
+    if (record === null) {
+      if (kind === DEPOSIT_KIND && !states.has(subject)) unchecked.add(subject);
+      else {
+        // A shredded custody record: keep the state's flags in step with the kind, check nothing.
+        const s = states.get(subject);
+        if (s) {
+          const event = kind.slice(CUSTODY_KIND_PREFIX.length);
+          if (event === 'sealed') s.sealed = true;
+          if (event === 'withdrawn') s.withdrawn = true;
+          if (event === 'erased') s.erased = true;
+          if (at > s.lastAt) s.lastAt = at;
+        }
+      }
+      continue;
+    }
+    try {
+      const next = evidenceRules.apply({ kind, subject, record, state: states.get(subject), at: new Date(at), actor: actorOf(kind, record) });
+      states.set(subject, next);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      violations.push({ index, subject, kind, at, code: err.code, message: err.message });
+    }
+  }
+  return { violations, unchecked: [...unchecked] };
 }

@@ -1,7 +1,7 @@
 import { Wallet, getBytes } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { DomainError, type Actor } from '../../node/domain/types';
-import { canRead, canView, evidenceRules, readRefusal, replayEntries, type EvidenceState } from '../../node/evidence/custody';
+import { canRead, canView, evidenceRules, readRefusal, replayEntries, replayRecords, type EvidenceState } from '../../node/evidence/custody';
 import {
   CUSTODY_RECORD_TYPE,
   buildAccessRecord,
@@ -334,4 +334,44 @@ describe('replayEntries (public log only)', () => {
 
 it('custody record type constant is what the builders write', () => {
   expect(buildAccessRecord(newEvidenceId(), court).type).toBe(CUSTODY_RECORD_TYPE);
+});
+
+describe('replayRecords (auditor with an export)', () => {
+  const commit = ('0x' + '00'.repeat(32)) as Hex;
+  let t = Date.parse('2025-03-03T00:00:00.000Z');
+  const item = (index: number, kind: string, subject: string, record: Record<string, unknown> | null) => ({ index, entry: makeEntry(kind, subject, commit, new Date((t += 1000))), record });
+
+  it('accepts a lawful history and reports a sealed read by the collector and a forged actor', () => {
+    const a = newEvidenceId();
+    const dep = buildDepositRecord({ evidenceId: a, metadata: metadata(), file: FILE, collector });
+    const items = [
+      item(0, 'evidence.deposited', a, dep),
+      item(1, custodyKind('accessed'), a, buildAccessRecord(a, collector)),
+      item(2, custodyKind('sealed'), a, buildCustodyRecord(a, { event: 'sealed', reason: 'order' }, court)),
+      item(3, custodyKind('accessed'), a, buildAccessRecord(a, collector)), // a collector read a sealed item
+      item(4, custodyKind('accessed'), a, buildAccessRecord(a, court)),
+      item(5, custodyKind('withdrawn'), a, buildCustodyRecord(a, { event: 'withdrawn', reason: 'x' }, otherCollector)),
+    ];
+    const r = replayRecords(items);
+    expect(r.violations.map((v) => [v.index, v.code])).toEqual([
+      [3, 'EVIDENCE_SEALED'],
+      [5, 'EVIDENCE_FORBIDDEN'],
+    ]);
+    expect(r.unchecked).toEqual([]);
+  });
+
+  it('skips subjects whose deposit record was erased, and follows shredded custody records by kind', () => {
+    const a = newEvidenceId();
+    const b = newEvidenceId();
+    const depB = buildDepositRecord({ evidenceId: b, metadata: metadata(), file: FILE, collector });
+    const r = replayRecords([
+      item(0, 'evidence.deposited', a, null),
+      item(1, custodyKind('accessed'), a, buildAccessRecord(a, otherCollector)),
+      item(2, 'evidence.deposited', b, depB),
+      item(3, custodyKind('withdrawn'), b, null),
+      item(4, custodyKind('exported'), b, buildCustodyRecord(b, { event: 'exported', reason: 'x' }, court)),
+    ]);
+    expect(r.unchecked).toEqual([a]);
+    expect(r.violations.map((v) => [v.index, v.code])).toEqual([[4, 'EVIDENCE_WITHDRAWN']]);
+  });
 });
