@@ -73,6 +73,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
     optionalFeature('./routes/invoices', 'invoicesRouter', 'registerInvoicesOpenApi'),
     optionalFeature('./routes/evidence', 'evidenceRouter', 'registerEvidenceOpenApi'),
     optionalFeature('./routes/verify', 'verifyRouter', 'registerVerifyOpenApi'),
+    optionalFeature('./routes/export', 'exportRouter', 'registerExportOpenApi'),
   ]) {
     if (!f) continue;
     f.openapi(registry);
