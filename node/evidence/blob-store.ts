@@ -1,7 +1,7 @@
 /**
  * Content-addressed, durable file store for evidence content (DESIGN §5 "Evidence").
  *
- * Layout under `<dataDir>/blobs`:
+ * Layout under the store's directory (by convention `<dataDir>/blobs`; `openBlobStore(dataDir)`):
  *   tmp/<random>.part          uploads in flight (removed at open: they belong to a crashed process)
  *   <aa>/<sha256 hex>          one file per distinct content, `aa` = first two hex digits of the SHA-256
  *
@@ -189,8 +189,8 @@ export class BlobStore {
    * crash: an upload that never reached its rename was never acknowledged, so nothing is lost.
    * One process owns a data directory at a time (the node's lock), so no live upload is removed.
    */
-  static async open(dataDir: string): Promise<BlobStore> {
-    const store = new BlobStore(path.resolve(dataDir, 'blobs'));
+  static async open(root: string): Promise<BlobStore> {
+    const store = new BlobStore(path.resolve(root));
     await fsp.mkdir(store.tmpDir, { recursive: true });
     for (const name of await fsp.readdir(store.tmpDir)) {
       await fsp.rm(path.join(store.tmpDir, name), { force: true, recursive: true });
@@ -355,6 +355,7 @@ function notFound(sha256: Hex): DomainError {
   return new DomainError('EVIDENCE_CONTENT_NOT_FOUND', `no stored evidence content with SHA-256 ${sha256}`, { sha256 });
 }
 
+/** The store at its conventional place, `<dataDir>/blobs`. */
 export function openBlobStore(dataDir: string): Promise<BlobStore> {
-  return BlobStore.open(dataDir);
+  return BlobStore.open(path.join(dataDir, 'blobs'));
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BlobStore } from '../../node/evidence/blob-store';
+import { BlobStore, openBlobStore } from '../../node/evidence/blob-store';
 import { DomainError } from '../../node/domain/types';
 import type { Hex } from '../../node/protocol/bytes';
 import { randomStream } from './fixtures/random-stream';
@@ -49,7 +49,7 @@ describe('BlobStore', () => {
   let store: BlobStore;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'tianfu-ev-blob-'));
-    store = await BlobStore.open(dir);
+    store = await openBlobStore(dir);
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -228,7 +228,7 @@ describe('BlobStore', () => {
   it('removes temp files left by a crash when opened, and keeps stored blobs', async () => {
     const r = await store.ingest(randomStream(4096, 'survivor'), { maxBytes: UNLIMITED });
     await writeFile(path.join(store.tmpDir, 'deadbeef.part'), 'half an upload');
-    const reopened = await BlobStore.open(dir);
+    const reopened = await BlobStore.open(path.join(dir, 'blobs'));
     expect(await readdir(reopened.tmpDir)).toEqual([]);
     expect((await reopened.verify(r.sha256)).ok).toBe(true);
   });
