@@ -12,6 +12,7 @@ import { deployFixture, expectRevert, flipBit, freshLog, hexes, makeTree, prng, 
 import { expectedAnchorVerdict } from './support/oracle';
 import { loadHre } from './support/hre';
 import type { ReferenceTree } from '../support/reference-tree';
+import { UniformTree } from '../../scripts/bench/gas';
 
 const ZERO32 = `0x${'00'.repeat(32)}`;
 const iface = new Interface(loadArtifact('AnchorRegistry').abi);
@@ -113,6 +114,38 @@ describe('valid extensions', () => {
     }
     expect(accepted).toBe((N * (N - 1)) / 2);
     expect(rejected).toBeGreaterThan(500);
+  });
+
+  it('handles sizes beyond 32 bits up to 2^53 - 1 (all-equal leaves make such trees cheap to hash)', async () => {
+    const tree = new UniformTree();
+    const rand = prng(0x5eed03);
+    const pairs: Array<[number, number]> = [
+      [2 ** 32 - 1, 2 ** 32 + 1],
+      [2 ** 32, 2 ** 33 + 5],
+      [2 ** 40 + 3, 2 ** 45 + 17],
+      [3 * 2 ** 47, 2 ** 52 + 1],
+      [2 ** 52 + 1, 2 ** 53 - 1],
+    ];
+    for (const [m, n] of pairs) {
+      const logId = await freshLog(f, `huge-${m}`);
+      await f.asOperator.anchor({ logId, treeSize: m, rootHash: toHex(tree.root(m)), consistencyProof: [] });
+      const proof = tree.consistencyProof(m, n);
+      expect(expectedAnchorVerdict(m, n, tree.root(m), tree.root(n), proof)).toEqual({ name: 'ok' });
+      expect(await dryAnchor(f.asOperator, logId, n, tree.root(n), proof)).toEqual({ name: 'ok' });
+      const bad = proof.slice();
+      const i = Math.floor(rand() * bad.length);
+      bad[i] = flipBit(bad[i]!, Math.floor(rand() * 256));
+      const verdict = expectedAnchorVerdict(m, n, tree.root(m), tree.root(n), bad);
+      expect(verdict.name).not.toBe('ok');
+      expect(await dryAnchor(f.asOperator, logId, n, tree.root(n), bad)).toEqual(verdict);
+      await expectRevert(
+        () => f.asOperator.anchor({ logId, treeSize: n, rootHash: toHex(tree.root(n)), consistencyProof: hexes(proof.slice(1)) }),
+        'AnchorRegistryBadProofLength',
+        [BigInt(proof.length), BigInt(proof.length - 1)],
+      );
+      await f.asOperator.anchor({ logId, treeSize: n, rootHash: toHex(tree.root(n)), consistencyProof: hexes(proof) });
+      expect((await f.registry.checkpoint(logId, n))?.rootHash).toBe(toHex(tree.root(n)));
+    }
   });
 
   it('accepts large random extensions (up to 2^11 leaves) whose proofs come from the reference tree', async () => {

@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex, verifyInclusion, inclusionProofLength, type Hex } from '../../node/protocol';
 import { deployFixture, expectRevert, flipBit, freshLog, hexes, makeTree, prng, type Fixture } from './support/fixtures';
 import type { ReferenceTree } from '../support/reference-tree';
+import { UniformTree } from '../../scripts/bench/gas';
+import { inclusionProofRanges, leafHash, utf8 } from '../../node/protocol';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -110,6 +112,24 @@ describe('verifyInclusion agrees with the TypeScript verifier', () => {
     expect(inclusionProofLength(index, 250)).toBe(proof.length); // same length: only the root tells them apart
     expect(await chainAccepts(logId, 250, index, tree.leaves[index]!, proof)).toBe(false);
     expect(tsAccepts(index, 250, tree.leaves[index]!, proof, tree.root(250))).toBe(false);
+  });
+
+  it('agrees on trees beyond 32 bits (all-equal leaves, sizes up to 2^53 - 1)', async () => {
+    const uniform = new UniformTree();
+    const leaf = leafHash(utf8('tianfu bench leaf'));
+    for (const size of [2 ** 32 + 1, 2 ** 40 + 5, 2 ** 53 - 1]) {
+      const big = await freshLog(f, `incl-huge-${size}`);
+      const root = uniform.root(size);
+      await f.asOperator.anchor({ logId: big, treeSize: size, rootHash: toHex(root), consistencyProof: [] });
+      for (const index of [0, 12345, size - 2, size - 1]) {
+        const proof = inclusionProofRanges(index, size).map((r) => uniform.range(r.start, r.end));
+        expect(tsAccepts(index, size, leaf, proof, root)).toBe(true);
+        expect(await chainAccepts(big, size, index, leaf, proof)).toBe(true);
+        const bad = proof.map((p, j) => (j === proof.length - 1 ? flipBit(p, 7) : p));
+        expect(tsAccepts(index, size, leaf, bad, root)).toBe(false);
+        expect(await chainAccepts(big, size, index, leaf, bad)).toBe(false);
+      }
+    }
   });
 
   it('reverts for a size that was never anchored (not anchored is not the same answer as a bad proof)', async () => {
