@@ -275,7 +275,7 @@ contract AnchorRegistry is AccessControl, Pausable {
         (uint256 inner, uint256 mask, uint256 start) = _consistencyShape(size1, size2, proof.length);
         // The loop runs in assembly: it reads proof elements straight from calldata (the length was
         // checked above) and keeps the 0x01 prefix of the 65-byte node-hash input in place across
-        // hashes. This is about half the non-storage gas of the check (see docs/anchor-registry.md).
+        // hashes; ~1.7k gas less than the Solidity loop at 10^6 entries (docs/anchor-registry.md).
         assembly ("memory-safe") {
             // SHA-256(0x01 || left || right) via the precompile at address 2 (RFC 9162 §2.1.1).
             function hashInto(buf, left, right) -> h {
