@@ -135,7 +135,9 @@ export class Anchorer {
     this.timer = setTimeout(() => {
       this.running = this.tick()
         .then(() => {
+          // A clean tick: the chain answered and nothing failed, so an old error no longer describes the node.
           this.backoffMs = 0;
+          this.lastError = null;
         })
         .catch((err: unknown) => this.onTickError(err))
         .finally(() => {
