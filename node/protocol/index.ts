@@ -7,3 +7,4 @@ export * from './merkle';
 export * from './record';
 export * from './formats';
 export * from './signatures';
+export * from './verify';

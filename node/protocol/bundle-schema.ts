@@ -1,0 +1,172 @@
+/**
+ * Loading a `tianfu.bundle/v1` from untrusted JSON (DESIGN §3.8). A bundle comes from a party to a
+ * dispute, so nothing in it is assumed: every field is checked for shape here, and every claim it
+ * makes is checked against the record, the proof and the chain by verify.ts. Refusals name the field
+ * path (`items[2].receipt.signature`) so a person can see what is wrong with the file they hold.
+ * Unknown extra fields are ignored (dropped from the loaded copy): nothing reads them, so they can
+ * claim nothing.
+ */
+import { ProtocolError } from './errors';
+import { BUNDLE_FORMAT, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type InclusionProof, type Receipt } from './formats';
+import { parseEntry } from './record';
+import type { Hex } from './bytes';
+
+/** A bundle refused at load time; `path` is the offending field (`''` for the whole document). */
+export class BundleFormatError extends ProtocolError {
+  readonly path: string;
+  constructor(code: 'UNKNOWN_FORMAT' | 'MALFORMED', path: string, message: string, cause?: unknown) {
+    super(code, `${path === '' ? 'bundle' : path}: ${message}`, cause === undefined ? {} : { cause });
+    this.path = path;
+  }
+}
+
+const HEX32 = /^0x[0-9a-f]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const SIG65 = /^0x[0-9a-f]{130}$/;
+const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
+const KINDS: readonly Bundle['kind'][] = ['invoice', 'evidence', 'record'];
+
+type Obj = Record<string, unknown>;
+
+function malformed(path: string, message: string, cause?: unknown): never {
+  throw new BundleFormatError('MALFORMED', path, message, cause);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `${JSON.stringify(v.length > 80 ? v.slice(0, 80) + '…' : v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) malformed(path, `must be an object, got ${describe(v)}`);
+  return v as Obj;
+}
+
+function field(o: Obj, key: string, path: string, re: RegExp, what: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || !re.test(v)) malformed(`${path}.${key}`, `must be ${what}, got ${describe(v)}`);
+  return v;
+}
+
+const hex32 = (o: Obj, k: string, p: string): Hex => field(o, k, p, HEX32, '32 bytes of lowercase 0x-hex') as Hex;
+const address = (o: Obj, k: string, p: string): Hex => field(o, k, p, ADDRESS, 'a 20-byte 0x-hex address') as Hex;
+const decimal = (o: Obj, k: string, p: string): string => field(o, k, p, DECIMAL, 'a non-negative decimal integer string');
+
+function count(o: Obj, key: string, path: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) malformed(`${path}.${key}`, `must be a non-negative safe integer, got ${describe(v)}`);
+  return v;
+}
+
+function loadReceipt(v: unknown, path: string): Receipt {
+  const o = obj(v, path);
+  if (o.type !== RECEIPT_TYPE) {
+    if (o.type === undefined) malformed(`${path}.type`, `must be ${RECEIPT_TYPE}, got missing`);
+    throw new BundleFormatError('UNKNOWN_FORMAT', `${path}.type`, `receipt type ${describe(o.type)} is not ${RECEIPT_TYPE}`);
+  }
+  const at = o.at;
+  if (typeof at !== 'string' || at.length === 0 || at.length > 64) malformed(`${path}.at`, `must be an RFC 3339 time string, got ${describe(at)}`);
+  return {
+    type: RECEIPT_TYPE,
+    logId: hex32(o, 'logId', path),
+    index: count(o, 'index', path),
+    leafHash: hex32(o, 'leafHash', path),
+    at,
+    signature: field(o, 'signature', path, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex,
+  };
+}
+
+function loadInclusion(v: unknown, path: string): InclusionProof {
+  const o = obj(v, path);
+  const proof = o.proof;
+  if (!Array.isArray(proof)) malformed(`${path}.proof`, `must be an array of 32-byte hashes, got ${describe(proof)}`);
+  // RFC 9162 proofs are at most 2·63 hashes for any tree < 2^63 leaves; more is not a proof.
+  if (proof.length > 128) malformed(`${path}.proof`, `has ${proof.length} elements; no RFC 9162 inclusion proof is longer than 128`);
+  proof.forEach((h, i) => {
+    if (typeof h !== 'string' || !HEX32.test(h)) malformed(`${path}.proof[${i}]`, `must be 32 bytes of lowercase 0x-hex, got ${describe(h)}`);
+  });
+  return { leafIndex: count(o, 'leafIndex', path), treeSize: count(o, 'treeSize', path), rootHash: hex32(o, 'rootHash', path), proof: proof as Hex[] };
+}
+
+function loadAnchor(v: unknown, path: string): Anchor {
+  const o = obj(v, path);
+  return {
+    chainId: decimal(o, 'chainId', path),
+    registry: address(o, 'registry', path),
+    logId: hex32(o, 'logId', path),
+    treeSize: count(o, 'treeSize', path),
+    rootHash: hex32(o, 'rootHash', path),
+    txHash: hex32(o, 'txHash', path),
+    blockNumber: decimal(o, 'blockNumber', path),
+    timestamp: decimal(o, 'timestamp', path),
+  };
+}
+
+function loadItem(v: unknown, path: string): BundleItem {
+  const o = obj(v, path);
+  const record = o.record;
+  if (record !== null && (typeof record !== 'object' || Array.isArray(record))) malformed(`${path}.record`, `must be an object, or null when erased; got ${describe(record)}`);
+  if (!('record' in o)) malformed(`${path}.record`, 'missing (use null for an erased record)');
+  const salt = o.salt;
+  if (salt !== null && (typeof salt !== 'string' || !HEX32.test(salt))) malformed(`${path}.salt`, `must be 32 bytes of lowercase 0x-hex, or null when erased; got ${describe(salt)}`);
+  if ((record === null) !== (salt === null)) malformed(`${path}.salt`, 'record and salt are erased together: both null or both present');
+  let entry;
+  try {
+    entry = parseEntry(o.entry);
+  } catch (err) {
+    const pe = err as ProtocolError;
+    throw new BundleFormatError(pe.code === 'UNKNOWN_FORMAT' ? 'UNKNOWN_FORMAT' : 'MALFORMED', `${path}.entry`, pe.message, err);
+  }
+  const inclusion = o.inclusion === null || o.inclusion === undefined ? null : loadInclusion(o.inclusion, `${path}.inclusion`);
+  const anchor = o.anchor === null || o.anchor === undefined ? null : loadAnchor(o.anchor, `${path}.anchor`);
+  if ((inclusion === null) !== (anchor === null)) malformed(`${path}.${inclusion === null ? 'inclusion' : 'anchor'}`, 'inclusion and anchor come together: both null (pending) or both present');
+  return {
+    record: record as Record<string, unknown> | null,
+    salt: salt as Hex | null,
+    entry,
+    index: count(o, 'index', path),
+    receipt: loadReceipt(o.receipt, `${path}.receipt`),
+    inclusion,
+    anchor,
+  };
+}
+
+/**
+ * Checks the shape of an untrusted bundle and returns a clean, typed copy. Throws BundleFormatError
+ * (a ProtocolError): UNKNOWN_FORMAT for a `format` (or receipt type / entry version) this code does
+ * not know, MALFORMED for a missing or malformed field, naming the field.
+ */
+export function loadBundle(json: unknown): Bundle {
+  const o = obj(json, '');
+  if (o.format !== BUNDLE_FORMAT) {
+    if (typeof o.format !== 'string') malformed('format', `must be "${BUNDLE_FORMAT}", got ${describe(o.format)}`);
+    throw new BundleFormatError('UNKNOWN_FORMAT', 'format', `${describe(o.format)} is not a bundle format this verifier knows (${BUNDLE_FORMAT})`);
+  }
+  const kind = o.kind;
+  if (typeof kind !== 'string' || !KINDS.includes(kind as Bundle['kind'])) malformed('kind', `must be one of ${KINDS.join(', ')}, got ${describe(kind)}`);
+  const subject = o.subject;
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) malformed('subject', `must be a non-empty string of at most 256 characters, got ${describe(subject)}`);
+  const log = obj(o.log, 'log');
+  const items = o.items;
+  if (!Array.isArray(items) || items.length === 0) malformed('items', `must be a non-empty array, got ${Array.isArray(items) ? 'an empty array' : describe(items)}`);
+  if (items.length > 100_000) malformed('items', `has ${items.length} items; the verifier stops at 100000`);
+  let file: Bundle['file'];
+  if (o.file !== undefined && o.file !== null) {
+    const f = obj(o.file, 'file');
+    file = { sha256: hex32(f, 'sha256', 'file'), sm3: hex32(f, 'sm3', 'file'), size: count(f, 'size', 'file') };
+  } else if (o.file === null) file = null;
+  const createdAt = o.createdAt;
+  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) malformed('createdAt', `must be an RFC 3339 time, got ${describe(createdAt)}`);
+  return {
+    format: BUNDLE_FORMAT,
+    kind: kind as Bundle['kind'],
+    subject,
+    log: { logId: hex32(log, 'logId', 'log'), operator: address(log, 'operator', 'log'), chainId: decimal(log, 'chainId', 'log'), registry: address(log, 'registry', 'log') },
+    items: items.map((it, i) => loadItem(it, `items[${i}]`)),
+    ...(file !== undefined ? { file } : {}),
+    createdAt,
+  };
+}
