@@ -15,6 +15,9 @@ import { createOpenApiRegistry, generateDocument } from './openapi';
 import { healthRouter } from './routes/health';
 import { logRouter, registerLogOpenApi } from './routes/log';
 import { keysRouter, registerKeysOpenApi } from './routes/keys';
+// Static, not optionalFeature: vitest runs test files without a require hook for .ts, so a
+// require('./routes/…') of a TypeScript file fails there as MODULE_NOT_FOUND and the feature is skipped.
+import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
 
 export interface AppLogger extends ProblemLogger {
   info(obj: object, msg?: string): void;
@@ -70,7 +73,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   app.use('/v1', logRouter(ledger));
   app.use('/v1', keysRouter(ledger));
   for (const f of [
-    optionalFeature('./routes/invoices', 'invoicesRouter', 'registerInvoicesOpenApi'),
+    { router: invoicesRouter, openapi: registerInvoicesOpenApi },
     optionalFeature('./routes/evidence', 'evidenceRouter', 'registerEvidenceOpenApi'),
     optionalFeature('./routes/verify', 'verifyRouter', 'registerVerifyOpenApi'),
     optionalFeature('./routes/export', 'exportRouter', 'registerExportOpenApi'),

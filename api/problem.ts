@@ -121,7 +121,8 @@ export function problemHandler(logger: ProblemLogger): ErrorRequestHandler {
       const code = e.type === 'entity.parse.failed' ? 'MALFORMED_JSON' : e.type === 'entity.too.large' ? 'BODY_TOO_LARGE' : 'BAD_REQUEST';
       const detail = code === 'MALFORMED_JSON' ? `request body is not valid JSON: ${e.message}` : (e.message ?? 'bad request');
       logger.warn({ code, status: e.status, path: req.path }, detail);
-      sendProblem(res, e.status, code, detail);
+      // The whole body is what was wrong: give it as the field path, like every other 4xx.
+      sendProblem(res, e.status, code, detail, { errors: [{ path: ['body'], message: detail, code }] });
       return;
     }
     logger.error({ err, path: req.path }, 'internal error');

@@ -7,3 +7,8 @@ export { Sequencer, type Accepted, type StoredRecord, type SubmitRequest } from 
 export { Anchorer, type AnchoredRecord, type AnchorerStatus } from './anchorer';
 export { ApiKeys, ROLES, type ApiKeyRecord, type CreatedKey } from './auth/api-keys';
 export { LogStore, LogStoreError } from './store/log-store';
+export {
+  InvoiceService, invoiceServiceFor, INVOICE_INDEX_PREFIX,
+  type IssueResult, type TransitionResult, type FormResult, type InvoiceView, type InvoiceEvent, type AnchoringState, type PublicAnswer, type OpenFormInput, type ValidInvoice,
+} from './invoice/service';
+export * from './evidence';

@@ -6,3 +6,4 @@ export * from './schema';
 export * from './lifecycle';
 export * from './replay';
 export * from './public-status';
+export * from './service';

@@ -1,0 +1,270 @@
+/**
+ * Invoice routes (issue 4): issue (single and batch, blue and red), read, bundle, reimbursement,
+ * use, red-letter forms, and the public check. The orchestration lives in node/invoice/service.ts;
+ * this file parses requests, checks roles and maps refusals to problem+json with field paths.
+ *
+ * Field paths: request-body problems are reported as ['body', ...field path], query problems as
+ * ['query', ...], batch items as ['body', 'invoices', i, ...], like parseOr422 elsewhere in the API.
+ */
+import { Router, type Request } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z, problemResponses } from '../openapi';
+import { parseOr422 } from '../validate';
+import { HttpProblem, statusForCode } from '../problem';
+import { requireActor, requireRole } from '../auth';
+import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
+import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Problem } from '../../node/invoice';
+
+export const MAX_BATCH = 1000;
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x-prefixed lowercase hex of 32 bytes');
+const KeyParams = z.strictObject({ invoiceKey: hex32 });
+const FormParams = z.strictObject({ id: z.string().regex(FORM_ID_RE, 'a red-letter form id is 20 digits or FTZ-…'), action: z.enum(['confirm', 'reject', 'withdraw']) });
+const ReimbursementBody = z.strictObject({ action: z.enum(['lock', 'unlock', 'close']) }).openapi('ReimbursementAction');
+const UseBody = z.strictObject({ action: z.enum(['confirm-use', 'book']) }).openapi('UseAction');
+const BatchBody = z.strictObject({ invoices: z.array(z.unknown()).min(1).max(MAX_BATCH) });
+const OpenFormBody = z
+  .strictObject({
+    invoiceKey: hex32.openapi({ description: 'the blue invoice' }),
+    formId: z.string().regex(FORM_ID_RE, 'formId must be 20 digits (national confirmation number) or FTZ-…'),
+    reasonCode: z.enum(RED_REASON_CODES),
+    lines: z
+      .array(z.strictObject({ originalLineNo: z.int().min(1), amountFen: z.int(), taxAmountFen: z.int() }))
+      .min(1)
+      .max(HARD_MAX_LINES)
+      .openapi({ description: 'red amounts per blue line, signed like the red invoice (opposite to the blue line)' }),
+  })
+  .openapi('RedLetterFormOpen');
+const PublicQuerySchema = z.strictObject({
+  number: z.string().regex(/^\d{20}$/, 'number is the 20-digit invoice number'),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'date is the issue date YYYY-MM-DD (+08:00)'),
+  total: z.string().regex(/^-?\d{1,16}$/, 'total is totalWithTaxFen, integer fen'),
+});
+
+const Receipt = z.object({ type: z.string(), logId: hex32, index: z.number().int(), leafHash: hex32, at: z.string(), signature: z.string() }).openapi('Receipt');
+const IssueResponse = z
+  .object({
+    invoiceKey: hex32,
+    index: z.number().int(),
+    receipt: Receipt,
+    status: z.enum(['issued', 'partially-reversed', 'fully-reversed']),
+    outcome: z.enum(['created', 'duplicate']),
+    reversal: z.object({ invoiceKey: hex32, kind: z.string(), index: z.number().int(), receipt: Receipt, status: z.string() }).optional(),
+  })
+  .openapi('IssueResult');
+const Anchoring = z.object({ state: z.enum(['anchored', 'pending']), checkpoint: z.object({ treeSize: z.number(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable() }).openapi('Anchoring');
+
+/** A refusal as an HTTP problem; field paths get `prefix` in front (['body'] for request bodies). */
+export function toProblem(err: unknown, prefix: (string | number)[] = ['body']): unknown {
+  if (!(err instanceof DomainError)) return err;
+  const { path, problems, ...rest } = err.details;
+  let errors: { path: (string | number)[]; message: string; code?: string }[] | undefined;
+  if (Array.isArray(problems)) errors = (problems as Problem[]).map((p) => ({ path: [...prefix, ...p.path], message: p.message, code: p.code }));
+  else if (path) errors = [{ path: [...prefix, ...path], message: err.message, code: err.code }];
+  return new HttpProblem(statusForCode(err.code), err.code, err.message, { ...rest, ...(errors ? { errors } : {}) });
+}
+
+function invalid(problems: Problem[], prefix: (string | number)[]): HttpProblem {
+  const errors = problems.map((p) => ({ path: [...prefix, ...p.path], message: p.message, code: p.code }));
+  const first = errors[0]!;
+  return new HttpProblem(422, 'INVOICE_INVALID', `${first.path.join('.')}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
+}
+
+function issueBody(r: IssueResult): object {
+  return { invoiceKey: r.invoiceKey, index: r.index, receipt: r.receipt, status: r.status, outcome: r.outcome, ...(r.reversal ? { reversal: r.reversal } : {}) };
+}
+
+async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[]): Promise<IssueResult> {
+  if (body === undefined) throw new HttpProblem(422, 'INVOICE_INVALID', 'the request needs a JSON invoice body', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
+  const v = svc.validate(body);
+  if (!v.ok) throw invalid(v.problems, prefix);
+  try {
+    return await svc.issue(v, actor);
+  } catch (err) {
+    throw toProblem(err, prefix);
+  }
+}
+
+const keyOf = (req: Request): `0x${string}` => parseOr422(KeyParams, req.params, 'params').invoiceKey as `0x${string}`;
+
+export function invoicesRouter(ledger: Ledger): Router {
+  const r = Router();
+  const svc = invoiceServiceFor(ledger);
+  const wrap = (err: unknown) => toProblem(err);
+
+  r.post('/invoices', requireRole('issuer'), async (req, res) => {
+    const result = await issueOne(svc, req.body, requireActor(res), ['body']);
+    res.status(result.outcome === 'created' ? 201 : 200).json(issueBody(result));
+  });
+
+  r.post('/invoices/batch', requireRole('issuer'), async (req, res) => {
+    const { invoices } = parseOr422(BatchBody, req.body);
+    const actor = requireActor(res);
+    // Every item on its own: valid items are not held back by invalid ones. Identical items share one
+    // registration (the service queues per key, so the second is answered from the first); same key
+    // with other content is a conflict, recorded like any other.
+    const results = await Promise.all(
+      invoices.map(async (body, i) => {
+        try {
+          const out = await issueOne(svc, body, actor, ['body', 'invoices', i]);
+          // `status` is the item's HTTP status here; the invoice's own status is `invoiceStatus`.
+          const { status: invoiceStatus, ...rest } = issueBody(out) as { status: string };
+          return { status: out.outcome === 'created' ? 201 : 200, invoiceStatus, ...rest };
+        } catch (err) {
+          if (err instanceof HttpProblem) return { status: err.status, code: err.code, detail: err.message, ...err.extra };
+          throw err;
+        }
+      }),
+    );
+    const count = (pred: (s: number) => boolean) => results.filter((x) => pred(x.status)).length;
+    res.status(200).json({ created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400), results });
+  });
+
+  r.get('/invoices/:invoiceKey', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
+    const key = keyOf(req);
+    const v = await svc.view(key, requireActor(res)).catch((e) => Promise.reject(wrap(e)));
+    const { status, ...state } = v.state;
+    res.json({ invoiceKey: v.invoiceKey, invoice: v.invoice, status, state, events: v.events });
+  });
+
+  r.get('/invoices/:invoiceKey/bundle', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
+    const key = keyOf(req);
+    res.json(await svc.bundle(key, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+  });
+
+  r.post('/invoices/:invoiceKey/reimbursement', requireRole('buyer'), async (req, res) => {
+    const key = keyOf(req);
+    const { action } = parseOr422(ReimbursementBody, req.body);
+    res.json(await svc.reimbursement(key, action, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+  });
+
+  r.post('/invoices/:invoiceKey/use', requireRole('buyer'), async (req, res) => {
+    const key = keyOf(req);
+    const { action } = parseOr422(UseBody, req.body);
+    res.json(await svc.use(key, action, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+  });
+
+  r.post('/red-letter-forms', requireRole('issuer', 'buyer'), async (req, res) => {
+    const body = parseOr422(OpenFormBody, req.body);
+    const out = await svc.openForm({ ...body, invoiceKey: body.invoiceKey as `0x${string}` }, requireActor(res)).catch((e) => Promise.reject(wrap(e)));
+    res.status(201).json(out);
+  });
+
+  r.post('/red-letter-forms/:id/:action', requireRole('issuer', 'buyer'), async (req, res) => {
+    const { id, action } = parseOr422(FormParams, req.params, 'params');
+    if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Object.keys(req.body).length > 0)) {
+      throw new HttpProblem(422, 'VALIDATION', 'this action takes no body', { errors: [{ path: ['body'], message: 'expected no body or {}', code: 'unknown_field' }] });
+    }
+    res.json(await svc.formAction(id, action, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+  });
+
+  // Public: no key. Status and anchoring only, never party data; one answer for "not found" and "fields differ".
+  r.get('/invoice-status', async (req, res) => {
+    const q = parsePublicQuery(parseOr422(PublicQuerySchema, req.query, 'query'));
+    if (!q) throw new HttpProblem(400, 'VALIDATION', 'total is out of the exact integer range', { errors: [{ path: ['query', 'total'], message: 'not a safe integer', code: 'too_big' }] });
+    res.set('cache-control', 'no-store').json(await svc.publicCheck(q));
+  });
+
+  return r;
+}
+
+export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
+  const sec = [{ bearer: [] }];
+  const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+  const keyParam = z.object({ invoiceKey: hex32 });
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/invoices',
+    summary: 'Register an invoice (issuer, for the seller tax ids its key is granted). Red invoices carry their `red` block and reverse their blue invoice in the same step.',
+    security: sec,
+    request: { body: json(InvoiceSchema) },
+    responses: {
+      201: { description: 'registered', ...json(IssueResponse) },
+      200: { description: 'identical invoice already registered: the existing record and receipt', ...json(IssueResponse) },
+      ...problemResponses(400, 401, 403, 404, 409, 413, 422),
+    },
+  });
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/invoices/batch',
+    summary: `Register up to ${MAX_BATCH} invoices; per-item results in order (status 201, 200 or a problem)`,
+    security: sec,
+    request: { body: json(z.object({ invoices: z.array(InvoiceSchema).min(1).max(MAX_BATCH) })) },
+    responses: {
+      200: { description: 'per-item results', ...json(z.object({ created: z.number(), duplicates: z.number(), refused: z.number(), results: z.array(z.record(z.string(), z.unknown())) })) },
+      ...problemResponses(400, 401, 403, 413, 422),
+    },
+  });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/invoices/{invoiceKey}',
+    summary: "The invoice, its status and its events with anchoring state (the seller's issuer, the buyer, court, auditor)",
+    security: sec,
+    request: { params: keyParam },
+    responses: {
+      200: {
+        description: 'invoice',
+        ...json(z.object({ invoiceKey: hex32, invoice: InvoiceSchema, status: z.string(), state: z.record(z.string(), z.unknown()), events: z.array(z.object({ kind: z.string(), index: z.number(), at: z.string(), anchoring: Anchoring })) })),
+      },
+      ...problemResponses(400, 401, 403, 404),
+    },
+  });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/invoices/{invoiceKey}/bundle',
+    summary: 'One tianfu.bundle/v1 (kind invoice): the invoice record and every lifecycle record, each with proof and anchor',
+    security: sec,
+    request: { params: keyParam },
+    responses: { 200: { description: 'bundle' }, ...problemResponses(400, 401, 403, 404) },
+  });
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/invoices/{invoiceKey}/reimbursement',
+    summary: 'Lock, unlock or close reimbursement (the buyer): one lock at a time, one close ever',
+    security: sec,
+    request: { params: keyParam, body: json(ReimbursementBody) },
+    responses: { 200: { description: 'appended' }, ...problemResponses(400, 401, 403, 404, 409, 422) },
+  });
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/invoices/{invoiceKey}/use',
+    summary: 'Confirm use or booking (the buyer)',
+    security: sec,
+    request: { params: keyParam, body: json(UseBody) },
+    responses: { 200: { description: 'appended' }, ...problemResponses(400, 401, 403, 404, 409, 422) },
+  });
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/red-letter-forms',
+    summary: "Open a red-letter confirmation form (the seller's issuer or the buyer)",
+    security: sec,
+    request: { body: json(OpenFormBody) },
+    responses: { 201: { description: 'opened' }, ...problemResponses(400, 401, 403, 404, 409, 422) },
+  });
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/red-letter-forms/{id}/{action}',
+    summary: 'confirm or reject (the counterparty, within 72 hours) or withdraw (the initiator)',
+    security: sec,
+    request: { params: z.object({ id: z.string(), action: z.enum(['confirm', 'reject', 'withdraw']) }) },
+    responses: { 200: { description: 'appended' }, ...problemResponses(400, 401, 403, 404, 409) },
+  });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/invoice-status',
+    summary: 'Public check (no key): number + issue date + total → status and anchoring only; {found:false} for both "not found" and "fields differ"',
+    request: { query: PublicQuerySchema },
+    responses: {
+      200: {
+        description: 'answer',
+        ...json(
+          z.union([
+            z.object({ found: z.literal(true), invoice: z.object({ invoiceKey: hex32, colour: z.string(), status: z.string(), registeredAt: z.string(), updatedAt: z.string(), anchoring: z.object({ registration: Anchoring, latest: Anchoring }) }) }),
+            z.object({ found: z.literal(false) }),
+          ]),
+        ),
+      },
+      ...problemResponses(400),
+    },
+  });
+}
