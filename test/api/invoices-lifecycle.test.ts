@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { sampleRedInvoice } from '../invoice/fixtures';
-import type { TestLedger } from '../support/ledger';
+import type { ApiResult, TestLedger } from '../support/ledger';
 import type { InvoiceInput } from '../../node/invoice';
 import { blue, blueWithLines, formId, invoiceNumber, logSize, setNodeClock, startInvoiceLedger, type Parties } from './invoices-support';
 
@@ -33,7 +33,7 @@ describe('invoice lifecycle through HTTP (real node)', () => {
   /** Form lines for a full reversal of the sample one-line invoice. */
   const fullLines = [{ originalLineNo: 1, amountFen: -100000, taxAmountFen: -6000 }];
 
-  async function refused(p: Promise<{ status: number; body: { code: string } }>, status: number, code: string) {
+  async function refused(p: Promise<ApiResult>, status: number, code: string): Promise<ApiResult> {
     const before = await logSize(t);
     const r = await p;
     expect(r.status, JSON.stringify(r.body)).toBe(status);
