@@ -1,15 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { fromHex, verifyConsistency, verifyInclusion, entryLeafHash, parseEntry, verifyReceiptSigner } from '../../node';
 import { startTestLedger, type TestLedger } from '../support/ledger';
+import { SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
 
 describe('log routes, keys, health (real server, embedded chain)', () => {
   let t: TestLedger;
   beforeAll(async () => {
     t = await startTestLedger();
-    // Records through the sequencer directly: the domain routes are tested elsewhere.
-    const { sequencer } = t.ledger;
+    // A few real invoices through the invoice route, so the log holds real entries to prove.
+    const issuer = await t.createKey('issuer', SELLER_TAX_ID);
     for (let i = 0; i < 5; i++) {
-      await sequencer.submit({ kind: 'evidence.deposited', subject: `ev_probe_${i}`, record: { probe: i }, actor: null }).catch(() => undefined);
+      const r = await t.api('/v1/invoices', { body: sampleInvoice({ invoiceNumber: `2551200000000000010${i}` }), key: issuer });
+      if (r.status !== 201) throw new Error(`issuing a setup invoice failed: ${r.status} ${JSON.stringify(r.body)}`);
     }
   });
   afterAll(async () => {
