@@ -34,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/verify*.ts', 'scripts/audit*.ts', 'scripts/cli/verify*.ts', 'scripts/cli/audit*.ts'],
+    files: ['scripts/verify*.ts', 'scripts/audit*.ts', 'scripts/cli/verify*.ts', 'scripts/cli/audit*.ts', 'node/audit/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

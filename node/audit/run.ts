@@ -1,0 +1,103 @@
+/**
+ * One audit, end to end: read the chain, replay the source through the engine, compare with the
+ * state file, update it. The CLI (scripts/cli/audit.ts) only parses flags and prints.
+ */
+import type { JsonRpcProvider } from 'ethers';
+import type { Hex } from '../protocol/bytes';
+import { Auditor, type AuditReport, type PriorAudit } from './engine';
+import { readChainCheckpoints, type ChainView } from './chain';
+import type { LogSource } from './sources';
+import { readState, stateKey, writeState } from './state';
+
+export class AuditInputError extends Error {
+  override readonly name = 'AuditInputError';
+}
+
+export interface RunAuditOptions {
+  source: LogSource;
+  provider: JsonRpcProvider;
+  /** The registry to trust; default: the one the source names (reported as such). */
+  registry?: string;
+  mmdMs?: number;
+  clockSkewMs?: number;
+  fromBlock?: number;
+  pageBlocks?: number;
+  /** null: no state file. */
+  statePath: string | null;
+  receiptSignatureStride?: number;
+  now?: number;
+  /** Called with (entries replayed, total expected) after each batch. */
+  onProgress?: (done: number, total: number) => void;
+  /** Called once the chain is read, before the replay starts. */
+  onChain?: (view: ChainView) => void;
+}
+
+export interface RunAuditResult {
+  report: AuditReport & { source: string; registryFrom: 'flag' | 'source'; chainBlock: number; durationMs: number };
+  /** What was written to the state file (null when nothing was, e.g. after violations). */
+  savedState: PriorAudit | null;
+}
+
+export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
+  const t0 = Date.now();
+  const { source } = o;
+  const meta = source.meta;
+  const registry = (o.registry ?? meta.registry).toLowerCase() as Hex;
+  const chain = await readChainCheckpoints(o.provider, registry, meta.logId, { fromBlock: o.fromBlock, pageBlocks: o.pageBlocks });
+  if (chain.chainId !== meta.chainId) {
+    throw new AuditInputError(`the ${source.description} is for chain ${meta.chainId}, but the RPC serves chain ${chain.chainId}`);
+  }
+  o.onChain?.(chain);
+  const key = stateKey(chain.chainId, registry, meta.logId);
+  const stateFile = o.statePath ? readState(o.statePath) : null;
+  const prior = stateFile?.logs[key] ?? null;
+  const now = o.now ?? Date.now();
+  const auditor = new Auditor({
+    logId: meta.logId,
+    operator: chain.operator,
+    chainId: chain.chainId,
+    registry,
+    checkpoints: chain.checkpoints,
+    mmdMs: o.mmdMs ?? 60_000,
+    clockSkewMs: o.clockSkewMs,
+    now,
+    prior,
+    claimed: { treeSize: meta.treeSize, rootHash: meta.rootHash },
+    nodeCheckpoints: source.nodeCheckpoints,
+    receipts: source.hasReceipts,
+    records: source.hasRecords,
+    receiptSignatureStride: o.receiptSignatureStride,
+  });
+  for (const p of chain.problems) auditor.addViolation(p);
+  if (meta.registry !== registry) {
+    auditor.addViolation({ source: 'node', code: 'SOURCE_REGISTRY_MISMATCH', message: `the ${source.description} names registry ${meta.registry}; the audit used ${registry}` });
+  }
+  if (meta.operator !== chain.operator) {
+    auditor.addViolation({ source: 'node', code: 'SOURCE_OPERATOR_MISMATCH', message: `the ${source.description} names operator ${meta.operator}; the registry says ${chain.operator}` });
+  }
+  try {
+    for await (const batch of source.rows()) {
+      for (const r of batch) auditor.push(r.row, r.receipt, r.record);
+      o.onProgress?.(auditor.size, meta.treeSize);
+    }
+    const orphans = source.orphans();
+    for (const i of orphans.receipts) auditor.orphan('receipt', i);
+    for (const i of orphans.records) auditor.orphan('record', i);
+  } finally {
+    source.close();
+  }
+  const report = auditor.finish();
+  let savedState: PriorAudit | null = null;
+  if (o.statePath && stateFile) {
+    const next = auditor.nextState(report);
+    if (next && (!prior || next.treeSize >= prior.treeSize)) {
+      stateFile.logs[key] = next;
+      writeState(o.statePath, stateFile);
+      savedState = next;
+    }
+  }
+  return {
+    report: { ...report, source: source.description, registryFrom: o.registry ? 'flag' : 'source', chainBlock: chain.blockNumber, durationMs: Date.now() - t0 },
+    savedState,
+  };
+}
