@@ -12,8 +12,8 @@
  * Per item:      canonical-bytes → record-digest → commitment → entry → leaf-hash → inclusion
  *                → receipt-signature → receipt-fields
  * Per checkpoint: chain-id → registry-code → anchor → operator → block
- * Evidence:      file-claim, file-sha256, file-sm3, file-size
  * Histories:     custody-order, custody-rules (when the caller passes the domain's lifecycle rules)
+ * Evidence:      file-claim, file-sha256, file-sm3, file-size
  */
 import { canonicalBytes } from './canonical';
 import { sha256 } from './hash';
@@ -622,8 +622,9 @@ export async function verifyBundle(bundle: Bundle, opts: VerifyOptions): Promise
   const cache: { chainId?: bigint; head?: bigint } = {};
   const cps: CheckpointSummary[] = [];
   for (const g of groups) cps.push(await checkCheckpoint(b, g, opts, steps, cache, required));
-  const file = checkFile(b, opts, steps);
+  // History before file: the file's digests are read from the first item, which custody-order checks is the deposit.
   checkHistory(b, opts, steps);
+  const file = checkFile(b, opts, steps);
   return finish(b, opts, steps, results, cps, file, required);
 }
 
@@ -642,7 +643,8 @@ export function verifyBundleOffline(bundle: Bundle, opts: Omit<VerifyOptions, 'c
     const a = g.anchor;
     return { chainId: a.chainId, registry: a.registry.toLowerCase() as Hex, logId: a.logId, treeSize: a.treeSize, rootHash: a.rootHash, txHash: a.txHash, blockNumber: a.blockNumber, blockHash: null, blockTime: null, confirmations: null, operator: null, items: g.items, status: 'pending' as const };
   });
-  const file = checkFile(b, opts, steps);
+  // History before file: the file's digests are read from the first item, which custody-order checks is the deposit.
   checkHistory(b, opts, steps);
+  const file = checkFile(b, opts, steps);
   return finish(b, opts, steps, results, cps, file, required);
 }

@@ -1,0 +1,128 @@
+/**
+ * A ChainReader (node/protocol/verify.ts) over any EVM JSON-RPC endpoint, with ethers v6. It reads
+ * the registry through a minimal human-readable ABI, so a verifier needs neither compiled artifacts
+ * nor the node's store or API: only an RPC URL. Every request has a timeout, so an unreachable
+ * endpoint fails fast (the CLI turns that into exit 2) instead of ethers' endless network retry.
+ */
+import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, isError } from 'ethers';
+import type { Hex } from '../protocol/bytes';
+import { ChainReadError, type ChainReader } from '../protocol/verify';
+
+/** The registry reads a verifier needs, and the errors an unknown log or checkpoint reverts with. */
+export const REGISTRY_READ_ABI = [
+  'function checkpoint(bytes32 logId, uint64 treeSize) view returns (bytes32 rootHash, uint64 timestamp, uint64 blockNumber)',
+  'function operatorOf(bytes32 logId) view returns (address)',
+  'function latest(bytes32 logId) view returns (uint64 treeSize, bytes32 rootHash, uint64 timestamp, uint64 blockNumber)',
+  'error AnchorRegistryUnknownLog(bytes32 logId)',
+  'error AnchorRegistryUnknownCheckpoint(bytes32 logId, uint64 treeSize)',
+] as const;
+
+export const DEFAULT_RPC_TIMEOUT_MS = 8_000;
+
+const lower = (s: string): Hex => s.toLowerCase() as Hex;
+const iface = new Interface(REGISTRY_READ_ABI);
+
+/** The registry's "unknown" reverts are answers (never anchored), not failures. */
+function unknownRevert(err: unknown): boolean {
+  if (!isError(err, 'CALL_EXCEPTION')) return false;
+  const name = err.revert?.name;
+  if (name === 'AnchorRegistryUnknownCheckpoint' || name === 'AnchorRegistryUnknownLog') return true;
+  if (typeof err.data === 'string' && err.data.length >= 10) {
+    try {
+      const parsed = iface.parseError(err.data);
+      return parsed?.name === 'AnchorRegistryUnknownCheckpoint' || parsed?.name === 'AnchorRegistryUnknownLog';
+    } catch {
+      return false; // not one of this ABI's errors: a real failure, reported by the caller
+    }
+  }
+  return false;
+}
+
+/** Asks the endpoint for its chain id with a timeout; ChainReadError when it does not answer. */
+export async function probeChainId(rpcUrl: string, timeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<bigint> {
+  let url: URL;
+  try {
+    url = new URL(rpcUrl);
+  } catch {
+    throw new ChainReadError(`RPC URL ${JSON.stringify(rpcUrl)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ChainReadError(`RPC URL must be http(s), got ${url.protocol}`);
+  let body: { result?: unknown; error?: { message?: string } };
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = (await res.json()) as typeof body;
+  } catch (err) {
+    throw new ChainReadError(`RPC endpoint ${url.origin} is unreachable: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof body.result !== 'string' || !/^0x[0-9a-f]+$/i.test(body.result)) {
+    throw new ChainReadError(`RPC endpoint ${url.origin} gave no chain id: ${body.error?.message ?? JSON.stringify(body).slice(0, 200)}`);
+  }
+  return BigInt(body.result);
+}
+
+export interface RpcChainReader extends ChainReader {
+  readonly rpcUrl: string;
+  readonly provider: JsonRpcProvider;
+  close(): void;
+}
+
+/**
+ * Connects to `rpcUrl` (probing its chain id first, with a timeout) and returns a ChainReader.
+ * Call `close()` when done: the provider holds timers.
+ */
+export async function connectChainReader(rpcUrl: string, opts: { timeoutMs?: number } = {}): Promise<RpcChainReader> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  const id = await probeChainId(rpcUrl, timeoutMs);
+  const req = new FetchRequest(rpcUrl);
+  req.timeout = timeoutMs;
+  // staticNetwork: the chain id was just probed; without it ethers re-detects (and retries forever when down).
+  const provider = new JsonRpcProvider(req, Network.from(id), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+  const registry = (address: Hex): Contract => new Contract(address, REGISTRY_READ_ABI, provider);
+  return {
+    rpcUrl,
+    provider,
+    async chainId() {
+      return (await provider.send('eth_chainId', []).then((h: string) => BigInt(h))) as bigint;
+    },
+    async getCode(address) {
+      return provider.getCode(address);
+    },
+    async checkpoint(reg, logId, treeSize) {
+      try {
+        const r = (await registry(reg).getFunction('checkpoint').staticCall(logId, treeSize)) as [string, bigint, bigint];
+        return { rootHash: lower(r[0]), timestamp: r[1], blockNumber: r[2] };
+      } catch (err) {
+        if (unknownRevert(err)) return null;
+        throw err;
+      }
+    },
+    async operatorOf(reg, logId, blockNumber) {
+      try {
+        return lower((await registry(reg).getFunction('operatorOf').staticCall(logId, { blockTag: blockNumber })) as string);
+      } catch (err) {
+        if (unknownRevert(err)) return null;
+        throw err;
+      }
+    },
+    async getBlock(n) {
+      const b = await provider.getBlock(n);
+      return b && b.hash ? { hash: lower(b.hash), timestamp: BigInt(b.timestamp) } : null;
+    },
+    async blockNumber() {
+      return BigInt(await provider.getBlockNumber());
+    },
+    async transaction(txHash) {
+      const r = await provider.getTransactionReceipt(txHash);
+      return r ? { blockNumber: BigInt(r.blockNumber), blockHash: lower(r.blockHash), to: r.to ? lower(r.to) : null, status: r.status ?? 0 } : null;
+    },
+    close() {
+      provider.destroy();
+    },
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
+ *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
+ * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/protocol's verifier (the same code
+ * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
+ *
+ * Exit codes: 0 valid (or pending with --allow-pending); 1 invalid, with the first failing step
+ * named, or pending; 2 unusable input (unreadable or non-JSON bundle, unknown bundle version,
+ * missing fields, unreadable --file, unreachable RPC endpoint or node).
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  BundleFormatError,
+  ChainReadError,
+  loadBundle,
+  verifyBundle,
+  type Bundle,
+  type HistoryRules,
+  type Hex,
+  type VerificationReport,
+  type VerificationStep,
+  type VerifyFileDigests,
+} from '../../node/protocol';
+import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
+import { replayEntries as replayInvoiceEntries } from '../../node/invoice/replay';
+import { replayEntries as replayEvidenceEntries } from '../../node/evidence/custody';
+import { ExitCode, UsageError, printJson } from './common';
+
+export const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
+
+interface VerifyFlags {
+  file?: string;
+  rpc?: string;
+  confirmations: number;
+  json?: boolean;
+  allowPending?: boolean;
+  refresh?: string;
+  out?: string;
+  timeout: number;
+}
+
+/** The domains' entry-level lifecycle rules, replayed over the bundle's history (custody-rules step). */
+export const domainHistoryRules: HistoryRules = (kind, items) => {
+  if (kind === 'invoice') return replayInvoiceEntries(items.map((it) => it.entry)).map((v) => ({ index: v.index, code: v.code, message: v.message }));
+  if (kind === 'evidence') return replayEvidenceEntries(items.map((it, i) => ({ index: i, entry: it.entry }))).map((v) => ({ index: v.index, code: v.code, message: v.message }));
+  return [];
+};
+
+/** SHA-256, SM3 (GB/T 32905-2016; OpenSSL's 'sm3') and byte length of a file, streamed. */
+export async function hashFile(file: string): Promise<Required<VerifyFileDigests>> {
+  const sha = createHash('sha256');
+  const sm3 = createHash('sm3');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      const buf = chunk as Buffer;
+      sha.update(buf);
+      sm3.update(buf);
+      size += buf.length;
+    }
+  } catch (err) {
+    throw new UsageError(`--file ${file} cannot be read: ${(err as Error).message}`);
+  }
+  return { sha256: `0x${sha.digest('hex')}` as Hex, sm3: `0x${sm3.digest('hex')}` as Hex, size };
+}
+
+export async function readBundleFile(file: string): Promise<Bundle> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`bundle ${file} cannot be read: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`bundle ${file} is not JSON: ${(err as Error).message}`);
+  }
+  try {
+    return loadBundle(json);
+  } catch (err) {
+    if (err instanceof BundleFormatError) throw new UsageError(`bundle ${file} is not usable: ${err.code} ${err.message}`);
+    throw err;
+  }
+}
+
+async function getJson(base: string, p: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  const url = new URL(p, base.endsWith('/') ? base : base + '/');
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+  } catch (err) {
+    throw new UsageError(`--refresh: node ${url.origin} is unreachable: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new UsageError(`--refresh: GET ${url.pathname}${url.search} answered ${res.status}: ${text.slice(0, 300)}`);
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new UsageError(`--refresh: GET ${url.pathname} did not answer JSON`);
+  }
+}
+
+/**
+ * Fills the inclusion proof and anchor of every pending item from a node (as OpenTimestamps upgrades
+ * a proof). The node is not trusted: what it returns is verified against the chain like the rest.
+ * Uses the earliest anchored checkpoint covering every pending item (the earliest time it proves).
+ */
+export async function refreshBundle(b: Bundle, nodeUrl: string, timeoutMs: number): Promise<{ bundle: Bundle; refreshed: number; note: string }> {
+  const pending = b.items.filter((it) => it.inclusion === null || it.anchor === null);
+  if (pending.length === 0) return { bundle: b, refreshed: 0, note: 'nothing to refresh: every item is anchored' };
+  const info = await getJson(nodeUrl, 'v1/log', timeoutMs);
+  for (const [k, want] of [['logId', b.log.logId], ['chainId', b.log.chainId], ['registry', b.log.registry]] as const) {
+    if (String(info[k]).toLowerCase() !== want.toLowerCase()) throw new UsageError(`--refresh: the node at ${nodeUrl} serves ${k} ${String(info[k])}, the bundle's is ${want}`);
+  }
+  const need = Math.max(...pending.map((it) => it.index)) + 1;
+  const list = await getJson(nodeUrl, `v1/log/checkpoints?fromSize=${need}&limit=1`, timeoutMs);
+  const cp = (Array.isArray(list.checkpoints) ? list.checkpoints[0] : undefined) as
+    | { treeSize: number; rootHash: Hex; txHash: Hex; blockNumber: string; timestamp: string }
+    | undefined;
+  if (!cp) return { bundle: b, refreshed: 0, note: `the node has not anchored a checkpoint covering log index ${need - 1} yet` };
+  const items = [];
+  for (const it of b.items) {
+    if (it.inclusion !== null && it.anchor !== null) {
+      items.push(it);
+      continue;
+    }
+    const proof = await getJson(nodeUrl, `v1/log/proof/inclusion?index=${it.index}&treeSize=${cp.treeSize}`, timeoutMs);
+    items.push({
+      ...it,
+      inclusion: proof as unknown as NonNullable<Bundle['items'][number]['inclusion']>,
+      anchor: { chainId: b.log.chainId, registry: b.log.registry, logId: b.log.logId, treeSize: cp.treeSize, rootHash: cp.rootHash, txHash: cp.txHash, blockNumber: cp.blockNumber, timestamp: cp.timestamp },
+    });
+  }
+  let bundle: Bundle;
+  try {
+    bundle = loadBundle({ ...b, items });
+  } catch (err) {
+    if (err instanceof BundleFormatError) throw new UsageError(`--refresh: the node's answer does not fit the bundle: ${err.message}`);
+    throw err;
+  }
+  return { bundle, refreshed: pending.length, note: `${pending.length} pending item${pending.length === 1 ? '' : 's'} filled from checkpoint ${cp.treeSize}` };
+}
+
+const STATUS_LABEL: Record<VerificationStep['status'], string> = { ok: 'ok', failed: 'FAILED', pending: 'pending', skipped: 'skipped' };
+
+function where(s: VerificationStep): string {
+  if (s.item !== undefined) return `item ${s.item}`;
+  if (s.checkpoint !== undefined) return `checkpoint ${s.checkpoint}`;
+  return '';
+}
+
+/** The report for a person. */
+export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFile: string; file?: string }): string {
+  const out: string[] = [];
+  const title = r.verdict === 'valid' ? 'VALID' : r.verdict === 'pending' ? 'PENDING (not yet anchored)' : 'INVALID';
+  out.push(`Tianfu bundle verification: ${title}`, '');
+  out.push(`  bundle     ${ctx.bundleFile} (${r.bundle.format}, made ${r.bundle.createdAt})`);
+  out.push(`  subject    ${r.bundle.kind} ${r.bundle.subject}, ${r.bundle.items} record${r.bundle.items === 1 ? '' : 's'}`);
+  out.push(`  log        ${r.bundle.logId}, operator ${r.bundle.operator}`);
+  out.push(`  chain      ${r.bundle.chainId} via ${ctx.rpc}, registry ${r.bundle.registry}`);
+  for (const c of r.checkpoints) {
+    out.push(`  anchored   tree size ${c.treeSize}, root ${c.rootHash}`);
+    out.push(`             block ${c.blockNumber}${c.blockHash ? ` (hash ${c.blockHash})` : ''}${c.blockTime ? ` at ${c.blockTime}` : ''}${c.confirmations !== null ? `, ${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'}` : ''}, tx ${c.txHash} [${c.status}]`);
+  }
+  for (const it of r.items) out.push(`  item ${it.item}     log index ${it.index}, ${it.kind}, accepted ${it.at} [${it.status}]`);
+  if (r.file) out.push(`  file       ${ctx.file ?? '(given)'}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
+  out.push('', 'Steps');
+  for (const s of r.steps) {
+    out.push(`  ${STATUS_LABEL[s.status].padEnd(8)} ${s.name.padEnd(18)} ${where(s).padEnd(14)} ${s.detail}`);
+    if (s.status === 'failed' || s.status === 'pending') {
+      if (s.expected !== undefined) out.push(`  ${''.padEnd(42)} expected   ${s.expected}`);
+      if (s.calculated !== undefined) out.push(`  ${''.padEnd(42)} calculated ${s.calculated}`);
+    }
+  }
+  if (r.proves.length) {
+    out.push('', 'What this proves');
+    for (const p of r.proves) out.push(`  - ${p}`);
+  }
+  out.push('', 'What it does not prove');
+  for (const l of r.limits) out.push(`  - ${l}`);
+  out.push('');
+  const f = r.firstFailure;
+  if (r.verdict === 'valid') out.push(`Verdict: VALID. Verified at ${r.verifiedAt}.`);
+  else if (r.verdict === 'pending') out.push(`Verdict: PENDING at step ${f?.name}${f && where(f) ? ` (${where(f)})` : ''}: ${f?.detail}${r.accepted ? ' (accepted: --allow-pending)' : ''}`);
+  else out.push(`Verdict: INVALID. First failing step: ${f?.name}${f && where(f) ? ` (${where(f)})` : ''}: ${f?.detail}`);
+  return out.join('\n') + '\n';
+}
+
+async function writeAtomically(file: string, bundle: Bundle): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(bundle, null, 2) + '\n');
+  await rename(tmp, file);
+}
+
+export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise<number> {
+  const rpc = flags.rpc ?? DEFAULT_RPC_URL;
+  let bundle = await readBundleFile(bundleFile);
+  const file = flags.file !== undefined ? await hashFile(flags.file) : undefined;
+  let refreshNote: string | null = null;
+  let refreshed = 0;
+  if (flags.refresh !== undefined) {
+    const r = await refreshBundle(bundle, flags.refresh, flags.timeout);
+    bundle = r.bundle;
+    refreshed = r.refreshed;
+    refreshNote = r.note;
+  } else if (flags.out !== undefined) throw new UsageError('--out is only for --refresh');
+
+  let report: VerificationReport;
+  const reader = await connectChainReader(rpc, { timeoutMs: flags.timeout }).catch((err: unknown) => {
+    throw err instanceof ChainReadError ? new UsageError(err.message) : err;
+  });
+  try {
+    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules });
+  } catch (err) {
+    if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`);
+    throw err;
+  } finally {
+    reader.close();
+  }
+
+  let written: string | null = null;
+  if (refreshed > 0 && report.verdict !== 'invalid') {
+    written = path.resolve(flags.out ?? bundleFile);
+    await writeAtomically(written, bundle);
+  }
+  if (flags.json) printJson({ ...report, ...(flags.refresh !== undefined ? { refresh: { note: refreshNote, written } } : {}) });
+  else {
+    process.stdout.write(formatReport(report, { rpc, bundleFile, ...(flags.file !== undefined ? { file: flags.file } : {}) }));
+    if (refreshNote !== null) process.stdout.write(`Refresh: ${refreshNote}${written ? `; updated bundle written to ${written}` : refreshed > 0 ? '; not written (invalid)' : ''}\n`);
+  }
+  return report.accepted ? ExitCode.Ok : ExitCode.Invalid;
+}
+
+function positiveInt(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be an integer from 1 to ${max}`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a tianfu.bundle/v1 against the chain it names: record, commitment, entry, inclusion, receipt, on-chain checkpoint, block; the evidence file; the order of events')
+    .argument('<bundle>', 'bundle JSON file')
+    .option('--file <file>', 'the evidence file beside the bundle: hashed here (SHA-256 and SM3) and compared with the deposit record')
+    .option('--rpc <url>', `JSON-RPC endpoint of the bundle's chain (default ${DEFAULT_RPC_URL})`)
+    .option('--confirmations <n>', 'confirmations the anchoring block needs', positiveInt(1_000_000), 1)
+    .option('--json', 'print the report as JSON (tianfu.verification/v1)')
+    .option('--allow-pending', 'exit 0 for a bundle whose records are not yet anchored (receipts checked)')
+    .option('--refresh <url>', 'fetch inclusion proofs and anchors of pending items from a node and write the updated bundle')
+    .option('--out <file>', 'with --refresh: write the updated bundle here instead of over <bundle>')
+    .option('--timeout <ms>', 'timeout per RPC / HTTP request', positiveInt(600_000), DEFAULT_RPC_TIMEOUT_MS)
+    .action(async (bundleFile: string, flags: VerifyFlags) => {
+      process.exitCode = await runVerify(bundleFile, flags);
+    });
+}

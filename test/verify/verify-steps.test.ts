@@ -1,0 +1,378 @@
+/**
+ * node/protocol/verify.ts against a real node (embedded Hardhat chain, real LevelDB): a bundle broken
+ * at exactly one step fails at that step and names it (issue 6, "Tests that must exist").
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Wallet } from 'ethers';
+import { startTestLedger, type TestLedger } from '../support/ledger';
+import { connectChainReader, type RpcChainReader } from '../../node/chain/chain-reader';
+import { startEmbeddedChain } from '../../node/chain/embedded/embedded-chain';
+import { deployRegistry } from '../../node/chain/registry-client';
+import {
+  commitment,
+  entryLeafHash,
+  loadBundle,
+  fromHex,
+  rootFromInclusionProof,
+  receiptMessage,
+  recordDigest,
+  toHex,
+  verifyBundle,
+  verifyBundleOffline,
+  type Bundle,
+  type Hex,
+  type VerificationReport,
+  type VerifyOptions,
+} from '../../node/protocol';
+import { domainHistoryRules } from '../../scripts/cli/verify';
+import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
+
+describe('verifyBundle: every step, on a real ledger', () => {
+  let t: TestLedger;
+  let reader: RpcChainReader;
+  let tmp: string;
+  let invoice: Bundle;
+  let evidence: Bundle;
+  let ev: DepositedFile;
+
+  const verify = (b: Bundle, o: Partial<VerifyOptions> = {}): Promise<VerificationReport> => verifyBundle(b, { chain: reader, history: domainHistoryRules, ...o });
+  const failsAt = async (b: Bundle, name: string, o: Partial<VerifyOptions> = {}): Promise<VerificationReport> => {
+    const r = await verify(b, o);
+    expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('invalid');
+    expect(r.firstFailure?.name, JSON.stringify(r.firstFailure)).toBe(name);
+    expect(r.firstFailure?.status).toBe('failed');
+    return r;
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-verify-'));
+    t = await startTestLedger();
+    const key = await issueInvoiceWithHistory(t.ledger);
+    ev = await depositEvidence(t.ledger, path.join(tmp, 'capture.bin'));
+    await t.waitAnchored();
+    invoice = await t.ledger.bundle('invoice', key);
+    evidence = await t.ledger.bundle('evidence', ev.evidenceId, { file: ev.file });
+    reader = await connectChainReader(t.ledger.chain.rpcUrl);
+  });
+  afterAll(async () => {
+    reader?.close();
+    await t?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a real invoice bundle with its history is valid, every step ok, and the report says what, when, where and by whom', async () => {
+    expect(invoice.items.map((i) => i.entry.kind)).toEqual(['invoice.issued', 'invoice.reimbursement-locked', 'invoice.reimbursement-closed']);
+    const r = await verify(invoice);
+    expect(r.verdict).toBe('valid');
+    expect(r.accepted).toBe(true);
+    expect(r.firstFailure).toBeNull();
+    expect(r.steps.filter((s) => s.status !== 'ok')).toEqual([]);
+    const perItem = ['canonical-bytes', 'record-digest', 'commitment', 'entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields'];
+    for (let i = 0; i < 3; i++) expect(r.steps.filter((s) => s.item === i).map((s) => s.name)).toEqual(perItem);
+    expect(r.steps.filter((s) => s.checkpoint !== undefined).map((s) => s.name)).toEqual(['chain-id', 'registry-code', 'anchor', 'operator', 'block']);
+    expect(r.steps.slice(-2).map((s) => s.name)).toEqual(['custody-order', 'custody-rules']);
+    expect(r.steps.some((s) => s.name.startsWith('file-'))).toBe(false);
+    // The digest the verifier reports is the record's SHA-256, independently recomputed.
+    expect(r.items[0]!.recordDigest).toBe(recordDigest(invoice.items[0]!.record));
+    const cp = r.checkpoints[0]!;
+    const block = await t.ledger.provider.getBlock(Number(cp.blockNumber));
+    expect(cp.blockHash).toBe(block!.hash);
+    expect(cp.blockTime).toBe(new Date(block!.timestamp * 1000).toISOString());
+    expect(cp.operator).toBe(t.ledger.operator.address.toLowerCase());
+    expect(cp.confirmations).toBeGreaterThanOrEqual(1);
+    expect(r.proves.join('\n')).toContain(`no later than ${cp.blockTime}`);
+    expect(r.limits.join('\n')).toMatch(/does not prove that their content is true/);
+  });
+
+  it('record changed → commitment', async () => {
+    const b = clone(invoice);
+    (b.items[0]!.record as { totalAmountFen: number }).totalAmountFen += 1;
+    const r = await failsAt(b, 'commitment');
+    expect(r.firstFailure).toMatchObject({ item: 0, expected: invoice.items[0]!.entry.commitment });
+    expect(r.items[0]!.status).toBe('invalid');
+    expect(r.items[1]!.status).toBe('verified');
+  });
+
+  it('salt changed → commitment', async () => {
+    const b = clone(invoice);
+    b.items[1]!.salt = flipHex(b.items[1]!.salt!);
+    expect((await failsAt(b, 'commitment')).firstFailure?.item).toBe(1);
+  });
+
+  it('entry changed → leaf-hash (time), entry (subject), commitment (commitment)', async () => {
+    const b = clone(invoice);
+    b.items[2]!.entry.at = new Date(Date.parse(b.items[2]!.entry.at) + 1).toISOString();
+    const r = await failsAt(b, 'leaf-hash');
+    expect(r.firstFailure).toMatchObject({ item: 2, expected: invoice.items[2]!.receipt.leafHash, calculated: entryLeafHash(b.items[2]!.entry) });
+
+    const s = clone(invoice);
+    s.items[1]!.entry.subject = flipHex(s.items[1]!.entry.subject);
+    expect((await failsAt(s, 'entry')).firstFailure?.detail).toMatch(/entry\.subject/);
+
+    const c = clone(invoice);
+    c.items[0]!.entry.commitment = flipHex(c.items[0]!.entry.commitment);
+    await failsAt(c, 'commitment');
+  });
+
+  it('leaf index changed → inclusion', async () => {
+    const b = clone(invoice);
+    b.items[1]!.index += 1;
+    const r = await failsAt(b, 'inclusion');
+    expect(r.firstFailure).toMatchObject({ item: 1, detail: expect.stringMatching(/leafIndex/) });
+    // Changed consistently in the proof too, the proof no longer leads to the root.
+    b.items[1]!.inclusion!.leafIndex += 1;
+    expect((await failsAt(b, 'inclusion')).firstFailure?.detail).toMatch(/ROOT_MISMATCH|PROOF_SIZE|another root/);
+  });
+
+  it('proof element changed / truncated / extended → inclusion', async () => {
+    expect(invoice.items[0]!.inclusion!.proof.length).toBeGreaterThan(0);
+    const changed = clone(invoice);
+    changed.items[0]!.inclusion!.proof[0] = flipHex(changed.items[0]!.inclusion!.proof[0]!);
+    expect((await failsAt(changed, 'inclusion')).firstFailure?.detail).toMatch(/another root/);
+
+    const truncated = clone(invoice);
+    truncated.items[0]!.inclusion!.proof.pop();
+    expect((await failsAt(truncated, 'inclusion')).firstFailure?.detail).toMatch(/PROOF_SIZE/);
+
+    const extended = clone(invoice);
+    extended.items[0]!.inclusion!.proof.push(('0x' + '00'.repeat(32)) as Hex);
+    expect((await failsAt(extended, 'inclusion')).firstFailure?.detail).toMatch(/PROOF_SIZE/);
+  });
+
+  it('tree size changed → inclusion', async () => {
+    const b = clone(invoice);
+    b.items[0]!.inclusion!.treeSize -= 1;
+    expect((await failsAt(b, 'inclusion')).firstFailure?.detail).toMatch(/treeSize/);
+    // Changed in the proof and the anchor alike, a proof can still fold to the same root (for leaf 0
+    // the RFC 9162 path does not depend on the size when the path length is equal): only the chain,
+    // which has no checkpoint of that size with that root, catches it.
+    const both = clone(invoice);
+    for (const it of both.items) {
+      it.inclusion!.treeSize += 1;
+      it.anchor!.treeSize += 1;
+    }
+    const r = await verify(both);
+    expect(r.verdict).toBe('invalid');
+    expect(['inclusion', 'anchor']).toContain(r.firstFailure?.name);
+  });
+
+  it('root changed → inclusion; a self-consistent forgery re-signed by the operator → anchor (only the chain catches it)', async () => {
+    const b = clone(invoice);
+    b.items[0]!.inclusion!.rootHash = flipHex(b.items[0]!.inclusion!.rootHash);
+    await failsAt(b, 'inclusion');
+    const a = clone(invoice);
+    for (const it of a.items) it.anchor!.rootHash = flipHex(it.anchor!.rootHash);
+    await failsAt(a, 'inclusion');
+
+    // The operator itself rewrites the issue record: new record, commitment, entry, leaf, a proof to
+    // the root that leaf implies, and a fresh receipt with its own key. Everything but the chain agrees.
+    const f = clone(invoice);
+    const it = f.items[0]!;
+    (it.record as { totalAmountFen: number }).totalAmountFen -= 50000;
+    it.entry.commitment = commitment(it.salt!, recordDigest(it.record));
+    const leaf = entryLeafHash(it.entry);
+    // Fold the (unchanged) sibling path as RFC 9162 §2.1.3.2 does for this index and size.
+    const root = rootFromInclusionProof(it.index, it.inclusion!.treeSize, fromHex(leaf, 32), it.inclusion!.proof.map((h) => fromHex(h, 32)));
+    it.inclusion!.rootHash = toHex(root);
+    it.anchor!.rootHash = toHex(root);
+    it.receipt = { ...it.receipt, leafHash: leaf, signature: (await t.ledger.operator.signMessage(receiptMessage({ ...it.receipt, leafHash: leaf }))) as Hex };
+    f.items = [it];
+    const r = await verifyBundle(f, { chain: reader });
+    expect(r.steps.filter((s) => s.item === 0).every((s) => s.status === 'ok')).toBe(true);
+    expect(r.firstFailure).toMatchObject({ name: 'anchor', status: 'failed', expected: invoice.items[0]!.anchor!.rootHash, calculated: toHex(root) });
+  });
+
+  it('receipt signature changed → receipt-signature; signed by another key → receipt-signature naming the signer', async () => {
+    const b = clone(invoice);
+    const sig = b.items[1]!.receipt.signature;
+    b.items[1]!.receipt.signature = (sig.slice(0, 10) + (sig[10] === 'a' ? 'b' : 'a') + sig.slice(11)) as Hex;
+    await failsAt(b, 'receipt-signature');
+
+    const other = Wallet.createRandom();
+    const o = clone(invoice);
+    o.items[1]!.receipt.signature = (await other.signMessage(receiptMessage(o.items[1]!.receipt))) as Hex;
+    const r = await failsAt(o, 'receipt-signature');
+    expect(r.firstFailure).toMatchObject({ expected: t.ledger.operator.address.toLowerCase(), calculated: other.address.toLowerCase() });
+  });
+
+  it('receipt fields changed → receipt-fields', async () => {
+    const b = clone(invoice);
+    // A genuine receipt of another item (correct signature) attached to this one.
+    b.items[1]!.receipt = clone(invoice).items[2]!.receipt;
+    b.items[1]!.receipt.leafHash = entryLeafHash(b.items[1]!.entry);
+    const r = await verify(b);
+    expect(r.verdict).toBe('invalid');
+    expect(r.steps.find((s) => s.item === 1 && s.name === 'receipt-fields')?.status).toBe('failed');
+  });
+
+  it('registry address changed → registry-code', async () => {
+    const b = clone(invoice);
+    const fake = Wallet.createRandom().address.toLowerCase() as Hex;
+    b.log.registry = fake;
+    for (const it of b.items) it.anchor!.registry = fake;
+    const r = await failsAt(b, 'registry-code');
+    expect(r.firstFailure?.detail).toContain(fake);
+    expect(r.steps.filter((s) => s.checkpoint !== undefined && s.status === 'skipped').map((s) => s.name)).toEqual(['anchor', 'operator', 'block']);
+    // Only the anchors changed: the bundle contradicts itself.
+    const half = clone(invoice);
+    for (const it of half.items) it.anchor!.registry = fake;
+    expect((await failsAt(half, 'registry-code')).firstFailure?.detail).toMatch(/another registry/);
+  });
+
+  it('wrong chain: another chain id → chain-id', async () => {
+    const b = clone(invoice);
+    b.log.chainId = '1';
+    for (const it of b.items) it.anchor!.chainId = '1';
+    const r = await failsAt(b, 'chain-id');
+    expect(r.firstFailure).toMatchObject({ expected: '1', calculated: '31337' });
+  });
+
+  it('wrong chain: a second embedded chain with the same id and the registry at the same address → anchor', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'chain2-'));
+    const chain2 = await startEmbeddedChain({ dataDir: dir, port: 0, fundedKeys: [t.ledger.operator.privateKey as Hex] });
+    const { JsonRpcProvider } = await import('ethers');
+    const p2 = new JsonRpcProvider(chain2.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    let r2: RpcChainReader | undefined;
+    try {
+      const signer = new Wallet(t.ledger.operator.privateKey, p2);
+      const { client } = await deployRegistry(signer);
+      expect(client.address).toBe(invoice.log.registry.toLowerCase());
+      await client.createLog(invoice.log.logId, signer.address);
+      const size = invoice.items[0]!.anchor!.treeSize;
+      await client.anchor({ logId: invoice.log.logId, treeSize: size, rootHash: ('0x' + '77'.repeat(32)) as Hex, consistencyProof: [] });
+      r2 = await connectChainReader(chain2.rpcUrl);
+      const r = await verifyBundle(invoice, { chain: r2 });
+      expect(r.steps.find((s) => s.name === 'chain-id')?.status).toBe('ok');
+      expect(r.steps.find((s) => s.name === 'registry-code')?.status).toBe('ok');
+      expect(r.verdict).toBe('invalid');
+      expect(r.firstFailure).toMatchObject({ name: 'anchor', expected: '0x' + '77'.repeat(32), calculated: invoice.items[0]!.anchor!.rootHash });
+    } finally {
+      r2?.close();
+      p2.destroy();
+      await chain2.close();
+    }
+  });
+
+  it('checkpoint never anchored → anchor', async () => {
+    // The lock and close were appended in one batch: the size between them was never anchored.
+    const closeIdx = invoice.items[2]!.index;
+    const anchored = new Set((await t.ledger.anchorer.checkpoints()).map((c) => c.treeSize));
+    expect(anchored.has(closeIdx)).toBe(false);
+    const b = clone(invoice);
+    b.items = b.items.slice(0, 2);
+    for (const it of b.items) {
+      const proof = await t.ledger.log.inclusionProof(it.index, closeIdx);
+      it.inclusion = proof;
+      it.anchor = { ...it.anchor!, treeSize: closeIdx, rootHash: proof.rootHash };
+    }
+    const r = await failsAt(b, 'anchor');
+    expect(r.firstFailure?.detail).toMatch(/never anchored/);
+    expect(r.steps.filter((s) => s.item !== undefined).every((s) => s.status === 'ok')).toBe(true);
+  });
+
+  it('a real evidence bundle with the file is valid; the file changed by one byte → file-sha256 (and file-sm3)', async () => {
+    const ok = await verify(evidence, { file: ev.file });
+    expect(ok.verdict, JSON.stringify(ok.firstFailure)).toBe('valid');
+    expect(ok.steps.filter((s) => s.name.startsWith('file-')).map((s) => [s.name, s.status])).toEqual([
+      ['file-claim', 'ok'], ['file-sha256', 'ok'], ['file-sm3', 'ok'], ['file-size', 'ok'],
+    ]);
+    const bytes = Buffer.from(ev.bytes);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
+    const changed = { sha256: `0x${createHash('sha256').update(bytes).digest('hex')}` as Hex, sm3: `0x${createHash('sm3').update(bytes).digest('hex')}` as Hex, size: bytes.length };
+    const r = await failsAt(evidence, 'file-sha256', { file: changed });
+    expect(r.firstFailure).toMatchObject({ expected: ev.file.sha256, calculated: changed.sha256 });
+    expect(r.steps.find((s) => s.name === 'file-sm3')).toMatchObject({ status: 'failed', expected: ev.file.sm3, calculated: changed.sm3 });
+    // Without the file the content is not checked, and the report says so.
+    const none = await verify(evidence);
+    expect(none.verdict).toBe('valid');
+    expect(none.steps.find((s) => s.name === 'file-sha256')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/no file given/) });
+    // The bundle's own file claim must be the deposit record's.
+    const claim = clone(evidence);
+    claim.file = { ...claim.file!, sha256: changed.sha256 };
+    await failsAt(claim, 'file-claim', { file: ev.file });
+  });
+
+  it('a custody event removed or reordered → custody-order / custody-rules', async () => {
+    const noDeposit = clone(evidence);
+    noDeposit.items.shift();
+    expect((await failsAt(noDeposit, 'custody-order')).firstFailure?.detail).toMatch(/first item must be the evidence\.deposited/);
+
+    const swapped = clone(evidence);
+    [swapped.items[1], swapped.items[2]] = [swapped.items[2]!, swapped.items[1]!];
+    expect((await failsAt(swapped, 'custody-order')).firstFailure?.detail).toMatch(/not in log order/);
+
+    // The lock removed from lock → close: the history breaks the reimbursement rules.
+    const noLock = clone(invoice);
+    noLock.items.splice(1, 1);
+    const r = await failsAt(noLock, 'custody-rules');
+    expect(r.firstFailure?.detail).toMatch(/CLOSE_WITHOUT_LOCK/);
+
+    const noIssue = clone(invoice);
+    noIssue.items.shift();
+    await failsAt(noIssue, 'custody-order');
+  });
+
+  it('an erased record is reported as erased, not as a failure of the others; it still proves what was logged and when', async () => {
+    const dep = await depositEvidence(t.ledger, path.join(tmp, 'erased.bin'), 100);
+    await t.ledger.sequencer.shredRecord(dep.indexes[2]!);
+    await t.waitAnchored();
+    const b = await t.ledger.bundle('evidence', dep.evidenceId, { file: dep.file });
+    expect(b.items[2]!.record).toBeNull();
+    const r = await verify(b, { file: dep.file });
+    expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('valid');
+    expect(r.items.map((i) => i.status)).toEqual(['verified', 'verified', 'erased']);
+    expect(r.steps.filter((s) => s.item === 2 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment']);
+    expect(r.steps.filter((s) => s.item === 2 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields']);
+    expect(r.proves.join('\n')).toMatch(/content erased; the entry proves a evidence\.custody\.annotated record/);
+  });
+
+  it('pending: a bundle made before its checkpoint is anchored is pending (receipt checked); too few confirmations is pending', async () => {
+    const b = clone(invoice);
+    b.items[2]!.inclusion = null;
+    b.items[2]!.anchor = null;
+    const r = await verify(b);
+    expect(r.verdict).toBe('pending');
+    expect(r.accepted).toBe(false);
+    expect(r.firstFailure).toMatchObject({ name: 'inclusion', item: 2, status: 'pending' });
+    expect(r.steps.find((s) => s.item === 2 && s.name === 'receipt-signature')?.status).toBe('ok');
+    expect(r.items[2]!.status).toBe('pending');
+    expect((await verify(b, { allowPending: true })).accepted).toBe(true);
+    // A pending item whose receipt is forged is invalid, not pending.
+    b.items[2]!.receipt.signature = (await Wallet.createRandom().signMessage(receiptMessage(b.items[2]!.receipt))) as Hex;
+    expect((await verify(b, { allowPending: true })).verdict).toBe('invalid');
+
+    const deep = await verify(invoice, { confirmations: 1_000_000 });
+    expect(deep.verdict).toBe('pending');
+    expect(deep.firstFailure).toMatchObject({ name: 'block', status: 'pending', expected: '1000000' });
+  });
+
+  it('offline verification checks everything but the chain and never says valid', () => {
+    const r = verifyBundleOffline(invoice);
+    expect(r.verdict).toBe('pending');
+    expect(r.steps.filter((s) => s.status === 'failed')).toEqual([]);
+    const bad = clone(invoice);
+    bad.items[0]!.salt = flipHex(bad.items[0]!.salt!);
+    expect(verifyBundleOffline(bad).firstFailure?.name).toBe('commitment');
+  });
+
+  it('loadBundle refuses unknown versions and malformed fields, naming the field', () => {
+    expect(() => loadBundle({ ...invoice, format: 'tianfu.bundle/v2' })).toThrow(expect.objectContaining({ code: 'UNKNOWN_FORMAT', path: 'format' }));
+    const { log: _log, ...noLog } = invoice;
+    expect(() => loadBundle(noLog)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'log' }));
+    const b = clone(invoice);
+    (b.items[1]!.receipt as { signature: string }).signature = '0x12';
+    expect(() => loadBundle(b)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'items[1].receipt.signature' }));
+    const e = clone(invoice);
+    (e.items[0]!.entry as { v: number }).v = 2;
+    expect(() => loadBundle(e)).toThrow(expect.objectContaining({ code: 'UNKNOWN_FORMAT', path: 'items[0].entry' }));
+    const s = clone(invoice);
+    s.items[0]!.salt = null;
+    expect(() => loadBundle(s)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'items[0].salt' }));
+    expect(() => loadBundle([])).toThrow(expect.objectContaining({ code: 'MALFORMED', path: '' }));
+    expect(loadBundle(JSON.parse(JSON.stringify(invoice)))).toEqual(invoice);
+  });
+});
