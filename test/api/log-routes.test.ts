@@ -50,12 +50,12 @@ describe('log routes, keys, health (real server, embedded chain)', () => {
     for (const e of body.entries) {
       expect(entryLeafHash(parseEntry(e.entry))).toBe(e.leafHash);
       const p = await t.api(`/v1/log/proof/inclusion?index=${e.index}&treeSize=${n}`);
-      expect(() => verifyInclusion(e.index, n, fromHex(e.leafHash), p.body.proof.map(fromHex), fromHex(head.rootHash))).not.toThrow();
+      expect(() => verifyInclusion(e.index, n, fromHex(e.leafHash), p.body.proof.map((h: string) => fromHex(h)), fromHex(head.rootHash))).not.toThrow();
     }
     if (n >= 2) {
       const root1 = (await t.api(`/v1/log/proof/inclusion?index=0&treeSize=1`)).body.rootHash;
       const c = await t.api(`/v1/log/proof/consistency?from=1&to=${n}`);
-      expect(() => verifyConsistency(1, n, c.body.proof.map(fromHex), fromHex(root1), fromHex(head.rootHash))).not.toThrow();
+      expect(() => verifyConsistency(1, n, c.body.proof.map((h: string) => fromHex(h)), fromHex(root1), fromHex(head.rootHash))).not.toThrow();
     }
     const cps = await t.api('/v1/log/checkpoints');
     expect(cps.status).toBe(200);
