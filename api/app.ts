@@ -18,6 +18,7 @@ import { keysRouter, registerKeysOpenApi } from './routes/keys';
 // Static, not optionalFeature: vitest runs test files without a require hook for .ts, so a
 // require('./routes/…') of a TypeScript file fails there as MODULE_NOT_FOUND and the feature is skipped.
 import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
+import { exportRouter, registerExportOpenApi } from './routes/export';
 
 export interface AppLogger extends ProblemLogger {
   info(obj: object, msg?: string): void;
@@ -76,7 +77,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
     { router: invoicesRouter, openapi: registerInvoicesOpenApi },
     optionalFeature('./routes/evidence', 'evidenceRouter', 'registerEvidenceOpenApi'),
     optionalFeature('./routes/verify', 'verifyRouter', 'registerVerifyOpenApi'),
-    optionalFeature('./routes/export', 'exportRouter', 'registerExportOpenApi'),
+    { router: exportRouter, openapi: registerExportOpenApi },
   ]) {
     if (!f) continue;
     f.openapi(registry);

@@ -52,9 +52,9 @@ function openStream(dir: string, name: string, key: Stream['key']): Stream {
     const idx = (last as { index?: unknown } | undefined)?.index;
     if (idx !== count - 1) throw new SourceError(`${file} has ${count} complete lines but its last line is index ${JSON.stringify(idx)}: not a contiguous export; use a fresh directory`);
   }
-  const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+', 0o600);
   // Cut a torn last line (interrupted write) so appending continues on a line boundary.
-  fs.ftruncateSync(fd, bytes);
+  if (fs.existsSync(file)) fs.truncateSync(file, bytes);
+  const fd = fs.openSync(file, 'a', 0o600);
   return { name, file, count, fd, route: `/v1/log/${key}`, key };
 }
 

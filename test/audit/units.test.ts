@@ -54,7 +54,7 @@ describe('ReceiptVerifier: precomputed-key path agrees with the protocol verifie
   const operator = Wallet.createRandom();
   const other = Wallet.createRandom();
   const logId = toHex(sha256(utf8('log'))) as Hex;
-  const sign = (w: Wallet, index: number): Receipt => {
+  const sign = (w: { signMessageSync(m: Uint8Array): string }, index: number): Receipt => {
     const p = { logId, index, leafHash: toHex(leaf(index)) as Hex, at: '2025-03-01T00:00:00.000Z' };
     return { type: RECEIPT_TYPE, ...p, signature: w.signMessageSync(receiptMessage(p)) as Hex };
   };

@@ -1,0 +1,267 @@
+/**
+ * `tianfu audit` and `tianfu export` against a real ledger (embedded Hardhat chain, LevelDB, HTTP):
+ * a clean export passes; exports with one injected fault each report exactly that fault; a history
+ * rewritten between two audits is caught through the state file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonRpcProvider } from 'ethers';
+import { commitment, entryBytes, leafHash, makeEntry, recordDigest, toHex, type Hex } from '../../node/protocol';
+import { validateInvoice } from '../../node/invoice';
+import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
+import { startTestLedger, type TestLedger } from '../support/ledger';
+import { BUYER_TAX_ID, OTHER_TAX_ID, buyerActor, issuerActor, sampleInvoice } from '../invoice/fixtures';
+
+const run = promisify(execFile);
+const CLI = path.join(__dirname, '../../scripts/tianfu.js');
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, TIANFU_API_KEY: '' }, maxBuffer: 16 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+const readLines = (file: string): string[] => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+const writeLines = (file: string, lines: string[]): void => fs.writeFileSync(file, lines.join('\n') + '\n');
+const codes = (r: AuditReport): string[] => [...new Set(r.violations.map((v) => v.code))].sort();
+
+describe('tianfu audit / export on a real ledger', () => {
+  let t: TestLedger;
+  let tmp: string;
+  let clean: string;
+  let auditorKey: string;
+  let provider: JsonRpcProvider;
+  /** Log indexes of interest. */
+  const at: { issued: number[]; lockOf2: number; lockOf0: number } = { issued: [], lockOf2: -1, lockOf0: -1 };
+  let keys: Hex[] = [];
+
+  const copy = (name: string): string => {
+    const dir = path.join(tmp, name);
+    fs.cpSync(clean, dir, { recursive: true });
+    return dir;
+  };
+  const audit = async (dir: string, statePath: string | null = null) =>
+    (await runAudit({ source: new ExportSource(dir), provider, statePath, registry: t.ledger.chain.registry })).report;
+
+  beforeAll(async () => {
+    t = await startTestLedger();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-audit-'));
+    auditorKey = await t.createKey('auditor');
+    provider = chainProvider(t.ledger.chain.rpcUrl);
+    const { sequencer } = t.ledger;
+    const buyer = (key: Hex) => ({ invoiceKey: key, buyerTaxId: BUYER_TAX_ID });
+    // Several groups, each anchored before the next, so the chain holds several checkpoints.
+    for (let g = 0; g < 3; g++) {
+      for (let i = 0; i < 2; i++) {
+        const n = g * 2 + i;
+        const v = validateInvoice(sampleInvoice({ invoiceNumber: `2551200000000000${String(100 + n).padStart(4, '0')}` }));
+        if (!v.ok) throw new Error(JSON.stringify(v.problems));
+        const a = await sequencer.submit({ kind: 'invoice.issued', subject: v.invoiceKey, record: v.invoice as unknown as Record<string, unknown>, actor: issuerActor() });
+        at.issued.push(a.index);
+        keys.push(v.invoiceKey as Hex);
+      }
+      if (g === 1) {
+        at.lockOf0 = (await sequencer.submit({ kind: 'invoice.reimbursement-locked', subject: keys[0]!, record: buyer(keys[0]!), actor: buyerActor() })).index;
+        await sequencer.submit({ kind: 'invoice.reimbursement-closed', subject: keys[0]!, record: buyer(keys[0]!), actor: buyerActor() });
+        await sequencer.submit({ kind: 'invoice.booked', subject: keys[1]!, record: buyer(keys[1]!), actor: buyerActor() });
+      }
+      if (g === 2) at.lockOf2 = (await sequencer.submit({ kind: 'invoice.reimbursement-locked', subject: keys[2]!, record: buyer(keys[2]!), actor: buyerActor() })).index;
+      await t.waitAnchored();
+    }
+    clean = path.join(tmp, 'clean');
+    const e = await cli(['export', '--api', t.url, '--out', clean, '--records', '--key', auditorKey, '--json']);
+    expect(e.code, e.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    provider?.destroy();
+    await t?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('export writes entries, receipts, records, checkpoints and the manifest; the routes guard records', async () => {
+    const m = JSON.parse(fs.readFileSync(path.join(clean, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ format: 'tianfu.export/v1', logId: t.ledger.logId, chainId: '31337', registry: t.ledger.chain.registry, treeSize: t.ledger.log.size, rootHash: t.ledger.log.rootHash, records: true });
+    expect(readLines(path.join(clean, 'entries.jsonl'))).toHaveLength(m.treeSize);
+    expect(readLines(path.join(clean, 'receipts.jsonl'))).toHaveLength(m.treeSize);
+    const recs = readLines(path.join(clean, 'records.jsonl')).map((l) => JSON.parse(l));
+    expect(recs[at.lockOf0]).toMatchObject({ index: at.lockOf0, kind: 'invoice.reimbursement-locked', record: { buyerTaxId: BUYER_TAX_ID } });
+    expect(JSON.parse(fs.readFileSync(path.join(clean, 'checkpoints.json'), 'utf8')).checkpoints.length).toBeGreaterThanOrEqual(3);
+    expect((await t.api('/v1/log/records?start=0&end=2')).status).toBe(401);
+    expect((await t.api('/v1/log/records?start=0&end=2', { key: await t.createKey('issuer', '91110000600037341L') })).status).toBe(403);
+    const pub = await t.api('/v1/log/receipts?start=1&end=3');
+    expect(pub.status).toBe(200);
+    expect(pub.body.receipts.map((r: { index: number }) => r.index)).toEqual([1, 2]);
+    expect((await t.api('/v1/log/receipts?start=999999')).status).toBe(400);
+  });
+
+  it('a clean export passes: CLI exit 0, every checkpoint equal to the chain, every receipt and record checked', async () => {
+    const r = await cli(['audit', '--from-export', clean, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.ok).toBe(true);
+    expect(rep.violations).toEqual([]);
+    expect(rep.treeSize).toBe(t.ledger.log.size);
+    expect(rep.checkpoints.onChain).toBeGreaterThanOrEqual(3);
+    expect(rep.checkpoints.verified).toBe(rep.checkpoints.onChain);
+    expect(rep.checkpoints.consistencyProofs).toBe(rep.checkpoints.onChain - 1);
+    expect(rep.receipts.signaturesVerified).toBe(rep.treeSize);
+    expect(rep.records.checked).toBe(rep.treeSize);
+    expect(rep.kinds['invoice.issued']).toBe(6);
+    expect(rep.nodeCheckpoints.matching).toBe(rep.nodeCheckpoints.listed);
+  });
+
+  it('audits a live node through the API as well', async () => {
+    const r = await cli(['audit', '--api', t.url, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--records', '--key', auditorKey]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Result: CLEAN/);
+    expect(r.stdout).toMatch(/Checkpoints on chain: \d+; root equal to the replay: \d+; different: 0/);
+  });
+
+  it('an entry dropped: ENTRY_MISSING at that index, and the roots after it differ from the chain (CLI exit 1)', async () => {
+    const dir = copy('dropped');
+    const drop = at.issued[3]!; // an invoice with no later events: the lifecycle replay stays quiet
+    writeLines(path.join(dir, 'entries.jsonl'), readLines(path.join(dir, 'entries.jsonl')).filter((_, i) => i !== drop));
+    const r = await cli(['audit', '--from-export', dir, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--json']);
+    expect(r.code).toBe(1);
+    const rep = JSON.parse(r.stdout) as AuditReport;
+    expect(codes(rep)).toEqual(['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_MISSING', 'SOURCE_SIZE_MISMATCH']);
+    expect(rep.violations.find((v) => v.code === 'ENTRY_MISSING')!.index).toBe(drop);
+    for (const v of rep.violations.filter((x) => x.code === 'CHECKPOINT_ROOT_MISMATCH')) expect(v.treeSize!).toBeGreaterThan(drop);
+  });
+
+  it('two entries swapped: ENTRY_OUT_OF_ORDER and the roots covering them differ from the chain', async () => {
+    const dir = copy('swapped');
+    const [a, b] = [at.issued[4]!, at.issued[5]!];
+    expect(b).toBe(a + 1);
+    const lines = readLines(path.join(dir, 'entries.jsonl'));
+    [lines[a], lines[b]] = [lines[b]!, lines[a]!];
+    writeLines(path.join(dir, 'entries.jsonl'), lines);
+    const rep = await audit(dir);
+    const sameAt = JSON.parse(lines[a]!).entry.at === JSON.parse(lines[b]!).entry.at;
+    // The head root the manifest claims differs too (SOURCE_ROOT_MISMATCH): the same reordering seen at the head.
+    const expected = ['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_OUT_OF_ORDER', 'SOURCE_ROOT_MISMATCH'];
+    expect(codes(rep)).toEqual(sameAt ? expected : ['AT_DECREASED', ...expected]);
+    expect(rep.violations.find((v) => v.code === 'ENTRY_OUT_OF_ORDER')!.index).toBe(a);
+  });
+
+  it('a record changed: RECORD_NOT_COMMITTED for exactly that record', async () => {
+    const dir = copy('record-changed');
+    const file = path.join(dir, 'records.jsonl');
+    const lines = readLines(file);
+    const rec = JSON.parse(lines[at.lockOf0]!);
+    rec.record.buyerTaxId = OTHER_TAX_ID;
+    lines[at.lockOf0] = JSON.stringify(rec);
+    writeLines(file, lines);
+    const rep = await audit(dir);
+    expect(rep.violations).toEqual([expect.objectContaining({ code: 'RECORD_NOT_COMMITTED', index: at.lockOf0 })]);
+  });
+
+  it('a forged second reimbursement lock, appended with a valid receipt and record: caught by the lifecycle replays', async () => {
+    const dir = copy('second-lock');
+    const n = t.ledger.log.size;
+    const record = { invoiceKey: keys[2]!, buyerTaxId: BUYER_TAX_ID };
+    const salt = toHex(new Uint8Array(32).fill(7)) as Hex;
+    const digest = recordDigest(record);
+    const entry = makeEntry('invoice.reimbursement-locked', keys[2]!, commitment(salt, digest), new Date());
+    const leaf = toHex(leafHash(entryBytes(entry))) as Hex;
+    // The operator's own key signs the forgery: only the rules can catch it, not the signatures.
+    const receipt = t.ledger.sequencer.sign(n, leaf, entry.at);
+    fs.appendFileSync(path.join(dir, 'entries.jsonl'), JSON.stringify({ index: n, entry, leafHash: leaf }) + '\n');
+    fs.appendFileSync(path.join(dir, 'receipts.jsonl'), JSON.stringify(receipt) + '\n');
+    fs.appendFileSync(path.join(dir, 'records.jsonl'), JSON.stringify({ index: n, kind: entry.kind, subject: entry.subject, record, salt, recordDigest: digest }) + '\n');
+    const tree = new TreeReplay();
+    for (const l of readLines(path.join(dir, 'entries.jsonl'))) tree.append(leafHash(entryBytes(JSON.parse(l).entry)));
+    const mf = path.join(dir, 'manifest.json');
+    fs.writeFileSync(mf, JSON.stringify({ ...JSON.parse(fs.readFileSync(mf, 'utf8')), treeSize: n + 1, rootHash: toHex(tree.root()) }));
+    const rep = await audit(dir);
+    expect(codes(rep)).toEqual(['DOUBLE_LOCK', 'REIMBURSEMENT_LOCKED']);
+    expect(rep.violations.every((v) => v.index === n && v.subject === keys[2])).toBe(true);
+    expect(rep.anchoring.pending).toBe(1);
+  });
+
+  it('a checkpoint in checkpoints.json that differs from the chain: NODE_CHECKPOINT_MISMATCH at that size', async () => {
+    const dir = copy('checkpoint-edited');
+    const file = path.join(dir, 'checkpoints.json');
+    const cps = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const victim = cps.checkpoints[1];
+    victim.rootHash = '0x' + (victim.rootHash[2] === 'a' ? 'b' : 'a') + victim.rootHash.slice(3);
+    fs.writeFileSync(file, JSON.stringify(cps));
+    const rep = await audit(dir);
+    expect(rep.violations).toEqual([expect.objectContaining({ code: 'NODE_CHECKPOINT_MISMATCH', treeSize: victim.treeSize })]);
+    expect(rep.violations[0]!.message).toMatch(/operator signature does not cover it/);
+  });
+
+  it('unusable input exits 2: no export there, unreachable chain', async () => {
+    const a = await cli(['audit', '--from-export', path.join(tmp, 'nope'), '--rpc', t.ledger.chain.rpcUrl, '--no-state']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/manifest\.json is missing/);
+    const b = await runAudit({ source: new ExportSource(clean), provider: chainProvider('http://127.0.0.1:9'), statePath: null }).catch((e: Error) => e);
+    expect(b).toBeInstanceOf(Error);
+    expect((b as Error).message).toMatch(/unreachable/);
+  });
+
+  it('export resumes after an interruption (torn last line) and equals a one-go export', async () => {
+    const dir = path.join(tmp, 'resumed');
+    const first = await exportLog({ api: t.url, out: dir, records: true, key: auditorKey, limit: 3 });
+    expect(first.complete).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(false);
+    fs.appendFileSync(path.join(dir, 'entries.jsonl'), '{"index":3,"entry":{"v":1,"ki');
+    const second = await exportLog({ api: t.url, out: dir, records: true, key: auditorKey });
+    expect(second).toMatchObject({ complete: true, resumedFrom: 3 });
+    for (const f of ['entries.jsonl', 'receipts.jsonl', 'records.jsonl']) expect(fs.readFileSync(path.join(dir, f), 'utf8'), f).toBe(fs.readFileSync(path.join(clean, f), 'utf8'));
+    expect((await audit(dir)).ok).toBe(true);
+  });
+
+  // Last: it stops the anchorer, so that entries stay unanchored and only the state file can see them.
+  it('a history rewritten between two audits is caught through the state file', async () => {
+    const statePath = path.join(tmp, 'state.json');
+    await t.ledger.anchorer.stop();
+    for (const k of [keys[3]!, keys[4]!]) await t.ledger.sequencer.submit({ kind: 'invoice.booked', subject: k, record: { invoiceKey: k, buyerTaxId: BUYER_TAX_ID }, actor: buyerActor() });
+    const dir = path.join(tmp, 'tail');
+    await exportLog({ api: t.url, out: dir, records: true, key: auditorKey });
+    const first = await audit(dir, statePath);
+    expect(first.violations).toEqual([]);
+    expect(first.anchoring.pending).toBe(2);
+    const saved = JSON.parse(fs.readFileSync(statePath, 'utf8'));
+    const entry0 = Object.values(saved.logs)[0] as { treeSize: number; head: { treeSize: number } };
+    expect(entry0.head.treeSize).toBe(first.treeSize);
+    expect(entry0.treeSize).toBe(first.checkpoints.latest!.treeSize);
+
+    // The node now serves another last entry (re-signed receipt, matching record and manifest): every
+    // signature and the chain are satisfied; only the previous audit remembers the old head.
+    const n = first.treeSize - 1;
+    const record = { invoiceKey: keys[4]!, buyerTaxId: BUYER_TAX_ID };
+    const salt = toHex(new Uint8Array(32).fill(9)) as Hex;
+    const digest = recordDigest(record);
+    const entry = makeEntry('invoice.use-confirmed', keys[4]!, commitment(salt, digest), new Date());
+    const leaf = toHex(leafHash(entryBytes(entry))) as Hex;
+    const replace = (file: string, value: unknown) => {
+      const lines = readLines(path.join(dir, file));
+      lines[n] = JSON.stringify(value);
+      writeLines(path.join(dir, file), lines);
+    };
+    replace('entries.jsonl', { index: n, entry, leafHash: leaf });
+    replace('receipts.jsonl', t.ledger.sequencer.sign(n, leaf, entry.at));
+    replace('records.jsonl', { index: n, kind: entry.kind, subject: entry.subject, record, salt, recordDigest: digest });
+    const tree = new TreeReplay();
+    for (const l of readLines(path.join(dir, 'entries.jsonl'))) tree.append(leafHash(entryBytes(JSON.parse(l).entry)));
+    const mf = path.join(dir, 'manifest.json');
+    fs.writeFileSync(mf, JSON.stringify({ ...JSON.parse(fs.readFileSync(mf, 'utf8')), rootHash: toHex(tree.root()) }));
+
+    expect((await audit(dir)).violations).toEqual([]); // without the state file the rewrite is invisible
+    const second = await audit(dir, statePath);
+    expect(second.violations).toEqual([expect.objectContaining({ code: 'STATE_HISTORY_REWRITTEN', source: 'state', treeSize: first.treeSize })]);
+    expect(second.state.consistent).toBe(false);
+    // A failed audit does not move the remembered head.
+    expect(JSON.parse(fs.readFileSync(statePath, 'utf8'))).toEqual(saved);
+  });
+});
