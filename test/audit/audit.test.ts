@@ -41,7 +41,7 @@ describe('tianfu audit / export on a real ledger', () => {
   let provider: JsonRpcProvider;
   /** Log indexes of interest. */
   const at: { issued: number[]; lockOf2: number; lockOf0: number } = { issued: [], lockOf2: -1, lockOf0: -1 };
-  let keys: Hex[] = [];
+  const keys: Hex[] = [];
 
   const copy = (name: string): string => {
     const dir = path.join(tmp, name);
