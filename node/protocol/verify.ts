@@ -166,7 +166,8 @@ const FIRST_KIND: Partial<Record<Bundle['kind'], string>> = { invoice: 'invoice.
 const KIND_PREFIX: Partial<Record<Bundle['kind'], string>> = { invoice: 'invoice.', evidence: 'evidence.' };
 
 const eqHex = (a: string | null | undefined, b: string | null | undefined): boolean => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
-const isoOf = (seconds: bigint): string => new Date(Number(seconds) * 1000).toISOString();
+/** Block times are whole seconds: print them so, not with a fake .000 that would read as earlier than a same-second acceptance. */
+const isoOf = (seconds: bigint): string => new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
 
 interface ItemResult {
   leaf: Hex;
@@ -535,7 +536,7 @@ function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], f
   const byTree = new Map(cps.map((c) => [c.treeSize, c]));
   for (const c of cps) {
     if (c.status !== 'ok') continue;
-    proves.push(`Log ${c.logId} had ${c.treeSize} entries with root ${c.rootHash} no later than ${c.blockTime} (UTC): registry ${c.registry} on chain ${c.chainId} recorded it in block ${c.blockNumber} (hash ${c.blockHash}, ${c.confirmations} confirmations), read from the chain, not from the bundle.`);
+    proves.push(`Log ${c.logId} had ${c.treeSize} entries with root ${c.rootHash} no later than ${c.blockTime} (UTC, to the second): registry ${c.registry} on chain ${c.chainId} recorded it in block ${c.blockNumber} (hash ${c.blockHash}, ${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'}), read from the chain, not from the bundle.`);
   }
   for (const s of items) {
     const c = s.checkpoint === null ? undefined : byTree.get(s.checkpoint);

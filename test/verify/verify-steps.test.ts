@@ -81,7 +81,9 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const cp = r.checkpoints[0]!;
     const block = await t.ledger.provider.getBlock(Number(cp.blockNumber));
     expect(cp.blockHash).toBe(block!.hash);
-    expect(cp.blockTime).toBe(new Date(block!.timestamp * 1000).toISOString());
+    expect(cp.blockTime).toBe(new Date(block!.timestamp * 1000).toISOString().replace('.000Z', 'Z'));
+    // Acceptance precedes anchoring, to the second (block times are whole seconds).
+    for (const it of r.items) expect(Math.floor(Date.parse(it.at) / 1000)).toBeLessThanOrEqual(block!.timestamp);
     expect(cp.operator).toBe(t.ledger.operator.address.toLowerCase());
     expect(cp.confirmations).toBeGreaterThanOrEqual(1);
     expect(r.proves.join('\n')).toContain(`no later than ${cp.blockTime}`);

@@ -1,0 +1,147 @@
+/**
+ * `tianfu verify` as a user runs it: a child process `node scripts/tianfu.js verify ...` against a
+ * real node's embedded chain. Exit 0 valid, 1 invalid or pending, 2 unusable input.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestLedger, type TestLedger } from '../support/ledger';
+import { loadBundle, type Bundle } from '../../node/protocol';
+import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function tianfu(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(ROOT, 'scripts', 'tianfu.js'), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('tianfu verify (CLI, child process, real chain)', () => {
+  let t: TestLedger;
+  let tmp: string;
+  let rpc: string;
+  let invoice: Bundle;
+  let ev: DepositedFile;
+  const files: Record<string, string> = {};
+  const write = (name: string, value: unknown): string => {
+    const p = path.join(tmp, name);
+    fs.writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+    return p;
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-verify-cli-'));
+    t = await startTestLedger();
+    rpc = t.ledger.chain.rpcUrl;
+    const key = await issueInvoiceWithHistory(t.ledger);
+    ev = await depositEvidence(t.ledger, path.join(tmp, 'capture.bin'));
+    await t.waitAnchored();
+    invoice = await t.ledger.bundle('invoice', key);
+    files.invoice = write('invoice.json', invoice);
+    files.evidence = write('evidence.json', await t.ledger.bundle('evidence', ev.evidenceId, { file: ev.file }));
+    const changed = Buffer.from(ev.bytes);
+    changed[0] = changed[0]! ^ 0x80;
+    files.changedFile = write('changed.bin', changed);
+    const bad = clone(invoice);
+    bad.items[0]!.salt = flipHex(bad.items[0]!.salt!);
+    files.tampered = write('tampered.json', bad);
+    const pending = clone(invoice);
+    pending.items[1]!.inclusion = null;
+    pending.items[1]!.anchor = null;
+    pending.items[2]!.inclusion = null;
+    pending.items[2]!.anchor = null;
+    files.pending = write('pending.json', pending);
+  });
+  afterAll(async () => {
+    await t?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('exit 0 for a valid bundle, with a report for a person: what, when, which chain, by whom, and the limits', async () => {
+    const r = await tianfu(['verify', files.invoice!, '--rpc', rpc]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^Tianfu bundle verification: VALID/);
+    expect(r.stdout).toContain(`operator ${t.ledger.operator.address.toLowerCase()}`);
+    expect(r.stdout).toMatch(/chain {6}31337 via/);
+    expect(r.stdout).toMatch(/block \d+ \(hash 0x[0-9a-f]{64}\) at \d{4}-\d\d-\d\dT/);
+    expect(r.stdout).toMatch(/What this proves[\s\S]*no later than/);
+    expect(r.stdout).toMatch(/What it does not prove[\s\S]*not prove that their content is true/);
+    expect(r.stdout).toMatch(/Verdict: VALID/);
+  });
+
+  it('--json is a machine report with every step', async () => {
+    const r = await tianfu(['verify', files.invoice!, '--rpc', rpc, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ type: 'tianfu.verification/v1', verdict: 'valid', accepted: true, firstFailure: null });
+    expect(report.steps.length).toBe(3 * 8 + 5 + 2);
+    expect(report.steps.every((s: { status: string }) => s.status === 'ok')).toBe(true);
+  });
+
+  it('exit 1 for a tampered bundle, naming the first failing step', async () => {
+    const r = await tianfu(['verify', files.tampered!, '--rpc', rpc]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Verdict: INVALID\. First failing step: commitment \(item 0\)/);
+    expect(r.stdout).toMatch(/FAILED\s+commitment/);
+  });
+
+  it('evidence: the file is hashed (SHA-256 and SM3): exit 0 for the deposited file, 1 for one changed byte', async () => {
+    const [good, bad] = await Promise.all([
+      tianfu(['verify', files.evidence!, '--rpc', rpc, '--file', ev.path, '--json']),
+      tianfu(['verify', files.evidence!, '--rpc', rpc, '--file', files.changedFile!]),
+    ]);
+    expect(good.code, good.stderr).toBe(0);
+    const report = JSON.parse(good.stdout);
+    expect(report.file).toMatchObject({ sha256: ev.file.sha256, sm3: ev.file.sm3, size: ev.file.size, status: 'ok' });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/First failing step: file-sha256/);
+  });
+
+  it('pending: exit 1, exit 0 with --allow-pending; --refresh fills the proofs from the node and writes the bundle', async () => {
+    const [plain, allowed] = await Promise.all([
+      tianfu(['verify', files.pending!, '--rpc', rpc]),
+      tianfu(['verify', files.pending!, '--rpc', rpc, '--allow-pending']),
+    ]);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toMatch(/Verdict: PENDING at step inclusion \(item 1\)/);
+    expect(allowed.code).toBe(0);
+
+    const out = path.join(tmp, 'refreshed.json');
+    const r = await tianfu(['verify', files.pending!, '--rpc', rpc, '--refresh', t.url, '--out', out]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/Refresh: 2 pending items filled from checkpoint \d+; updated bundle written to/);
+    const refreshed = loadBundle(JSON.parse(fs.readFileSync(out, 'utf8')));
+    expect(refreshed.items.every((it) => it.inclusion !== null && it.anchor !== null)).toBe(true);
+    // The earliest checkpoint covering the pending items, which may be older than the bundle's own.
+    expect(refreshed.items[2]!.anchor!.treeSize).toBeGreaterThan(refreshed.items[2]!.index);
+    expect((await tianfu(['verify', out, '--rpc', rpc])).code).toBe(0);
+    // The input was not touched when --out was given.
+    expect(loadBundle(JSON.parse(fs.readFileSync(files.pending!, 'utf8'))).items[1]!.inclusion).toBeNull();
+  });
+
+  it('exit 2 for unusable input: not JSON, unknown version, missing fields, unreadable --file, unreachable RPC', async () => {
+    const { receipt: _r, ...noReceipt } = invoice.items[0]!;
+    const cases: [string, string[], RegExp][] = [
+      ['not JSON', ['verify', write('not.json', '{"format": "tianfu.bundle/v1",'), '--rpc', rpc], /is not JSON/],
+      ['unknown version', ['verify', write('v2.json', { ...invoice, format: 'tianfu.bundle/v2' }), '--rpc', rpc], /UNKNOWN_FORMAT format: "tianfu\.bundle\/v2" is not a bundle format/],
+      ['missing fields', ['verify', write('missing.json', { ...invoice, items: [noReceipt] }), '--rpc', rpc], /MALFORMED items\[0\]\.receipt: must be an object, got missing/],
+      ['no bundle file', ['verify', path.join(tmp, 'nope.json'), '--rpc', rpc], /cannot be read/],
+      ['unreadable --file', ['verify', files.evidence!, '--rpc', rpc, '--file', path.join(tmp, 'missing.bin')], /--file .*missing\.bin cannot be read/],
+      ['RPC unreachable', ['verify', files.invoice!, '--rpc', 'http://127.0.0.1:1', '--timeout', '2000'], /unreachable/],
+      ['bad flag', ['verify', files.invoice!, '--confirmations', 'zero'], /confirmations/],
+    ];
+    const results = await Promise.all(cases.map(([, args]) => tianfu(args)));
+    cases.forEach(([what, , re], i) => {
+      const r = results[i]!;
+      expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, what).toMatch(re);
+      expect(r.stdout, what).toBe('');
+    });
+  });
+});
