@@ -40,6 +40,8 @@ export interface LevelResult {
   ackToAnchoredP50Ms: number;
   ackToAnchoredP99Ms: number;
   checkpoints: number;
+  /** Records per durable write (group commit); for per-record anchoring, 1. */
+  recordsPerGroup: number;
   gasPerCheckpoint: number;
   gasPerRecord: number;
 }
@@ -110,60 +112,102 @@ async function startLedger(durable: boolean, intervalMs: number): Promise<{ ledg
   return { ledger, dir };
 }
 
-/** The sequencer at each level on one node; the anchorer runs throughout, as in production. */
-async function benchSequencer(ledger: Ledger, records: Record<number, number>, log: (l: string) => void, label: string, firstInvoice: { n: number }): Promise<LevelResult[]> {
-  // Acknowledged at → anchored at, by tree size.
-  const anchoredAt: { size: number; at: number; txHash: string }[] = [];
-  ledger.anchorer.onAnchored = (rec) => anchoredAt.push({ size: rec.treeSize, at: performance.now(), txHash: rec.txHash });
-  const anchored = () => ledger.anchorer.status().anchored?.treeSize ?? 0;
+/** Raw observations of one run at one level on one node. */
+interface Run {
+  records: number;
+  seconds: number;
+  ackMs: number[];
+  toAnchorMs: number[];
+  gas: bigint;
+  checkpoints: number;
+  groups: number;
+}
 
+/** A node under measurement: records when each checkpoint is confirmed. */
+interface Subject {
+  label: string;
+  ledger: Ledger;
+  anchoredAt: { size: number; at: number; txHash: string }[];
+}
+
+function watch(label: string, ledger: Ledger): Subject {
+  const s: Subject = { label, ledger, anchoredAt: [] };
+  ledger.anchorer.onAnchored = (rec) => s.anchoredAt.push({ size: rec.treeSize, at: performance.now(), txHash: rec.txHash });
+  return s;
+}
+
+const anchoredSize = (l: Ledger): number => l.anchorer.status().anchored?.treeSize ?? 0;
+
+/**
+ * One closed-loop run of `total` invoices at concurrency `c`, then waits until they are anchored.
+ * Invoices are built and validated beforehand: what is measured is the sequencer (rules, salt,
+ * commitment, durable group commit, signed receipt), with the anchorer running as in production.
+ */
+async function runOnce(s: Subject, c: number, total: number, invoice: { n: number }): Promise<Run> {
+  const { ledger } = s;
+  const reqs: SubmitRequest[] = Array.from({ length: total }, () => issueRequest(invoice.n++));
+  const sizeBefore = ledger.log.size;
+  const cpBefore = s.anchoredAt.length;
+  const groupsBefore = ledger.sequencer.stats.groups;
+  const { t0, t1, runs } = await closedLoop(c, total, (i) => ledger.sequencer.submit(reqs[i]!).then((a) => a.index));
+  const groups = ledger.sequencer.stats.groups - groupsBefore;
+  await waitFor(`${s.label} c=${c} anchored`, () => anchoredSize(ledger) >= sizeBefore + total, 60_000);
+  const cps = s.anchoredAt.slice(cpBefore);
+  const toAnchorMs = runs.map((r) => {
+    const cp = cps.find((x) => x.size > r.value);
+    if (!cp) throw new Error(`bench: no checkpoint covers index ${r.value}`);
+    return cp.at - r.end;
+  });
+  let gas = 0n;
+  for (const cp of cps) gas += (await ledger.provider.getTransactionReceipt(cp.txHash))?.gasUsed ?? 0n;
+  return { records: total, seconds: (t1 - t0) / 1000, ackMs: runs.map((r) => r.end - r.start), toAnchorMs, gas, checkpoints: cps.length, groups };
+}
+
+function summarise(c: number, runs: Run[]): LevelResult {
+  const records = runs.reduce((n, r) => n + r.records, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const gas = runs.reduce((n, r) => n + r.gas, 0n);
+  const checkpoints = runs.reduce((n, r) => n + r.checkpoints, 0);
+  const lat = runs.flatMap((r) => r.ackMs).sort((a, b) => a - b);
+  const toAnchor = runs.flatMap((r) => r.toAnchorMs).sort((a, b) => a - b);
+  return {
+    concurrency: c,
+    records,
+    seconds: round(seconds, 2),
+    recordsPerSecond: round(records / seconds, 0),
+    ackP50Ms: round(percentile(lat, 50), 2),
+    ackP99Ms: round(percentile(lat, 99), 2),
+    ackToAnchoredP50Ms: round(percentile(toAnchor, 50), 0),
+    ackToAnchoredP99Ms: round(percentile(toAnchor, 99), 0),
+    checkpoints,
+    recordsPerGroup: round(records / runs.reduce((n, r) => n + r.groups, 0), 1),
+    gasPerCheckpoint: checkpoints ? Number(gas / BigInt(checkpoints)) : 0,
+    gasPerRecord: round(Number(gas) / records, 1),
+  };
+}
+
+/**
+ * Durable and non-durable nodes, both running, measured alternately at each level in the order
+ * on, off, off, on (half the records each time), so that the load of a shared machine drifting
+ * during the run falls on both alike.
+ */
+async function benchSequencers(on: Subject, off: Subject, records: Record<number, number>, log: (l: string) => void): Promise<{ durable: LevelResult[]; nonDurable: LevelResult[] }> {
+  const invoice = { n: 1 };
   // Warm-up (JIT, LevelDB, chain): not measured.
-  const warm = Array.from({ length: 200 }, () => issueRequest(firstInvoice.n++));
-  await closedLoop(16, warm.length, (i) => ledger.sequencer.submit(warm[i]!));
-  await waitFor('warm-up anchored', () => anchored() >= ledger.log.size, 30_000);
-
-  const out: LevelResult[] = [];
+  for (const s of [on, off]) await runOnce(s, 16, 200, invoice);
+  const durable: LevelResult[] = [];
+  const nonDurable: LevelResult[] = [];
   for (const c of LEVELS) {
-    const total = records[c] ?? 1000;
-    // Invoices are built and validated beforehand: what is measured is the sequencer (rules, commit, receipt).
-    const reqs: SubmitRequest[] = Array.from({ length: total }, () => issueRequest(firstInvoice.n++));
-    const sizeBefore = ledger.log.size;
-    const cpBefore = anchoredAt.length;
-    const { t0, t1, runs } = await closedLoop(c, total, (i) => ledger.sequencer.submit(reqs[i]!).then((a) => a.index));
-    await waitFor(`${label} c=${c} anchored`, () => anchored() >= sizeBefore + total, 60_000);
-    const cps = anchoredAt.slice(cpBefore);
-    const lat = runs.map((r) => r.end - r.start).sort((a, b) => a - b);
-    const toAnchor = runs
-      .map((r) => {
-        const cp = cps.find((x) => x.size > r.value);
-        if (!cp) throw new Error(`bench: no checkpoint covers index ${r.value}`);
-        return cp.at - r.end;
-      })
-      .sort((a, b) => a - b);
-    let gas = 0n;
-    for (const cp of cps) {
-      const rc = await ledger.provider.getTransactionReceipt(cp.txHash);
-      gas += rc?.gasUsed ?? 0n;
+    const half = Math.max(1, Math.floor((records[c] ?? 1000) / 2));
+    const got = new Map<Subject, Run[]>([[on, []], [off, []]]);
+    for (const s of [on, off, off, on]) got.get(s)!.push(await runOnce(s, c, half, invoice));
+    for (const [s, out] of [[on, durable], [off, nonDurable]] as const) {
+      const r = summarise(c, got.get(s)!);
+      log(`node ${s.label} c=${c}: ${r.recordsPerSecond} rec/s, ack p50 ${r.ackP50Ms} ms p99 ${r.ackP99Ms} ms, ack→anchored p50 ${r.ackToAnchoredP50Ms} ms p99 ${r.ackToAnchoredP99Ms} ms, ${r.checkpoints} checkpoints, ${r.recordsPerGroup} records/commit, ${r.gasPerRecord} gas/record`);
+      out.push(r);
     }
-    const seconds = (t1 - t0) / 1000;
-    const r: LevelResult = {
-      concurrency: c,
-      records: total,
-      seconds: round(seconds, 2),
-      recordsPerSecond: round(total / seconds, 0),
-      ackP50Ms: round(percentile(lat, 50), 2),
-      ackP99Ms: round(percentile(lat, 99), 2),
-      ackToAnchoredP50Ms: round(percentile(toAnchor, 50), 0),
-      ackToAnchoredP99Ms: round(percentile(toAnchor, 99), 0),
-      checkpoints: cps.length,
-      gasPerCheckpoint: cps.length ? Number(gas / BigInt(cps.length)) : 0,
-      gasPerRecord: round(Number(gas) / total, 1),
-    };
-    log(`node ${label} c=${c}: ${r.recordsPerSecond} rec/s, ack p50 ${r.ackP50Ms} ms p99 ${r.ackP99Ms} ms, ack→anchored p50 ${r.ackToAnchoredP50Ms} ms p99 ${r.ackToAnchoredP99Ms} ms, ${r.checkpoints} checkpoints, ${r.gasPerRecord} gas/record`);
-    out.push(r);
   }
-  ledger.anchorer.onAnchored = null;
-  return out;
+  return { durable, nonDurable };
 }
 
 /** The alternative: one transaction per record, each submitter with its own key, waiting for the receipt. */
@@ -208,6 +252,7 @@ async function benchPerRecord(ledger: Ledger, transactions: Record<number, numbe
         ackToAnchoredP50Ms: 0,
         ackToAnchoredP99Ms: 0,
         checkpoints: total,
+        recordsPerGroup: 1,
         gasPerCheckpoint: Number(gas / BigInt(total)),
         gasPerRecord: Number(gas / BigInt(total)),
       };
@@ -225,25 +270,22 @@ export async function benchNode(opts: BenchNodeOptions = {}): Promise<BenchNodeR
   const intervalMs = opts.checkpointIntervalMs ?? 1000;
   const records = opts.records ?? parseSizes(process.env.BENCH_NODE_RECORDS, { 1: 600, 16: 3000, 256: 6000 });
   const transactions = opts.transactions ?? parseSizes(process.env.BENCH_NODE_TX, { 1: 100, 16: 400, 256: 800 });
-  const invoice = { n: 1 };
-
   const on = await startLedger(true, intervalMs);
+  let off: Awaited<ReturnType<typeof startLedger>> | undefined;
   let durable: LevelResult[];
+  let nonDurable: LevelResult[];
   let perRecord: LevelResult[];
   try {
-    durable = await benchSequencer(on.ledger, records, log, 'durable', invoice);
+    off = await startLedger(false, intervalMs);
+    ({ durable, nonDurable } = await benchSequencers(watch('durable', on.ledger), watch('non-durable', off.ledger), records, log));
+    await off.ledger.stop();
     perRecord = await benchPerRecord(on.ledger, transactions, log);
   } finally {
-    await on.ledger.stop();
-    fs.rmSync(on.dir, { recursive: true, force: true });
-  }
-  const off = await startLedger(false, intervalMs);
-  let nonDurable: LevelResult[];
-  try {
-    nonDurable = await benchSequencer(off.ledger, records, log, 'non-durable', invoice);
-  } finally {
-    await off.ledger.stop();
-    fs.rmSync(off.dir, { recursive: true, force: true });
+    for (const n of [on, off]) {
+      if (!n) continue;
+      await n.ledger.stop().catch(() => undefined /* already stopped */);
+      fs.rmSync(n.dir, { recursive: true, force: true });
+    }
   }
   const durableVsNonDurable = LEVELS.map((c, i) => {
     const ratio = durable[i]!.recordsPerSecond / nonDurable[i]!.recordsPerSecond;
