@@ -282,15 +282,29 @@ export class ApiSource implements LogSource {
       const [e, r, rec] = await Promise.all([
         apiGet(this.base, `/v1/log/entries${q}`, this.o),
         apiGet(this.base, `/v1/log/receipts${q}`, this.o),
-        this.hasRecords ? apiGet(this.base, `/v1/log/records${q}`, this.o) : Promise.resolve(null),
+        this.hasRecords ? this.fetchRange<RecordRow>('records', start, end) : Promise.resolve([]),
       ]);
       const entries = e.entries as EntryRow[];
       const receipts = new Map(((r.receipts as Receipt[]) ?? []).map((x) => [x.index, x]));
-      const records = new Map(((rec?.records as RecordRow[] | undefined) ?? []).map((x) => [x.index, x]));
+      const records = new Map(rec.map((x) => [x.index, x]));
       if (!Array.isArray(entries) || entries.length === 0) throw new SourceError(`GET /v1/log/entries${q} returned no entries below the claimed size ${n}`);
       yield entries.map((row) => ({ row, receipt: receipts.get(row.index), record: this.hasRecords ? records.get(row.index) : undefined }));
       start += entries.length; // a short page: continue where it ended
     }
+  }
+
+  /** Rows [start, end) of a paged route whose pages may be shorter than asked (records: 500). */
+  private async fetchRange<T extends { index: number }>(what: 'records', start: number, end: number): Promise<T[]> {
+    const out: T[] = [];
+    let from = start;
+    while (from < end) {
+      const body = await apiGet(this.base, `/v1/log/${what}?start=${from}&end=${end}`, this.o);
+      const rows = body[what] as T[] | undefined;
+      if (!Array.isArray(rows) || rows.length === 0) break;
+      out.push(...rows);
+      from += rows.length;
+    }
+    return out;
   }
 
   orphans(): { receipts: number[]; records: number[] } {
