@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { loadBundle, type Bundle } from '../../node/protocol';
 import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
+import { SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -73,6 +74,19 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
     expect(r.stdout).toMatch(/What this proves[\s\S]*no later than/);
     expect(r.stdout).toMatch(/What it does not prove[\s\S]*not prove that their content is true/);
     expect(r.stdout).toMatch(/Verdict: VALID/);
+  });
+
+  it('end to end: an invoice issued over HTTP, its bundle fetched by a court key, verifies (exit 0)', async () => {
+    const issuerKey = await t.createKey('issuer', SELLER_TAX_ID);
+    const court = await t.createKey('court');
+    const issued = await t.api('/v1/invoices', { key: issuerKey, body: sampleInvoice({ invoiceNumber: '25512000000000077777' }) });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    await t.waitAnchored();
+    const got = await t.api(`/v1/invoices/${issued.body.invoiceKey}/bundle`, { key: court });
+    expect(got.status).toBe(200);
+    const r = await tianfu(['verify', write('http-bundle.json', got.body), '--rpc', rpc]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`subject    invoice ${issued.body.invoiceKey}, 1 record`);
   });
 
   it('--json is a machine report with every step', async () => {
