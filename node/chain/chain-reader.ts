@@ -4,7 +4,7 @@
  * nor the node's store or API: only an RPC URL. Every request has a timeout, so an unreachable
  * endpoint fails fast (the CLI turns that into exit 2) instead of ethers' endless network retry.
  */
-import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, isError } from 'ethers';
+import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, isError, type Provider } from 'ethers';
 import type { Hex } from '../protocol/bytes';
 import { ChainReadError, type ChainReader } from '../protocol/verify';
 
@@ -66,29 +66,18 @@ export async function probeChainId(rpcUrl: string, timeoutMs = DEFAULT_RPC_TIMEO
   return BigInt(body.result);
 }
 
-export interface RpcChainReader extends ChainReader {
-  readonly rpcUrl: string;
-  readonly provider: JsonRpcProvider;
-  close(): void;
-}
-
 /**
- * Connects to `rpcUrl` (probing its chain id first, with a timeout) and returns a ChainReader.
- * Call `close()` when done: the provider holds timers.
+ * A ChainReader over an existing ethers provider (e.g. the node's own, for the API's verify route).
+ * Prefer connectChainReader for untrusted endpoints: it probes with a timeout first.
  */
-export async function connectChainReader(rpcUrl: string, opts: { timeoutMs?: number } = {}): Promise<RpcChainReader> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  const id = await probeChainId(rpcUrl, timeoutMs);
-  const req = new FetchRequest(rpcUrl);
-  req.timeout = timeoutMs;
-  // staticNetwork: the chain id was just probed; without it ethers re-detects (and retries forever when down).
-  const provider = new JsonRpcProvider(req, Network.from(id), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+export function chainReaderFromProvider(provider: Provider): ChainReader {
   const registry = (address: Hex): Contract => new Contract(address, REGISTRY_READ_ABI, provider);
   return {
-    rpcUrl,
-    provider,
     async chainId() {
-      return (await provider.send('eth_chainId', []).then((h: string) => BigInt(h))) as bigint;
+      // Ask the endpoint itself: a provider's configured (static) network is a claim, not an answer.
+      const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+      if (typeof rpc.send === 'function') return BigInt(String(await rpc.send('eth_chainId', [])));
+      return (await provider.getNetwork()).chainId;
     },
     async getCode(address) {
       return provider.getCode(address);
@@ -121,6 +110,30 @@ export async function connectChainReader(rpcUrl: string, opts: { timeoutMs?: num
       const r = await provider.getTransactionReceipt(txHash);
       return r ? { blockNumber: BigInt(r.blockNumber), blockHash: lower(r.blockHash), to: r.to ? lower(r.to) : null, status: r.status ?? 0 } : null;
     },
+  };
+}
+
+export interface RpcChainReader extends ChainReader {
+  readonly rpcUrl: string;
+  readonly provider: JsonRpcProvider;
+  close(): void;
+}
+
+/**
+ * Connects to `rpcUrl` (probing its chain id first, with a timeout) and returns a ChainReader.
+ * Call `close()` when done: the provider holds timers.
+ */
+export async function connectChainReader(rpcUrl: string, opts: { timeoutMs?: number } = {}): Promise<RpcChainReader> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  const id = await probeChainId(rpcUrl, timeoutMs);
+  const req = new FetchRequest(rpcUrl);
+  req.timeout = timeoutMs;
+  // staticNetwork: the chain id was just probed; without it ethers re-detects (and retries forever when down).
+  const provider = new JsonRpcProvider(req, Network.from(id), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+  return {
+    ...chainReaderFromProvider(provider),
+    rpcUrl,
+    provider,
     close() {
       provider.destroy();
     },

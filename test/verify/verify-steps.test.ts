@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Wallet } from 'ethers';
 import { startTestLedger, type TestLedger } from '../support/ledger';
-import { connectChainReader, type RpcChainReader } from '../../node/chain/chain-reader';
+import { chainReaderFromProvider, connectChainReader, type RpcChainReader } from '../../node/chain/chain-reader';
 import { startEmbeddedChain } from '../../node/chain/embedded/embedded-chain';
 import { deployRegistry } from '../../node/chain/registry-client';
 import {
@@ -88,6 +88,13 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(cp.confirmations).toBeGreaterThanOrEqual(1);
     expect(r.proves.join('\n')).toContain(`no later than ${cp.blockTime}`);
     expect(r.limits.join('\n')).toMatch(/does not prove that their content is true/);
+  });
+
+  it('a reader over the node\'s own provider (what an API route would use) gives the same steps', async () => {
+    const viaUrl = await verify(invoice, { now: () => new Date(0) });
+    const viaProvider = await verifyBundle(invoice, { chain: chainReaderFromProvider(t.ledger.provider), history: domainHistoryRules, now: () => new Date(0) });
+    expect(viaProvider.verdict).toBe('valid');
+    expect(viaProvider.steps.map((s) => [s.name, s.status])).toEqual(viaUrl.steps.map((s) => [s.name, s.status]));
   });
 
   it('record changed → commitment', async () => {
