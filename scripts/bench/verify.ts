@@ -25,6 +25,8 @@ export interface BenchVerifyOptions {
   seconds?: number;
   /** Custody events after the deposit in the multi-item bundle (default 2, so 3 items). */
   custodyEvents?: number;
+  /** Progress lines (npm run bench passes one). */
+  log?: (line: string) => void;
 }
 
 export interface VerifyRate {
@@ -35,6 +37,11 @@ export interface VerifyRate {
 }
 
 export interface BenchVerifyResult {
+  /** Headline figures first (npm run bench prints the first numeric leaves). */
+  offlineBundlesPerSec: number;
+  chainBundlesPerSec: number;
+  chainConcurrent8BundlesPerSec: number;
+  offlineOneItemBundlesPerSec: number;
   itemsPerBundle: number;
   offline: { oneItem: VerifyRate; multiItem: VerifyRate };
   withChain: { sequential: VerifyRate; concurrent8: VerifyRate; rpc: string };
@@ -79,6 +86,7 @@ async function deposit(ledger: Ledger, events: number): Promise<{ id: string; fi
 export async function benchVerify(opts: BenchVerifyOptions = {}): Promise<BenchVerifyResult> {
   const seconds = opts.seconds ?? 2;
   const events = opts.custodyEvents ?? 2;
+  const log = opts.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'tianfu-bench-verify-'));
   const config = loadConfig({ TIANFU_DATA_DIR: dir, TIANFU_PORT: '0', TIANFU_CHAIN_PORT: '0', TIANFU_LOG_LEVEL: 'silent', TIANFU_CHECKPOINT_INTERVAL_MS: '100' });
   const ledger = await Ledger.start(config);
@@ -95,6 +103,7 @@ export async function benchVerify(opts: BenchVerifyOptions = {}): Promise<BenchV
     const check = (b: Bundle, v: string): void => {
       if (v === 'invalid') throw new Error(`bench: bundle ${b.subject} did not verify`);
     };
+    log(`verify: measuring offline verification (${seconds} s each)`);
     const offlineOne = await measure(seconds, () => check(oneBundle, verifyBundleOffline(oneBundle, { file: one.file }).verdict));
     const offlineMulti = await measure(seconds, () => check(multiBundle, verifyBundleOffline(multiBundle, { file: multi.file }).verdict));
     const reader = await connectChainReader(ledger.chain.rpcUrl);
@@ -103,9 +112,16 @@ export async function benchVerify(opts: BenchVerifyOptions = {}): Promise<BenchV
         const r = await verifyBundle(multiBundle, { chain: reader, file: multi.file });
         if (r.verdict !== 'valid') throw new Error(`bench: ${r.verdict} at ${r.firstFailure?.name}: ${r.firstFailure?.detail}`);
       };
+      log('verify: measuring verification with the chain read over JSON-RPC');
       const sequential = await measure(seconds, run);
       const concurrent8 = await measure(seconds, run, 8);
-      return { itemsPerBundle: multiBundle.items.length, offline: { oneItem: offlineOne, multiItem: offlineMulti }, withChain: { sequential, concurrent8, rpc: 'embedded Hardhat chain over HTTP JSON-RPC (same machine), 7 reads per bundle' } };
+      return {
+        offlineBundlesPerSec: offlineMulti.bundlesPerSec,
+        chainBundlesPerSec: sequential.bundlesPerSec,
+        chainConcurrent8BundlesPerSec: concurrent8.bundlesPerSec,
+        offlineOneItemBundlesPerSec: offlineOne.bundlesPerSec,
+        itemsPerBundle: multiBundle.items.length,
+        offline: { oneItem: offlineOne, multiItem: offlineMulti }, withChain: { sequential, concurrent8, rpc: 'embedded Hardhat chain over HTTP JSON-RPC (same machine), 7 reads per bundle' } };
     } finally {
       reader.close();
     }
