@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 
 /**
- * Compile the contracts once before any test file loads artifacts. Hardhat's own CLI insists on ts-node
- * for a TypeScript config, which is not installed; running its compile task under tsx needs none.
+ * Builds the contract artifacts and the browser page once before any test file loads them.
+ * Hardhat's own CLI insists on ts-node for a TypeScript config; running its compile task under tsx needs none.
  */
 export default function setup(): void {
-  execFileSync('npx', ['tsx', '-e', "require('hardhat').run('compile', { quiet: true })"], { stdio: 'inherit' });
+  execFileSync('npx', ['tsx', 'scripts/build.ts'], { stdio: 'inherit' });
 }

@@ -1,0 +1,134 @@
+/**
+ * The browser verification page: a judge opens it, picks the bundle (and the evidence file), and the
+ * page runs the SAME verifier as `tianfu verify` (node/protocol/verify.ts) in the browser. The file is
+ * hashed locally — it never leaves the judge's machine — and the chain is read over JSON-RPC directly,
+ * not through the ledger's API.
+ */
+import { sha256 } from '@noble/hashes/sha2';
+import { loadBundle, verifyBundle, type VerificationReport, type VerifyFileDigests } from '../../node/protocol/verify';
+import { toHex, type Hex } from '../../node/protocol/bytes';
+import { connectChainReader } from '../../node/chain/chain-reader';
+import { domainHistoryRules } from '../../node/domain/history-rules';
+
+// sm-crypto has no streaming API: SM3 is computed in the page for files up to this size.
+const SM3_MAX_BYTES = 256 * 1024 * 1024;
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+async function hashFile(file: File, progress: (done: number) => void): Promise<VerifyFileDigests> {
+  const h = sha256.create();
+  const reader = file.stream().getReader();
+  let done = 0;
+  const keep: Uint8Array[] = [];
+  const withSm3 = file.size <= SM3_MAX_BYTES;
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    h.update(r.value);
+    if (withSm3) keep.push(r.value);
+    done += r.value.length;
+    progress(done);
+  }
+  const out: VerifyFileDigests = { sha256: toHex(h.digest()), size: done };
+  if (withSm3) {
+    const { sm3 } = (await import('sm-crypto')) as unknown as { sm3: (data: number[] | Uint8Array) => string };
+    const all = new Uint8Array(done);
+    let off = 0;
+    for (const c of keep) {
+      all.set(c, off);
+      off += c.length;
+    }
+    out.sm3 = ('0x' + sm3(all)) as Hex;
+  }
+  return out;
+}
+
+function el(tag: string, text: string, cls?: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function render(report: VerificationReport): void {
+  const out = $('result');
+  out.replaceChildren();
+  const verdict = el('div', `Verdict: ${report.verdict.toUpperCase()}`, `verdict ${report.verdict}`);
+  verdict.id = 'verdict';
+  verdict.dataset.verdict = report.verdict;
+  out.append(verdict);
+  if (report.firstFailure) {
+    const f = report.firstFailure;
+    const ff = el('p', `First ${f.status} step: ${f.name}${f.item !== undefined ? ` (item ${f.item})` : ''} — ${f.detail}`);
+    ff.id = 'first-failure';
+    ff.dataset.step = f.name;
+    out.append(ff);
+  }
+  out.append(el('h3', 'What this proves'));
+  const ul = document.createElement('ul');
+  for (const p of report.proves) ul.append(el('li', p));
+  out.append(ul);
+  out.append(el('h3', 'Limits'));
+  const ul2 = document.createElement('ul');
+  for (const p of report.limits) ul2.append(el('li', p));
+  out.append(ul2);
+  out.append(el('h3', 'Checkpoints'));
+  for (const c of report.checkpoints) {
+    out.append(el('p', `chain ${c.chainId}, registry ${c.registry}, tree size ${c.treeSize}, root ${c.rootHash}, tx ${c.txHash}, block ${c.blockNumber} (${c.blockTime ?? '?'}, ${c.confirmations ?? '?'} confirmations): ${c.status}`));
+  }
+  out.append(el('h3', 'Every step'));
+  const table = document.createElement('table');
+  table.id = 'steps';
+  const head = document.createElement('tr');
+  for (const h of ['step', 'item', 'status', 'detail']) head.append(el('th', h));
+  table.append(head);
+  for (const s of report.steps) {
+    const tr = document.createElement('tr');
+    tr.className = s.status;
+    tr.append(el('td', s.name), el('td', s.item === undefined ? '' : String(s.item)), el('td', s.status), el('td', s.detail + (s.expected !== undefined ? ` (expected ${s.expected}, calculated ${s.calculated ?? '?'})` : '')));
+    table.append(tr);
+  }
+  out.append(table);
+  const json = el('pre', JSON.stringify(report, null, 2));
+  json.id = 'report-json';
+  json.hidden = true;
+  out.append(json);
+}
+
+async function run(): Promise<void> {
+  const status = $('status');
+  const bundleFile = $<HTMLInputElement>('bundle').files?.[0];
+  const evidenceFile = $<HTMLInputElement>('file').files?.[0];
+  const rpc = $<HTMLInputElement>('rpc').value.trim();
+  $('result').replaceChildren();
+  if (!bundleFile) {
+    status.textContent = 'Choose a bundle file first.';
+    return;
+  }
+  try {
+    status.textContent = 'Reading the bundle…';
+    const bundle = loadBundle(JSON.parse(await bundleFile.text()));
+    let file: VerifyFileDigests | undefined;
+    if (evidenceFile) {
+      file = await hashFile(evidenceFile, (d) => {
+        status.textContent = `Hashing the file locally… ${Math.round((100 * d) / Math.max(1, evidenceFile.size))}%`;
+      });
+    }
+    status.textContent = `Reading the chain at ${rpc}…`;
+    const chain = await connectChainReader(rpc, { timeoutMs: 8000 });
+    try {
+      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, confirmations: Number($<HTMLInputElement>('confirmations').value) || 1 });
+      status.textContent = `Verified at ${new Date().toISOString()} in this browser.`;
+      render(report);
+    } finally {
+      chain.close();
+    }
+  } catch (err) {
+    status.textContent = `Unusable input: ${(err as Error).message}`;
+    status.dataset.error = 'true';
+  }
+}
+
+$('verify').addEventListener('click', () => {
+  void run();
+});

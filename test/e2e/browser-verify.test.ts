@@ -1,0 +1,82 @@
+/**
+ * The judge's path, end to end in real Chromium: the page served by the node, a real bundle, the
+ * chain read over JSON-RPC from the browser, and a tampered bundle refused at the step that broke.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { startInvoiceLedger, blue, type Parties } from '../api/invoices-support';
+import type { TestLedger } from '../support/ledger';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('browser verification page (real Chromium)', () => {
+  let t: TestLedger;
+  let k: Parties;
+  let browser: Browser;
+  let dir: string;
+  let bundle: { items: { record: Record<string, unknown> }[] };
+
+  beforeAll(async () => {
+    ({ t, k } = await startInvoiceLedger());
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-page-'));
+    const issued = await t.api('/v1/invoices', { body: blue(9001), key: k.issuer });
+    expect(issued.status).toBe(201);
+    await t.waitAnchored();
+    const b = await t.api(`/v1/invoices/${issued.body.invoiceKey}/bundle`, { key: k.court });
+    expect(b.status).toBe(200);
+    bundle = b.body;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function verifyInPage(bundleJson: unknown): Promise<{ verdict: string | null; step: string | null; status: string }> {
+    const file = path.join(dir, `bundle-${Math.random().toString(16).slice(2)}.json`);
+    fs.writeFileSync(file, JSON.stringify(bundleJson));
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(t.url + '/');
+    await page.setInputFiles('#bundle', file);
+    await page.fill('#rpc', t.ledger.chain.rpcUrl);
+    await page.click('#verify');
+    await page.waitForFunction(() => document.getElementById('verdict') !== null || document.getElementById('status')?.dataset.error === 'true', undefined, { timeout: 30_000 });
+    const verdict = (await page.locator('#verdict').count()) ? await page.locator('#verdict').getAttribute('data-verdict') : null;
+    const step = (await page.locator('#first-failure').count()) ? await page.locator('#first-failure').getAttribute('data-step') : null;
+    const status = (await page.locator('#status').textContent()) ?? '';
+    await page.close();
+    expect(errors).toEqual([]);
+    return { verdict, step, status };
+  }
+
+  it('verifies a real invoice bundle against the chain from the browser', async () => {
+    const r = await verifyInPage(bundle);
+    expect(r.verdict).toBe('valid');
+    expect(r.step).toBeNull();
+  });
+
+  it('refuses a bundle whose record was changed by one fen, naming the failing step', async () => {
+    const tampered = structuredClone(bundle);
+    const rec = tampered.items[0]!.record as { totalWithTaxFen: number };
+    expect(typeof rec.totalWithTaxFen).toBe('number');
+    rec.totalWithTaxFen += 1;
+    const r = await verifyInPage(tampered);
+    expect(r.verdict).toBe('invalid');
+    expect(r.step).toBe('commitment');
+  });
+
+  it('reports unusable input for a file that is not a bundle', async () => {
+    const r = await verifyInPage({ format: 'tianfu.bundle/v9' });
+    expect(r.verdict).toBeNull();
+    expect(r.status).toMatch(/Unusable input/);
+  });
+});
