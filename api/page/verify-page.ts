@@ -31,7 +31,6 @@ async function hashFile(file: File, progress: (done: number) => void): Promise<V
   }
   const out: VerifyFileDigests = { sha256: toHex(h.digest()), size: done };
   if (withSm3) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- sm-crypto ships no types
     const { sm3 } = require('sm-crypto') as { sm3: (data: number[] | Uint8Array) => string };
     const all = new Uint8Array(done);
     let off = 0;

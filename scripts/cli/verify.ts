@@ -19,15 +19,13 @@ import {
   loadBundle,
   verifyBundle,
   type Bundle,
-  type HistoryRules,
   type Hex,
   type VerificationReport,
   type VerificationStep,
   type VerifyFileDigests,
 } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
-import { replayEntries as replayInvoiceEntries } from '../../node/invoice/replay';
-import { replayEntries as replayEvidenceEntries } from '../../node/evidence/custody';
+import { domainHistoryRules } from '../../node/domain/history-rules';
 import { ExitCode, UsageError, printJson } from './common';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
@@ -43,12 +41,6 @@ interface VerifyFlags {
   timeout: number;
 }
 
-/** The domains' entry-level lifecycle rules, replayed over the bundle's history (custody-rules step). */
-export const domainHistoryRules: HistoryRules = (kind, items) => {
-  if (kind === 'invoice') return replayInvoiceEntries(items.map((it) => it.entry)).map((v) => ({ index: v.index, code: v.code, message: v.message }));
-  if (kind === 'evidence') return replayEvidenceEntries(items.map((it, i) => ({ index: i, entry: it.entry }))).map((v) => ({ index: v.index, code: v.code, message: v.message }));
-  return [];
-};
 
 /** SHA-256, SM3 (GB/T 32905-2016; OpenSSL's 'sm3') and byte length of a file, streamed. */
 export async function hashFile(file: string): Promise<Required<VerifyFileDigests>> {

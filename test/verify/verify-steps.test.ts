@@ -28,7 +28,7 @@ import {
   type VerificationReport,
   type VerifyOptions,
 } from '../../node/protocol';
-import { domainHistoryRules } from '../../scripts/cli/verify';
+import { domainHistoryRules } from '../../node/domain/history-rules';
 import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
 
 describe('verifyBundle: every step, on a real ledger', () => {
