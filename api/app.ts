@@ -19,6 +19,7 @@ import { keysRouter, registerKeysOpenApi } from './routes/keys';
 // require('./routes/…') of a TypeScript file fails there as MODULE_NOT_FOUND and the feature is skipped.
 import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
 import { exportRouter, registerExportOpenApi } from './routes/export';
+import { verifyRouter, registerVerifyOpenApi } from './routes/verify';
 
 export interface AppLogger extends ProblemLogger {
   info(obj: object, msg?: string): void;
@@ -76,7 +77,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   for (const f of [
     { router: invoicesRouter, openapi: registerInvoicesOpenApi },
     optionalFeature('./routes/evidence', 'evidenceRouter', 'registerEvidenceOpenApi'),
-    optionalFeature('./routes/verify', 'verifyRouter', 'registerVerifyOpenApi'),
+    { router: verifyRouter, openapi: registerVerifyOpenApi },
     { router: exportRouter, openapi: registerExportOpenApi },
   ]) {
     if (!f) continue;

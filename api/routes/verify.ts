@@ -1,0 +1,57 @@
+/**
+ * POST /v1/verify: the same verifier as `tianfu verify` and the browser page, run by the node for
+ * clients that cannot run it themselves. It reads the chain through the node's RPC endpoint, so a
+ * party that does not trust this node should verify with the CLI or the page against its own RPC.
+ */
+import { Router } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z, problemResponses } from '../openapi';
+import { parseOr422 } from '../validate';
+import { HttpProblem } from '../problem';
+import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Ledger, type VerifyFileDigests } from '../../node';
+import { chainReaderFromProvider } from '../../node/chain/chain-reader';
+import { domainHistoryRules } from '../../node/domain/history-rules';
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lowercase hex digits');
+const VerifyRequest = z
+  .strictObject({
+    bundle: z.record(z.string(), z.unknown()),
+    file: z.strictObject({ sha256: hex32, sm3: hex32.optional(), size: z.number().int().min(0).optional() }).optional(),
+    confirmations: z.number().int().min(1).max(10_000).optional(),
+  })
+  .openapi('VerifyRequest');
+
+export function registerVerifyOpenApi(r: OpenAPIRegistry): void {
+  r.registerPath({
+    method: 'post',
+    path: '/v1/verify',
+    summary: 'Verify a tianfu.bundle/v1 against the chain (same code as the CLI and the browser page)',
+    request: { body: { content: { 'application/json': { schema: VerifyRequest } } } },
+    responses: { 200: { description: 'a tianfu.verification/v1 report (any verdict)' }, ...problemResponses(400, 422, 503) },
+  });
+}
+
+export function verifyRouter(ledger: Ledger): Router {
+  const r = Router();
+  const chain = chainReaderFromProvider(ledger.provider);
+  r.post('/verify', async (req, res) => {
+    const body = parseOr422(VerifyRequest, req.body);
+    let bundle: ReturnType<typeof loadBundle>;
+    try {
+      bundle = loadBundle(body.bundle);
+    } catch (err) {
+      if (err instanceof BundleFormatError) {
+        throw new HttpProblem(422, err.code, err.message, { errors: [{ path: ['body', 'bundle', ...String(err.path ?? '').split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))], message: err.message, code: err.code }] });
+      }
+      throw err;
+    }
+    try {
+      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules });
+      res.json(report);
+    } catch (err) {
+      if (err instanceof ChainReadError) throw new HttpProblem(503, 'CHAIN_UNAVAILABLE', `cannot read the chain: ${err.message}`);
+      throw err;
+    }
+  });
+  return r;
+}
