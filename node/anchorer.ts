@@ -133,6 +133,7 @@ export class Anchorer {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      const started = this.o.clock();
       this.running = this.tick()
         .then(() => {
           // A clean tick: the chain answered and nothing failed, so an old error no longer describes the node.
@@ -142,7 +143,10 @@ export class Anchorer {
         .catch((err: unknown) => this.onTickError(err))
         .finally(() => {
           this.running = null;
-          this.schedule(this.backoffMs || this.o.intervalMs);
+          // A fixed cadence: the next tick is due one interval after this one STARTED, so the time a
+          // tick spends on the chain does not stretch the interval (ack → anchored stays within ~2
+          // intervals). Backoff after an error is measured from the error.
+          this.schedule(this.backoffMs || Math.max(0, this.o.intervalMs - (this.o.clock() - started)));
         });
     }, ms);
   }
@@ -276,22 +280,27 @@ export class Anchorer {
   }
 
   /** Records a checkpoint the chain has and we have not (our own tx after a crash, or confirmed). */
-  private async adoptChainHead(size: number, rootHash: Hex): Promise<void> {
+  private async adoptChainHead(size: number, rootHash: Hex, mined?: { txHash: Hex; blockNumber: number; blockHash: Hex; timestamp: number }): Promise<void> {
     if (size > this.o.log.size) throw new AnchorerFatalError(`the registry has tree size ${size} anchored for this log but the local log has only ${this.o.log.size} entries`);
     const local = await this.o.log.root(size);
     if (local !== rootHash) throw new AnchorerFatalError(`the registry's root at size ${size} is ${rootHash}, the local log's is ${local}`);
-    const events = await this.o.registry.queryAnchoredEvents(0, 'latest', this.o.logId);
-    const ev = events.find((e) => Number(e.treeSize) === size);
-    if (!ev) throw new Error(`CheckpointAnchored event for size ${size} not found yet`);
-    const cp = await this.o.registry.checkpoint(this.o.logId, size);
-    if (!cp) throw new Error(`checkpoint ${size} not readable`);
+    let where = mined;
+    if (!where) {
+      // Not our confirmed transaction (e.g. mined before a crash): find it from the chain's events.
+      const events = await this.o.registry.queryAnchoredEvents(0, 'latest', this.o.logId);
+      const ev = events.find((e) => Number(e.treeSize) === size);
+      if (!ev) throw new Error(`CheckpointAnchored event for size ${size} not found yet`);
+      const cp = await this.o.registry.checkpoint(this.o.logId, size);
+      if (!cp) throw new Error(`checkpoint ${size} not readable`);
+      where = { txHash: ev.txHash, blockNumber: Number(ev.blockNumber), blockHash: ev.blockHash, timestamp: Number(cp.timestamp) };
+    }
     const rec: AnchoredRecord = {
       treeSize: size,
       rootHash,
-      txHash: ev.txHash,
-      blockNumber: ev.blockNumber.toString(),
-      blockHash: ev.blockHash,
-      timestamp: cp.timestamp.toString(),
+      txHash: where.txHash,
+      blockNumber: where.blockNumber.toString(),
+      blockHash: where.blockHash,
+      timestamp: where.timestamp.toString(),
       signature: this.signCheckpoint(size, rootHash).signature,
     };
     const previous = this.anchored?.treeSize ?? 0;
@@ -328,7 +337,9 @@ export class Anchorer {
       this.metrics.totalGasUsed += again.gasUsed;
       this.state.inflight = null;
       await this.saveState();
-      await this.adoptChainHead(tx.treeSize, tx.rootHash);
+      // Our own transaction, successful, at depth: it stored exactly (treeSize, rootHash); the receipt
+      // and block say where, so no event scan from block 0 is needed on every checkpoint.
+      await this.adoptChainHead(tx.treeSize, tx.rootHash, { txHash: hash, blockNumber: again.blockNumber, blockHash: block.hash.toLowerCase() as Hex, timestamp: block.timestamp });
       return;
     }
     // Not mined. If our nonce is used by something else, it was superseded; if the transaction vanished
