@@ -11,6 +11,8 @@ import { JsonRpcProvider, Network, isAddress } from 'ethers';
 import { deploy, DEFAULT_LOG_NAME } from '../deploy';
 import { loadSigner, SignerError } from '../../node/chain/signer';
 import { writeAddressBook } from '../../node/chain/address-book';
+import { probeChainId as probeRpcChainId } from '../../node/chain/chain-reader';
+import { ChainReadError } from '../../node/protocol/verify';
 import { UsageError, printJson } from './common';
 import type { Hex } from '../../node/protocol';
 
@@ -32,30 +34,12 @@ const RPC_TIMEOUT_MS = 10_000;
 
 /** Asks the endpoint for its chain id with a timeout, so an unreachable RPC fails fast (exit 2). */
 export async function probeChainId(rpcUrl: string): Promise<bigint> {
-  let url: URL;
   try {
-    url = new URL(rpcUrl);
-  } catch {
-    throw new UsageError(`--rpc ${JSON.stringify(rpcUrl)} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--rpc must be an http(s) URL, got ${url.protocol}`);
-  let body: { result?: unknown; error?: { message?: string } };
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = (await res.json()) as typeof body;
+    return await probeRpcChainId(rpcUrl, RPC_TIMEOUT_MS);
   } catch (err) {
-    throw new UsageError(`RPC endpoint ${url.origin} is unreachable: ${(err as Error).message}`);
+    if (err instanceof ChainReadError) throw new UsageError(err.message.replace(/^RPC URL/, '--rpc'));
+    throw err;
   }
-  if (typeof body.result !== 'string' || !/^0x[0-9a-f]+$/i.test(body.result)) {
-    throw new UsageError(`RPC endpoint ${url.origin} gave no chain id: ${body.error?.message ?? JSON.stringify(body).slice(0, 200)}`);
-  }
-  return BigInt(body.result);
 }
 
 function positiveInt(value: string): number {
