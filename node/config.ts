@@ -27,7 +27,7 @@ const EnvSchema = z.object({
   TIANFU_MAX_EVIDENCE_BYTES: z.coerce.number().int().min(1).default(2 * 1024 ** 3),
   TIANFU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TIANFU_RATE_LIMIT_PER_MIN: int(0, 10_000_000).default(6000),
-  TIANFU_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  TIANFU_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   TIANFU_USCC_LEGACY_EXCEPTIONS: z.string().optional(),
 });
 

@@ -47,6 +47,8 @@ export async function startTestLedger(env: Record<string, string> = {}, opts: { 
     TIANFU_LOG_LEVEL: 'silent',
     TIANFU_CHECKPOINT_INTERVAL_MS: '100',
     TIANFU_RATE_LIMIT_PER_MIN: '0',
+    // A 1 MiB body limit for tests (production default 8 MiB): the over-limit cases stay cheap to send.
+    TIANFU_MAX_BODY_BYTES: '1048576',
     ...env,
   });
   const running = await startServer(config, pino({ level: config.logLevel }));
