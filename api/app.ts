@@ -20,6 +20,7 @@ import { keysRouter, registerKeysOpenApi } from './routes/keys';
 import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
 import { exportRouter, registerExportOpenApi } from './routes/export';
 import { verifyRouter, registerVerifyOpenApi } from './routes/verify';
+import { evidenceRouter, registerEvidenceOpenApi } from './routes/evidence';
 
 export interface AppLogger extends ProblemLogger {
   info(obj: object, msg?: string): void;
@@ -29,16 +30,6 @@ export interface AppLogger extends ProblemLogger {
 interface Feature {
   router: (ledger: Ledger) => Router;
   openapi: (r: OpenAPIRegistry) => void;
-}
-
-function optionalFeature(modulePath: string, routerName: string, openapiName: string): Feature | null {
-  try {
-    const m = require(modulePath) as Record<string, unknown>;
-    return { router: m[routerName] as Feature['router'], openapi: m[openapiName] as Feature['openapi'] };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(modulePath.slice(2))) return null;
-    throw err;
-  }
 }
 
 export function createApp(ledger: Ledger, logger: AppLogger): Express {
@@ -74,13 +65,13 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   registerKeysOpenApi(registry);
   app.use('/v1', logRouter(ledger));
   app.use('/v1', keysRouter(ledger));
-  for (const f of [
+  const features: Feature[] = [
     { router: invoicesRouter, openapi: registerInvoicesOpenApi },
-    optionalFeature('./routes/evidence', 'evidenceRouter', 'registerEvidenceOpenApi'),
+    { router: evidenceRouter, openapi: registerEvidenceOpenApi },
     { router: verifyRouter, openapi: registerVerifyOpenApi },
     { router: exportRouter, openapi: registerExportOpenApi },
-  ]) {
-    if (!f) continue;
+  ];
+  for (const f of features) {
     f.openapi(registry);
     app.use('/v1', f.router(ledger));
   }

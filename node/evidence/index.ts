@@ -3,3 +3,4 @@ export * from './blob-store';
 export * from './model';
 export * from './custody';
 export * from './signature';
+export * from './service';

@@ -1,0 +1,401 @@
+/**
+ * Evidence routes (issue 5; DESIGN §5 "Evidence"). Thin HTTP layer over EvidenceService
+ * (node/evidence/service.ts); the decisions are in docs/evidence.md ("HTTP routes").
+ *
+ *   PUT    /v1/evidence/signer              collector: register the address its deposit signatures use
+ *   GET    /v1/evidence/signer              collector: the registered address
+ *   POST   /v1/evidence                     collector: multipart/form-data, `metadata` (JSON) then `file`
+ *   POST   /v1/evidence/{id}/custody        collector, court: {event, reason, note?}
+ *   GET    /v1/evidence/{id}/content        court; the depositing collector (sealed: court only)
+ *   GET    /v1/evidence/{id}                depositing collector, court, auditor, admin
+ *   GET    /v1/evidence/{id}/bundle         depositing collector, court, auditor, admin
+ *   DELETE /v1/evidence/{id}/content        admin: {reason, note?}
+ *
+ * The deposit is streamed with busboy straight into the blob store: the JSON body parser only handles
+ * application/json, so it never touches multipart bodies, and no part of the file is buffered whole.
+ */
+import { Router, type Request, type Response } from 'express';
+import busboy from 'busboy';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z, problemResponses } from '../openapi';
+import { parseOr422 } from '../validate';
+import { requireActor, requireRole } from '../auth';
+import { HttpProblem } from '../problem';
+import {
+  CustodyEventInputSchema,
+  EvidenceIdSchema,
+  EvidenceMetadataSchema,
+  FileDigestsSchema,
+  ActorRefSchema,
+  EvidenceService,
+  signerRegistrationMessage,
+  Sha256Schema,
+  Sm3Schema,
+  type Actor,
+  type DepositResult,
+  type Ledger,
+} from '../../node';
+
+/** The metadata part is small JSON (the environment alone is capped at 16 KiB canonical). */
+export const MAX_METADATA_BYTES = 64 * 1024;
+/** After a refused upload, read (and discard) at most this much more so the client sees the answer, then cut the connection. */
+const DRAIN_AFTER_REFUSAL = 8 * 1024 * 1024;
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+const ReceiptSchema = z.object({ type: z.literal('tianfu.receipt/v1'), logId: hex32, index: z.number().int(), leafHash: hex32, at: z.string(), signature: z.string() }).openapi('Receipt');
+const DepositResponse = z
+  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: ReceiptSchema, sha256: Sha256Schema, sm3: Sm3Schema, size: z.number().int() })
+  .openapi('EvidenceDeposited');
+const CustodyResponse = z.object({ evidenceId: EvidenceIdSchema, event: z.string(), index: z.number().int(), at: z.string(), receipt: ReceiptSchema }).openapi('EvidenceCustodyAccepted');
+const Anchored = z.object({ treeSize: z.number().int(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable();
+const EvidenceView = z
+  .object({
+    evidenceId: EvidenceIdSchema,
+    status: z.enum(['active', 'sealed', 'withdrawn', 'erased']),
+    sealed: z.boolean(),
+    withdrawn: z.boolean(),
+    erased: z.boolean(),
+    collector: ActorRefSchema,
+    deposit: z.object({ index: z.number().int(), at: z.string(), receipt: ReceiptSchema, anchored: Anchored }),
+    metadata: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'the deposited metadata (EvidenceClaim); null once erased' }),
+    file: FileDigestsSchema.nullable(),
+    collectorSignature: z.object({ address: z.string(), digest: hex32, signature: z.string() }).nullable(),
+    custody: z.array(
+      z.object({ index: z.number().int(), at: z.string(), event: z.string(), by: ActorRefSchema.nullable(), reason: z.string().nullable(), note: z.string().optional(), anchored: Anchored }),
+    ),
+  })
+  .openapi('EvidenceView');
+// Same reason/note rules as a custody event (the erasure is one).
+const ErasureBody = CustodyEventInputSchema.omit({ event: true }).openapi('EvidenceErasure');
+const ErasureResponse = z
+  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: ReceiptSchema, contentErased: z.boolean(), sharedWith: z.number().int() })
+  .openapi('EvidenceErased');
+const SignerBody = z
+  .strictObject({
+    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x address'),
+    proof: z.string().regex(/^0x[0-9a-f]{130}$/, '65-byte EIP-191 signature, 0x-prefixed lowercase hex').openapi({ description: 'personal_sign by `address` of "tianfu.evidence.signer/v1\\nkey: <keyId>\\naddress: <address lowercase>"' }),
+  })
+  .openapi('EvidenceSignerRegistration');
+const SignerResponse = z.object({ keyId: z.string(), address: z.string(), registeredAt: z.string(), message: z.string() }).openapi('EvidenceSigner');
+const IdParams = z.object({ id: EvidenceIdSchema });
+
+export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
+  const security = [{ bearer: [] }];
+  r.registerPath({
+    method: 'put',
+    path: '/v1/evidence/signer',
+    summary: 'Register the address whose EIP-191 signatures this collector key puts on deposits (collector)',
+    security,
+    request: { body: { content: { 'application/json': { schema: SignerBody } } } },
+    responses: { 200: { description: 'registered', content: { 'application/json': { schema: SignerResponse } } }, ...problemResponses(401, 403, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/evidence/signer',
+    summary: "This collector key's registered signing address (collector)",
+    security,
+    responses: { 200: { description: 'registered', content: { 'application/json': { schema: SignerResponse } } }, ...problemResponses(401, 403, 404) },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/evidence',
+    summary: 'Deposit evidence (collector): multipart/form-data, `metadata` (JSON) part first, then `file`',
+    description:
+      'The file is streamed into the content store while SHA-256 and SM3 are computed; it is durable before the deposit record is appended. ' +
+      'If metadata carries sha256/sm3, a mismatch is refused (422) and nothing is kept. Larger than TIANFU_MAX_EVIDENCE_BYTES: 413. ' +
+      'A `signature` in metadata must be EIP-191 over claimDigest = SHA256(JCS(metadata without signature)) by the address registered with PUT /v1/evidence/signer.',
+    security,
+    request: {
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: z.object({ metadata: EvidenceMetadataSchema, file: z.string().openapi({ format: 'binary', description: 'the evidence file' }) }),
+            encoding: { metadata: { contentType: 'application/json' } },
+          },
+        },
+      },
+    },
+    responses: { 201: { description: 'deposited', content: { 'application/json': { schema: DepositResponse } } }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/evidence/{id}/custody',
+    summary: 'Add a custody event (collector, court): transferred, sealed, exported, annotated, withdrawn',
+    security,
+    request: { params: IdParams, body: { content: { 'application/json': { schema: CustodyEventInputSchema } } } },
+    responses: { 201: { description: 'appended', content: { 'application/json': { schema: CustodyResponse } } }, ...problemResponses(401, 403, 404, 409, 410, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/evidence/{id}/content',
+    summary: 'Read the evidence file (court; the depositing collector unless sealed). Appends an `accessed` custody event before streaming.',
+    description:
+      'Headers: Repr-Digest and Content-Digest (RFC 9530, sha-256), X-Tianfu-SHA256, X-Tianfu-SM3, X-Tianfu-Access-Index (log index of the accessed event). ' +
+      'A read that fails halfway still leaves its one accessed event: the log records that content was released.',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problemResponses(401, 403, 404, 410) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/evidence/{id}',
+    summary: 'Metadata, digests and custody history with anchoring state (depositing collector, court, auditor, admin)',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'evidence', content: { 'application/json': { schema: EvidenceView } } }, ...problemResponses(401, 403, 404) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/evidence/{id}/bundle',
+    summary: 'tianfu.bundle/v1 of kind evidence: the deposit and every custody event with inclusion proofs and anchor',
+    description: 'After erasure the deposit item has record and salt null, `file` is null, and the header X-Tianfu-Evidence-Status is `erased`.',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'bundle' }, ...problemResponses(401, 403, 404) },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/v1/evidence/{id}/content',
+    summary: 'Erase the file and its deposit record and salt (admin; crypto-shredding); leaves an `erased` custody event',
+    security,
+    request: { params: IdParams, body: { content: { 'application/json': { schema: ErasureBody } } } },
+    responses: { 200: { description: 'erased', content: { 'application/json': { schema: ErasureResponse } } }, ...problemResponses(401, 403, 404, 410, 422) },
+  });
+}
+
+/** RFC 9530 digest field value: `sha-256=:<base64>:`. */
+function sfDigest(sha256Hex: string): string {
+  return `sha-256=:${Buffer.from(sha256Hex.slice(2), 'hex').toString('base64')}:`;
+}
+
+/** RFC 6266 Content-Disposition with an ASCII fallback and the RFC 8187 UTF-8 form. */
+function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** Stops reading a refused upload: discard a bounded tail so the client can read the answer, then cut the connection. */
+function stopUpload(req: Request, res: Response, bb: NodeJS.WritableStream): void {
+  req.unpipe(bb as unknown as NodeJS.WritableStream);
+  res.setHeader('Connection', 'close');
+  if (req.complete) return;
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_AFTER_REFUSAL) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * Parses the multipart deposit: the `metadata` part (a field, or a file part with JSON content, so
+ * both `-F metadata=...;type=application/json` and `-F metadata=@meta.json` work) must come first,
+ * then exactly one `file` part, whose stream goes to `deposit` as it arrives.
+ */
+function receiveDeposit(
+  req: Request,
+  res: Response,
+  deposit: (metadata: unknown, file: Readable, bodyComplete: Promise<void>) => Promise<DepositResult>,
+): Promise<DepositResult> {
+  return new Promise<DepositResult>((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
+    } catch (err) {
+      reject(new HttpProblem(400, 'MULTIPART_INVALID', `cannot read the multipart body: ${(err as Error).message}`));
+      return;
+    }
+    let metadata: unknown;
+    let haveMetadata = false;
+    let fileStream: Readable | null = null;
+    let metadataPending: Promise<void> | null = null;
+    let settled = false;
+    let completeResolve!: () => void;
+    let completeReject!: (e: Error) => void;
+    const bodyComplete = new Promise<void>((ok, ko) => {
+      completeResolve = ok;
+      completeReject = ko;
+    });
+    bodyComplete.catch(() => undefined); // observed by the deposit, or irrelevant once refused
+
+    const fail = (err: unknown): void => {
+      completeReject(err instanceof Error ? err : new Error(String(err)));
+      if (settled) return;
+      settled = true;
+      stopUpload(req, res, bb);
+      fileStream?.destroy(err instanceof Error ? err : new Error(String(err)));
+      reject(err);
+    };
+    const parseMetadata = (text: string): void => {
+      try {
+        metadata = JSON.parse(text);
+        haveMetadata = true;
+      } catch (err) {
+        fail(new HttpProblem(400, 'MALFORMED_JSON', `the metadata part is not valid JSON: ${(err as Error).message}`, { errors: [{ path: ['metadata'], message: 'not valid JSON' }] }));
+      }
+    };
+
+    const tooMany = (): void => fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', 'a deposit has exactly two parts: `metadata`, then `file`'));
+    bb.on('field', (name, value, info) => {
+      if (name !== 'metadata') return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form field ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
+      if (info.valueTruncated) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
+      parseMetadata(value);
+    });
+    bb.on('file', (name, stream) => {
+      // Errors reach the consumer (the blob store) through its own listener; this one only keeps a
+      // stream destroyed before anyone read it (a refusal) from becoming an uncaught 'error'.
+      stream.on('error', () => undefined);
+      if (settled) return void stream.resume();
+      if (fileStream !== null) {
+        stream.resume();
+        return tooMany();
+      }
+      if (name === 'metadata' && !haveMetadata && metadataPending === null) {
+        // `-F metadata=@meta.json`: a small JSON file part. Busboy may announce the next part before
+        // this one's 'end' is delivered, so the file part waits for `metadataPending`.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        metadataPending = new Promise<void>((done) => {
+          stream.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_METADATA_BYTES) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
+            chunks.push(c);
+          });
+          stream.on('end', () => {
+            if (!settled) parseMetadata(Buffer.concat(chunks).toString('utf8'));
+            done();
+          });
+          stream.on('error', () => done());
+        });
+        return;
+      }
+      if (name !== 'file') {
+        stream.resume();
+        return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form part ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
+      }
+      fileStream = stream;
+      if (metadataPending === null) startFile(stream);
+      else void metadataPending.then(() => startFile(stream));
+    });
+    const startFile = (stream: Readable): void => {
+      if (settled) return void stream.resume();
+      if (!haveMetadata) {
+        stream.resume();
+        return fail(new HttpProblem(400, 'EVIDENCE_METADATA_FIRST', 'the `metadata` part must come before the `file` part, so the deposit can be checked before the file streams in', { errors: [{ path: ['metadata'], message: 'missing before file' }] }));
+      }
+      deposit(metadata, stream, bodyComplete).then(
+        (result) => {
+          if (settled) return;
+          settled = true;
+          resolve(result);
+        },
+        (err: unknown) => fail(err),
+      );
+    };
+    bb.on('filesLimit', tooMany);
+    bb.on('fieldsLimit', tooMany);
+    bb.on('error', (err: Error) => fail(new HttpProblem(400, 'MULTIPART_INVALID', `the multipart body is malformed: ${err.message}`)));
+    bb.on('finish', () => {
+      if (fileStream === null) return fail(new HttpProblem(400, 'EVIDENCE_FILE_MISSING', haveMetadata ? 'no `file` part after the metadata' : 'no `metadata` and `file` parts', { errors: [{ path: ['file'], message: 'missing' }] }));
+      completeResolve();
+    });
+    // A client that goes away mid-upload: busboy never sees the end, so fail the file stream ourselves.
+    req.on('close', () => {
+      if (!req.complete) {
+        const err = new Error('the client closed the connection before the upload was complete');
+        fileStream?.destroy(err);
+        completeReject(err);
+        if (fileStream === null) fail(new HttpProblem(400, 'EVIDENCE_UPLOAD_FAILED', err.message));
+      }
+    });
+    req.pipe(bb);
+  });
+}
+
+export function evidenceRouter(ledger: Ledger): Router {
+  const r = Router();
+  const service = new EvidenceService(ledger);
+  // Finish any erasure a crash interrupted; errors surface on the first request that awaits it.
+  service.ready().catch(() => undefined);
+
+  // A malformed id is simply an id that was never deposited: 404 from the service.
+  const idOf = (req: Request): string => String(req.params.id);
+
+  r.put('/evidence/signer', requireRole('collector'), async (req, res) => {
+    const body = parseOr422(SignerBody, req.body);
+    const actor = requireActor(res);
+    const s = await service.registerSigner(actor, body.address, body.proof);
+    res.json({ keyId: s.keyId, address: s.address, registeredAt: s.registeredAt, message: signerRegistrationMessage(s.keyId, s.address) });
+  });
+  r.get('/evidence/signer', requireRole('collector'), async (_req, res) => {
+    const actor = requireActor(res);
+    const s = await service.signerOf(actor.keyId);
+    if (!s) throw new HttpProblem(404, 'EVIDENCE_SIGNER_NOT_REGISTERED', `collector key ${actor.keyId} has no registered signing address`);
+    res.json({ keyId: s.keyId, address: s.address, registeredAt: s.registeredAt, message: signerRegistrationMessage(s.keyId, s.address) });
+  });
+
+  r.post('/evidence', requireRole('collector'), async (req, res) => {
+    const actor: Actor = requireActor(res);
+    if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+      res.setHeader('Connection', 'close');
+      throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'a deposit is multipart/form-data with a `metadata` part (JSON) and then a `file` part, e.g. curl -F metadata=@meta.json -F file=@page.mhtml');
+    }
+    const result = await receiveDeposit(req, res, (metadata, file, bodyComplete) => service.deposit(actor, metadata, file, { bodyComplete }));
+    res.status(201).location(`/v1/evidence/${result.evidenceId}`).json(result);
+  });
+
+  r.post('/evidence/:id/custody', requireRole('collector', 'court'), async (req, res) => {
+    const id = idOf(req);
+    const result = await service.addCustody(requireActor(res), id, req.body);
+    res.status(201).json(result);
+  });
+
+  r.get('/evidence/:id/content', requireRole('court', 'collector'), async (req, res) => {
+    const id = idOf(req);
+    const opened = await service.openContent(requireActor(res), id);
+    res.status(200).set({
+      'Content-Type': opened.mediaType,
+      'Content-Length': String(opened.file.size),
+      'Content-Disposition': contentDisposition(opened.fileName),
+      // No content coding is applied, so representation and content digests are the same (RFC 9530 §2, §3).
+      'Repr-Digest': sfDigest(opened.file.sha256),
+      'Content-Digest': sfDigest(opened.file.sha256),
+      'X-Tianfu-SHA256': opened.file.sha256,
+      'X-Tianfu-SM3': opened.file.sm3,
+      'X-Tianfu-Evidence-Id': id,
+      'X-Tianfu-Access-Index': String(opened.accessed.index),
+      'Cache-Control': 'no-store',
+      // The file is the collector's bytes (possibly HTML): never let a browser run it on this origin.
+      'Content-Security-Policy': 'sandbox',
+    });
+    try {
+      await pipeline(opened.stream, res);
+    } catch {
+      // The client went away or the disk failed mid-read: the accessed event stands (see docs/evidence.md).
+      opened.stream.destroy();
+      res.destroy();
+    }
+  });
+
+  r.get('/evidence/:id', requireRole('collector', 'court', 'auditor', 'admin'), async (req, res) => {
+    res.json(await service.get(requireActor(res), idOf(req)));
+  });
+
+  r.get('/evidence/:id/bundle', requireRole('collector', 'court', 'auditor', 'admin'), async (req, res) => {
+    const { bundle, erased } = await service.bundle(requireActor(res), idOf(req));
+    res.setHeader('X-Tianfu-Evidence-Status', erased ? 'erased' : 'present');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(bundle);
+  });
+
+  r.delete('/evidence/:id/content', requireRole('admin'), async (req, res) => {
+    const id = idOf(req);
+    const body = parseOr422(ErasureBody, req.body ?? {});
+    res.json(await service.erase(requireActor(res), id, body.reason, body.note));
+  });
+
+  return r;
+}
