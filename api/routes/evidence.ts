@@ -212,6 +212,7 @@ function receiveDeposit(
     let haveMetadata = false;
     let fileStream: Readable | null = null;
     let metadataPending: Promise<void> | null = null;
+    let depositSettled: Promise<void> = Promise.resolve();
     let settled = false;
     let completeResolve!: () => void;
     let completeReject!: (e: Error) => void;
@@ -227,7 +228,9 @@ function receiveDeposit(
       settled = true;
       stopUpload(req, res, bb);
       fileStream?.destroy(err instanceof Error ? err : new Error(String(err)));
-      reject(err);
+      // Answer only once a deposit in flight has settled (its temp file or fresh blob removed), so
+      // the client never sees a refusal while something of its upload is still on disk.
+      void depositSettled.then(() => reject(err));
     };
     const parseMetadata = (text: string): void => {
       try {
@@ -286,7 +289,12 @@ function receiveDeposit(
         stream.resume();
         return fail(new HttpProblem(400, 'EVIDENCE_METADATA_FIRST', 'the `metadata` part must come before the `file` part, so the deposit can be checked before the file streams in', { errors: [{ path: ['metadata'], message: 'missing before file' }] }));
       }
-      deposit(metadata, stream, bodyComplete).then(
+      const attempt = deposit(metadata, stream, bodyComplete);
+      depositSettled = attempt.then(
+        () => undefined,
+        () => undefined,
+      );
+      attempt.then(
         (result) => {
           if (settled) return;
           settled = true;

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import http from 'node:http';
 import { Wallet, getBytes } from 'ethers';
 import { claimDigest, signerRegistrationMessage, verifyReceiptSigner, type Bundle, type EvidenceMetadata } from '../../node';
 import { startTestLedger, type TestLedger } from '../support/ledger';
@@ -140,12 +141,44 @@ describe('evidence deposit (real server, embedded chain)', () => {
     expect(invalid.body.errors[0].path).toEqual(['fileName']);
   });
 
+  it('a part after the file refuses the deposit after the blob was stored, and the fresh blob is removed again', async () => {
+    const before = blobFiles(t);
+    const size = t.ledger.log.size;
+    const boundary = 'tianfu-extra-part';
+    const file = bytesOf(200_000, 'extra part');
+    const blobPath = t.ledger.blobs.pathFor(sha256Hex(file));
+    // The extra part is sent only once the file is durable in the store, so the refusal has to remove a stored blob.
+    const r = await new Promise<{ status: number; body: { code: string } }>((resolve, reject) => {
+      const req = http.request(t.url + '/v1/evidence', { method: 'POST', headers: { authorization: `Bearer ${collector}`, 'content-type': `multipart/form-data; boundary=${boundary}` } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata())}\r\n`);
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n\r\n`);
+      req.write(file);
+      req.write(`\r\n--${boundary}\r\n`);
+      const sendExtra = async (): Promise<void> => {
+        const deadline = Date.now() + 10_000;
+        while (!fs.existsSync(blobPath) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+        expect(fs.existsSync(blobPath)).toBe(true);
+        req.end(`Content-Disposition: form-data; name="file"; filename="y.bin"\r\n\r\nmore\r\n--${boundary}--\r\n`);
+      };
+      sendExtra().catch(reject);
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('MULTIPART_UNEXPECTED_PART');
+    expect(blobFiles(t)).toEqual(before);
+    expect(fs.existsSync(blobPath)).toBe(false);
+    expect(t.ledger.log.size).toBe(size);
+  });
+
   it('a client that goes away mid-upload leaves nothing behind', async () => {
     const before = blobFiles(t);
     const size = t.ledger.log.size;
     const boundary = 'tianfu-test-boundary';
     const head = `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata())}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
-    const http = await import('node:http');
     await new Promise<void>((resolve) => {
       const req = http.request(t.url + '/v1/evidence', { method: 'POST', headers: { authorization: `Bearer ${collector}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
       req.on('error', () => resolve());
