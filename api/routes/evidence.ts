@@ -40,6 +40,12 @@ import {
 
 /** The metadata part is small JSON (the environment alone is capped at 16 KiB canonical). */
 export const MAX_METADATA_BYTES = 64 * 1024;
+/**
+ * Buffer of the file part stream: at the default 16 KiB busboy pauses the request after every socket
+ * chunk; 1 MiB lets it parse whole socket reads while the store hashes and writes (memory per upload
+ * stays a few MiB).
+ */
+const FILE_HWM = 1024 * 1024;
 /** After a refused upload, read (and discard) at most this much more so the client sees the answer, then cut the connection. */
 const DRAIN_AFTER_REFUSAL = 8 * 1024 * 1024;
 
@@ -203,7 +209,7 @@ function receiveDeposit(
   return new Promise<DepositResult>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
+      bb = busboy({ headers: req.headers, fileHwm: FILE_HWM, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
     } catch (err) {
       reject(new HttpProblem(400, 'MULTIPART_INVALID', `cannot read the multipart body: ${(err as Error).message}`));
       return;
