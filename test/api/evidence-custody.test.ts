@@ -8,7 +8,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { Bundle } from '../../node';
+import { verifyBundle as verifyWithProtocol, type Bundle } from '../../node';
+import { chainReaderFromProvider } from '../../node/chain/chain-reader';
+import { domainHistoryRules } from '../../node/domain/history-rules';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { bytesOf, deposit, metadata, sha256Hex, verifyBundle } from './evidence-support';
 
@@ -285,6 +287,11 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     expect(bundle.items.map((i) => i.entry.kind)).toContain('evidence.custody.erased');
     expect(bundle.items.find((i) => i.entry.kind === 'evidence.custody.erased')!.record).toMatchObject({ event: 'erased', reason: 'PIPL art. 47 request' });
     expect(await verifyBundle(t, bundle)).toEqual({ checked: bundle.items.length, erasedItems: 1 });
+    // The protocol verifier reports the deposit as erased, not as a failure.
+    const report = await verifyWithProtocol(bundle, { chain: chainReaderFromProvider(t.ledger.provider), history: domainHistoryRules });
+    expect(report.verdict, JSON.stringify(report.firstFailure)).toBe('valid');
+    expect(report.items[0]!.status).toBe('erased');
+    expect(report.items.slice(1).every((i) => i.status === 'verified')).toBe(true);
     // Other items' bundles and the whole log still verify.
     expect((await verifyBundle(t, (await t.api(`/v1/evidence/${x.id}/bundle`, { key: court })).body)).erasedItems).toBe(0);
 

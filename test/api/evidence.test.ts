@@ -12,7 +12,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import http from 'node:http';
 import { Wallet, getBytes } from 'ethers';
-import { claimDigest, signerRegistrationMessage, verifyReceiptSigner, type Bundle, type EvidenceMetadata } from '../../node';
+import { claimDigest, signerRegistrationMessage, verifyBundle as verifyWithProtocol, verifyReceiptSigner, type Bundle, type EvidenceMetadata, type Hex } from '../../node';
+import { chainReaderFromProvider } from '../../node/chain/chain-reader';
+import { domainHistoryRules } from '../../node/domain/history-rules';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { blobFiles, bytesOf, deposit, metadata, sha256Hex, verifyBundle } from './evidence-support';
 
@@ -281,6 +283,14 @@ describe('evidence deposit (real server, embedded chain)', () => {
     const got = Buffer.from(await tampered.arrayBuffer());
     expect(sha256Hex(got)).not.toBe(bundle.file!.sha256);
     expect('0x' + jsSm3(new Uint8Array(got))).not.toBe(bundle.file!.sm3);
+    // The protocol verifier (same code as the CLI and the page), given the digests of the file a court holds:
+    // the genuine bytes verify; the bytes served after the tampering fail at file-sha256.
+    const chain = chainReaderFromProvider(t.ledger.provider);
+    const genuine = await verifyWithProtocol(bundle, { chain, history: domainHistoryRules, file: { sha256: sha256Hex(bytes), sm3: ('0x' + jsSm3(new Uint8Array(bytes))) as Hex, size: bytes.length } });
+    expect(genuine.verdict, JSON.stringify(genuine.firstFailure)).toBe('valid');
+    const caught = await verifyWithProtocol(bundle, { chain, history: domainHistoryRules, file: { sha256: sha256Hex(got), sm3: ('0x' + jsSm3(new Uint8Array(got))) as Hex, size: got.length } });
+    expect(caught.verdict).toBe('invalid');
+    expect(caught.firstFailure?.name).toBe('file-sha256');
     // The bundle itself still verifies (now with the second read's accessed event): the record is intact, only the file beside it is not.
     await t.waitAnchored();
     expect(await verifyBundle(t, (await t.api(`/v1/evidence/${id}/bundle`, { key: court })).body)).toEqual({ checked: 4, erasedItems: 0 });
