@@ -209,7 +209,7 @@ function receiveDeposit(
   return new Promise<DepositResult>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, fileHwm: FILE_HWM, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
+      bb = busboy({ headers: req.headers, highWaterMark: FILE_HWM, fileHwm: FILE_HWM, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
     } catch (err) {
       reject(new HttpProblem(400, 'MULTIPART_INVALID', `cannot read the multipart body: ${(err as Error).message}`));
       return;
