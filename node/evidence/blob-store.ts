@@ -24,6 +24,7 @@ import { constants as fsConstants, createReadStream, promises as fsp } from 'nod
 import path from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { OffloadedSm3, startSm3Worker } from './sm3-offload';
 import type { Hex } from '../protocol/bytes';
 import { DomainError } from '../domain/types';
 
@@ -89,7 +90,8 @@ function checkDigest(value: string, field: string): Hex {
 /** SHA-256 + SM3 + byte count over whatever passes through; refuses to pass more than `maxBytes`. */
 class DigestingLimiter extends Transform {
   readonly sha = createHash('sha256');
-  readonly sm3 = createHash('sm3');
+  /** SM3 runs on a worker thread, in parallel with parsing, SHA-256 and the write (see sm3-offload.ts). */
+  readonly sm3 = new OffloadedSm3();
   size = 0;
 
   constructor(private readonly maxBytes: number) {
@@ -105,8 +107,16 @@ class DigestingLimiter extends Transform {
       return;
     }
     this.sha.update(chunk);
-    this.sm3.update(chunk);
-    cb(null, chunk);
+    this.sm3.update(chunk).then(
+      () => cb(null, chunk),
+      (err: unknown) => cb(err as Error),
+    );
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    // A stream that ended well is destroyed too (autoDestroy): its digest is still to be read.
+    if (err) this.sm3.drop();
+    cb(err);
   }
 }
 
@@ -195,6 +205,7 @@ export class BlobStore {
     for (const name of await fsp.readdir(store.tmpDir)) {
       await fsp.rm(path.join(store.tmpDir, name), { force: true, recursive: true });
     }
+    startSm3Worker();
     return store;
   }
 
@@ -235,7 +246,7 @@ export class BlobStore {
       }
 
       const sha256 = digestHex(limiter.sha);
-      const sm3 = digestHex(limiter.sm3);
+      const sm3 = `0x${await limiter.sm3.digest()}` as Hex;
       const size = limiter.size;
       if (expectSha256 !== undefined && expectSha256 !== sha256) {
         throw new DomainError('EVIDENCE_DIGEST_MISMATCH', `the file's SHA-256 is not the one the client declared (expected ${expectSha256}, calculated ${sha256})`, { path: ['sha256'], algorithm: 'sha256', expected: expectSha256, calculated: sha256 });
