@@ -480,7 +480,9 @@ function checkFile(b: Bundle, opts: Omit<VerifyOptions, 'chain'>, steps: Steps):
     }
   }
   const given = opts.file;
-  const noRec = rec === null ? 'the deposit record is erased: the file cannot be tied to the log' : 'no record in the bundle names file digests';
+  // A file given but not tied to the log fails: record and salt null is also what a forger writes to
+  // make any file pass, so "erased" with a file given must never read as valid.
+  const noRec = rec === null ? 'the deposit record is erased (record and salt null in this bundle): the file given cannot be tied to the log, so it is not shown to be the deposited file' : 'no record in the bundle names file digests';
   if (!given) {
     add('file-sha256', 'skipped', 'no file given: pass the evidence file (--file) to check its content');
     add('file-sm3', 'skipped', 'no file given');
@@ -488,7 +490,7 @@ function checkFile(b: Bundle, opts: Omit<VerifyOptions, 'chain'>, steps: Steps):
   }
   const cmp = (name: StepName, alg: string, want: unknown, got: string | number | undefined): void => {
     if (got === undefined) return add(name, 'skipped', `the ${alg} of the file was not given`);
-    if (rec === null || rec === undefined) return add(name, rec === null ? 'skipped' : 'failed', noRec, { calculated: String(got) });
+    if (rec === null || rec === undefined) return add(name, 'failed', noRec, { calculated: String(got) });
     if (want === undefined) return add(name, 'skipped', `the deposit record has no ${alg}`);
     if (typeof got === 'number' ? want === got : eqHex(String(want), got)) add(name, 'ok', `the file's ${alg} equals the deposited file's`, { expected: String(want), calculated: String(got) });
     else add(name, 'failed', `the file's ${alg} differs from the deposited file's: not the same file`, { expected: String(want), calculated: String(got) });

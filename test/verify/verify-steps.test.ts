@@ -305,6 +305,24 @@ describe('verifyBundle: every step, on a real ledger', () => {
     await failsAt(claim, 'file-claim', { file: ev.file });
   });
 
+  it('a forger who nulls the deposit record ("erased") cannot pass another file off as valid → file-sha256', async () => {
+    // Record and salt null is what an erased deposit looks like, and anyone can write null: the file
+    // given can then not be tied to the log, which must not read as "valid".
+    const forged = clone(evidence);
+    forged.items[0]!.record = null;
+    forged.items[0]!.salt = null;
+    forged.file = null;
+    const other = { sha256: `0x${'ab'.repeat(32)}` as Hex, sm3: `0x${'cd'.repeat(32)}` as Hex, size: 7 };
+    const r = await failsAt(forged, 'file-sha256', { file: other });
+    expect(r.firstFailure?.detail).toMatch(/erased/);
+    expect(r.accepted).toBe(false);
+    expect(r.file?.status).toBe('failed');
+    // Without a file the erased deposit still verifies as erased (nothing is claimed about a file).
+    const none = await verify(forged);
+    expect(none.verdict, JSON.stringify(none.firstFailure)).toBe('valid');
+    expect(none.items[0]!.status).toBe('erased');
+  });
+
   it('a custody event removed or reordered → custody-order / custody-rules', async () => {
     const noDeposit = clone(evidence);
     noDeposit.items.shift();
