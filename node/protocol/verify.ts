@@ -111,6 +111,12 @@ export interface VerifyOptions {
   history?: HistoryRules;
   /** Clock for `verifiedAt` (default: now). */
   now?: () => Date;
+  /**
+   * The registry and log the verifier trusts, known out of band (the ledger's published address book).
+   * Without them the registry and log id are the bundle's own claim: anyone can deploy a contract of
+   * their own on the same chain, anchor a forged root in it and write its address into a bundle.
+   */
+  trust?: { registry?: Hex; logId?: Hex };
 }
 
 export interface ItemSummary {
@@ -364,6 +370,10 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
   add('chain-id', 'ok', `the RPC endpoint serves chain ${rpcChain}, the chain the bundle names`, { expected: a.chainId, calculated: rpcChain });
 
   // registry-code: an address without code would answer every call with nothing.
+  if (opts.trust?.registry !== undefined && !eqHex(a.registry, opts.trust.registry)) {
+    add('registry-code', 'failed', 'the bundle was anchored in another registry than the one trusted (--registry): anyone can deploy a registry of their own', { expected: opts.trust.registry.toLowerCase(), calculated: a.registry.toLowerCase() });
+    return skipRest(['anchor', 'operator', 'block'], 'not read: not the trusted registry');
+  }
   if (!eqHex(a.registry, b.log.registry)) {
     add('registry-code', 'failed', 'the anchor names another registry than the bundle\'s log', { expected: b.log.registry.toLowerCase(), calculated: a.registry.toLowerCase() });
     return skipRest(['anchor', 'operator', 'block'], 'not read: the bundle names two registries');
@@ -379,6 +389,10 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
   if (a.logId !== b.log.logId) {
     add('anchor', 'failed', 'the anchor names another log than the bundle\'s', { expected: b.log.logId, calculated: a.logId });
     return skipRest(['operator', 'block'], 'not read: the bundle names two logs');
+  }
+  if (opts.trust?.logId !== undefined && !eqHex(a.logId, opts.trust.logId)) {
+    add('anchor', 'failed', 'the bundle is about another log than the one trusted (--log-id)', { expected: opts.trust.logId.toLowerCase(), calculated: a.logId });
+    return skipRest(['operator', 'block'], 'not read: not the trusted log');
   }
   const cp = await read(`checkpoint(${a.logId}, ${a.treeSize})`, () => opts.chain.checkpoint(a.registry, a.logId, a.treeSize));
   if (cp === null) {
@@ -533,7 +547,7 @@ function checkHistory(b: Bundle, opts: Omit<VerifyOptions, 'chain'>, steps: Step
   }
 }
 
-function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], file: VerificationReport['file'], required: number): { proves: string[]; limits: string[] } {
+function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], file: VerificationReport['file'], required: number, trust: VerifyOptions['trust']): { proves: string[]; limits: string[] } {
   const proves: string[] = [];
   const byTree = new Map(cps.map((c) => [c.treeSize, c]));
   for (const c of cps) {
@@ -554,6 +568,9 @@ function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], f
     'A bundle shows the events it holds. It cannot show that no event about the subject came after its last one, or that none was left out where the lifecycle rules would allow it: `tianfu audit` replays the whole log for that.',
     `The anchoring block had at least ${required} confirmation${required === 1 ? '' : 's'} when read; a chain reorganisation deeper than the confirmations could still replace it.`,
   ];
+  if (trust?.registry === undefined || trust.logId === undefined) {
+    limits.push(`The registry ${b.log.registry.toLowerCase()} and log ${b.log.logId} are the bundle's own claim${trust?.registry !== undefined ? ' (the registry was pinned)' : ''}: anyone can deploy a registry of their own and anchor in it. Compare them with the ledger's published address book, or pin them (tianfu verify --registry ADDR --log-id ID).`);
+  }
   return { proves, limits };
 }
 
@@ -589,7 +606,7 @@ function finish(b: Bundle, opts: Omit<VerifyOptions, 'chain'>, steps: Steps, res
   const failed = steps.list.find((s) => s.status === 'failed') ?? null;
   const pendingStep = steps.list.find((s) => s.status === 'pending') ?? null;
   const verdict: VerificationReport['verdict'] = failed ? 'invalid' : pendingStep ? 'pending' : 'valid';
-  const { proves, limits } = statements(b, items, cps, file, required);
+  const { proves, limits } = statements(b, items, cps, file, required, opts.trust);
   return {
     type: VERIFICATION_REPORT_TYPE,
     verdict,

@@ -39,6 +39,8 @@ interface VerifyFlags {
   refresh?: string;
   out?: string;
   timeout: number;
+  registry?: string;
+  logId?: string;
 }
 
 
@@ -208,7 +210,8 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
     throw err instanceof ChainReadError ? new UsageError(err.message) : err;
   });
   try {
-    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules });
+    const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
+    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust });
   } catch (err) {
     if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`);
     throw err;
@@ -227,6 +230,13 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
     if (refreshNote !== null) process.stdout.write(`Refresh: ${refreshNote}${written ? `; updated bundle written to ${written}` : refreshed > 0 ? '; not written (invalid)' : ''}\n`);
   }
   return report.accepted ? ExitCode.Ok : ExitCode.Invalid;
+}
+
+function hexArg(re: RegExp, what: string) {
+  return (value: string): string => {
+    if (!re.test(value)) throw new InvalidArgumentError(`must be ${what}`);
+    return value;
+  };
 }
 
 function positiveInt(max: number) {
@@ -249,6 +259,8 @@ export function register(program: Command): void {
     .option('--allow-pending', 'exit 0 for a bundle whose records are not yet anchored (receipts checked)')
     .option('--refresh <url>', 'fetch inclusion proofs and anchors of pending items from a node and write the updated bundle')
     .option('--out <file>', 'with --refresh: write the updated bundle here instead of over <bundle>')
+    .option('--registry <address>', 'the AnchorRegistry address to trust (the ledger\'s published one); without it the bundle\'s own is used', hexArg(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x-hex address'))
+    .option('--log-id <id>', 'the log id to trust; without it the bundle\'s own is used', hexArg(/^0x[0-9a-fA-F]{64}$/, '32 bytes of 0x-hex'))
     .option('--timeout <ms>', 'timeout per RPC / HTTP request', positiveInt(600_000), DEFAULT_RPC_TIMEOUT_MS)
     .action(async (bundleFile: string, flags: VerifyFlags) => {
       process.exitCode = await runVerify(bundleFile, flags);

@@ -105,6 +105,17 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
     expect(r.stdout).toMatch(/FAILED\s+commitment/);
   });
 
+  it('--registry / --log-id pin the registry and log: another registry exits 1 at registry-code; a malformed pin exits 2', async () => {
+    const other = '0x' + '12'.repeat(20);
+    const [pinnedOther, badArg] = await Promise.all([
+      tianfu(['verify', files.invoice!, '--rpc', rpc, '--registry', other]),
+      tianfu(['verify', files.invoice!, '--rpc', rpc, '--log-id', '0x12']),
+    ]);
+    expect(pinnedOther.code, pinnedOther.stderr).toBe(1);
+    expect(pinnedOther.stdout).toMatch(/First failing step: registry-code/);
+    expect(badArg.code).toBe(2);
+  });
+
   it('evidence: the file is hashed (SHA-256 and SM3): exit 0 for the deposited file, 1 for one changed byte', async () => {
     const [good, bad] = await Promise.all([
       tianfu(['verify', files.evidence!, '--rpc', rpc, '--file', ev.path, '--json']),

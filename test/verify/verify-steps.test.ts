@@ -232,6 +232,23 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect((await failsAt(half, 'registry-code')).firstFailure?.detail).toMatch(/another registry/);
   });
 
+  it('trusted registry and log (--registry, --log-id): a bundle anchored elsewhere fails; unpinned, the report says the registry is the bundle\'s claim', async () => {
+    // A forger can deploy a registry of their own on the same chain and anchor any root in it; the
+    // registry-code step only proves there is code. Pinning the ledger's registry closes that.
+    const other = Wallet.createRandom().address.toLowerCase() as Hex;
+    const r = await failsAt(invoice, 'registry-code', { trust: { registry: other } });
+    expect(r.firstFailure).toMatchObject({ expected: other, calculated: invoice.log.registry.toLowerCase() });
+    expect(r.firstFailure?.detail).toMatch(/trusted/);
+    const wrongLog = await failsAt(invoice, 'anchor', { trust: { registry: invoice.log.registry, logId: `0x${'11'.repeat(32)}` as Hex } });
+    expect(wrongLog.firstFailure?.detail).toMatch(/trusted/);
+    const pinned = await verify(invoice, { trust: { registry: invoice.log.registry.toUpperCase().replace('0X', '0x') as Hex, logId: invoice.log.logId } });
+    expect(pinned.verdict, JSON.stringify(pinned.firstFailure)).toBe('valid');
+    expect(pinned.limits.join('\n')).not.toMatch(/bundle's own claim/);
+    const unpinned = await verify(invoice);
+    expect(unpinned.verdict).toBe('valid');
+    expect(unpinned.limits.join('\n')).toMatch(/are the bundle's own claim/);
+  });
+
   it('wrong chain: another chain id → chain-id', async () => {
     const b = clone(invoice);
     b.log.chainId = '1';
