@@ -10,11 +10,15 @@
  *
  * Receipts are deterministic (RFC 6979 ECDSA) functions of the key and the entry, so they are signed
  * while the durable write is in flight and cached in a second, non-durable batch: a crash that loses
- * the cache loses nothing, the receipt is re-signed identically on the next read.
+ * the cache loses nothing, the receipt is re-signed identically on the next read. By default they are
+ * signed on a worker thread (node/crypto/signing-pool.ts, one message per group), so signing also
+ * overlaps with HTTP parsing and validation on this thread; if the worker fails, the group is signed
+ * inline instead (same bytes), so an ack is never lost to a worker crash.
  */
 import { randomBytes } from 'node:crypto';
 import { SigningKey, computeAddress } from 'ethers';
 import { Eip191Signer } from './crypto/eip191';
+import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
 import {
   RECEIPT_TYPE,
   commitment,
@@ -82,6 +86,8 @@ export interface SequencerOptions {
   /** Largest group per flush. */
   maxGroup?: number;
   clock?: () => Date;
+  /** Receipt-signing worker threads (default TIANFU_SIGNING_WORKERS, else 1); 0 signs on this thread. */
+  signingWorkers?: number;
 }
 
 interface Pending {
@@ -97,6 +103,7 @@ export class Sequencer {
   readonly logId: Hex;
   private readonly key: SigningKey;
   private readonly signer: Eip191Signer;
+  private readonly pool: SigningPool | null;
   private readonly rulesByKind = new Map<string, DomainRules<unknown>>();
   private readonly durable: boolean;
   private readonly maxGroup: number;
@@ -106,7 +113,7 @@ export class Sequencer {
   private lastAtMs = 0;
   private closed = false;
   /** Counters for /metrics. */
-  readonly stats = { accepted: 0, refused: 0, groups: 0, failedGroups: 0 };
+  readonly stats = { accepted: 0, refused: 0, groups: 0, failedGroups: 0, signFallbacks: 0 };
 
   private constructor(o: SequencerOptions) {
     this.db = o.db;
@@ -117,6 +124,8 @@ export class Sequencer {
     this.durable = o.durable ?? true;
     this.maxGroup = o.maxGroup ?? 4096;
     this.clock = o.clock ?? (() => new Date());
+    const workers = o.signingWorkers ?? signingWorkersFromEnv();
+    this.pool = workers > 0 ? new SigningPool(o.operatorKey, workers) : null;
     for (const r of o.rules) {
       for (const k of r.kinds) {
         if (this.rulesByKind.has(k)) throw new Error(`two domains claim entry kind ${k}`);
@@ -166,6 +175,22 @@ export class Sequencer {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
+    await this.pool?.close();
+  }
+
+  /** Receipt-signing worker threads in use (0 = inline). */
+  get signingWorkers(): number {
+    return this.pool?.size ?? 0;
+  }
+
+  /** Signing jobs (one per group and worker) in flight on the pool. */
+  get signingPending(): number {
+    return this.pool?.pending ?? 0;
+  }
+
+  /** For tests: kills signing worker `i` as a crash would. */
+  crashSigningWorker(i = 0): Promise<number> | undefined {
+    return this.pool?.crashWorker(i);
   }
 
   private schedule(): void {
@@ -275,15 +300,9 @@ export class Sequencer {
       () => null,
       (err: unknown) => ({ err }),
     );
-    const receipts: Receipt[] = [];
-    for (let j = 0; j < accepted.length; j++) {
-      // Signing costs ~0.7 ms a record: a group of hundreds would hold the event loop for hundreds of
-      // ms, and every JSON-RPC round trip of the anchorer would wait that long (ack→anchored p99 was
-      // 3.5 s at 256 submitters). Yield between slices so other work interleaves.
-      if (j > 0 && j % SIGN_SLICE === 0) await new Promise((r) => setImmediate(r));
-      const a = accepted[j]!;
-      receipts.push(this.sign(a.stored.index, a.stored.leafHash, atIso));
-    }
+    const payloads = accepted.map((a) => ({ logId: this.logId, index: a.stored.index, leafHash: a.stored.leafHash, at: atIso }));
+    const signatures = await this.signAll(payloads.map(receiptMessage));
+    const receipts: Receipt[] = payloads.map((p, j) => ({ type: RECEIPT_TYPE, ...p, signature: signatures[j]! }));
     const failed = await written;
     if (failed) {
       const err = failed.err;
@@ -305,6 +324,28 @@ export class Sequencer {
     // Receipt cache: not durable on purpose (see header).
     const cacheOps = accepted.map((a, j) => ({ type: 'put', key: RECEIPT + pad(a.stored.index), value: receipts[j], valueEncoding: 'json' }) as BatchOp);
     this.db.batch<unknown, unknown>(cacheOps, {}).catch(() => undefined /* cache only: a lost receipt is re-signed on read */);
+  }
+
+  /** Signatures of a group's receipt messages: on the pool, or inline if there is none or it failed. Never rejects. */
+  private async signAll(messages: Uint8Array[]): Promise<Hex[]> {
+    if (this.pool) {
+      try {
+        return await this.pool.signMany(messages);
+      } catch {
+        // A dead worker (it is replaced on the next group): RFC 6979 signatures are deterministic, so
+        // signing here gives exactly the bytes the worker would have.
+        this.stats.signFallbacks++;
+      }
+    }
+    const out: Hex[] = [];
+    for (let j = 0; j < messages.length; j++) {
+      // Inline signing costs ~0.2 ms a record: a group of hundreds would hold the event loop for
+      // tens of ms, and every JSON-RPC round trip of the anchorer would wait that long (ack→anchored
+      // p99 was 3.5 s at 256 submitters). Yield between slices so other work interleaves.
+      if (j > 0 && j % SIGN_SLICE === 0) await new Promise((r) => setImmediate(r));
+      out.push(this.signer.sign(messages[j]!));
+    }
+    return out;
   }
 
   /** Signs a receipt: EIP-191 over JCS({logId, index, leafHash, at}). */

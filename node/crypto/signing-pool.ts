@@ -1,0 +1,196 @@
+/**
+ * EIP-191 signing on worker threads. The receipt signature (~0.16–0.3 ms a record with libsecp256k1)
+ * is the sequencer's largest CPU cost; on the request thread it competes with HTTP parsing and
+ * validation. A small pool of long-lived workers signs whole groups (one message per group and
+ * worker, not per record) while the main thread keeps serving requests. Signatures are RFC 6979
+ * deterministic, so a pooled signature is byte for byte the inline one (tested against ethers).
+ *
+ * Workers are ref'd only while a job is pending, so an idle pool never keeps the process alive. A
+ * worker that dies rejects its pending jobs (the caller falls back to signing inline) and is
+ * replaced on the next job.
+ */
+import { Worker } from 'node:worker_threads';
+import { fromHex, toHex, type Hex } from '../protocol/bytes';
+
+// Plain JS evaluated in the worker: no TypeScript loader is needed there (tsx, vitest or plain node).
+// Module paths are resolved by the parent, so the worker does not depend on the process's cwd.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ecc = require(workerData.ecc);
+const { keccak_256 } = require(workerData.sha3);
+const d = Uint8Array.from(Buffer.from(workerData.key.slice(2), 'hex'));
+const enc = new TextEncoder();
+parentPort.on('message', (m) => {
+  try {
+    // m.data: the messages concatenated; m.lengths: their byte lengths, in order.
+    const n = m.lengths.length;
+    const out = new Uint8Array(65 * n);
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      const len = m.lengths[i];
+      const msg = m.data.subarray(off, off + len);
+      off += len;
+      const prefix = enc.encode('\\x19Ethereum Signed Message:\\n' + len);
+      const buf = new Uint8Array(prefix.length + len);
+      buf.set(prefix, 0);
+      buf.set(msg, prefix.length);
+      const { signature, recoveryId } = ecc.signRecoverable(keccak_256(buf), d);
+      out.set(signature, 65 * i);
+      out[65 * i + 64] = 27 + recoveryId;
+    }
+    parentPort.postMessage({ id: m.id, sigs: out }, [out.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String((err && err.stack) || err) });
+  }
+});
+`;
+
+/** Worker count from TIANFU_SIGNING_WORKERS (default 1; 0 = sign inline on the calling thread). */
+export function signingWorkersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TIANFU_SIGNING_WORKERS;
+  if (raw === undefined || raw.trim() === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError(`TIANFU_SIGNING_WORKERS must be an integer 0..64, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+interface Job {
+  resolve: (sigs: Uint8Array) => void;
+  reject: (err: Error) => void;
+}
+
+class SigningWorker {
+  private worker: Worker | null = null;
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 1;
+
+  constructor(private readonly workerData: { key: Hex; ecc: string; sha3: string }) {}
+
+  get pending(): number {
+    return this.jobs.size;
+  }
+
+  /** Spawns the worker ahead of the first job (isolate + WASM start-up costs tens of ms, once). */
+  start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData });
+    w.unref();
+    w.on('message', (m: { id: number; sigs?: Uint8Array; error?: string }) => {
+      const job = this.jobs.get(m.id);
+      if (!job) return;
+      this.jobs.delete(m.id);
+      this.refresh();
+      if (m.sigs) job.resolve(m.sigs);
+      else job.reject(new Error(`signing worker failed: ${m.error}`));
+    });
+    const die = (err: Error): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      const jobs = [...this.jobs.values()];
+      this.jobs.clear();
+      for (const j of jobs) j.reject(err);
+    };
+    w.on('error', die);
+    w.on('messageerror', die);
+    w.on('exit', (code) => die(new Error(`signing worker exited with code ${code}`)));
+    this.worker = w;
+    return w;
+  }
+
+  /** Keeps the event loop alive exactly while a job waits for this worker. */
+  private refresh(): void {
+    if (!this.worker) return;
+    if (this.jobs.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  run(data: Uint8Array, lengths: number[]): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const id = this.nextId++;
+      this.jobs.set(id, { resolve, reject });
+      try {
+        this.start().postMessage({ id, data, lengths }, [data.buffer as ArrayBuffer]);
+      } catch (err) {
+        this.jobs.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      this.refresh();
+    });
+  }
+
+  /** For tests: kills the worker as a crash would. */
+  crash(): Promise<number> | undefined {
+    return this.worker?.terminate();
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (w) await w.terminate(); // 'exit' rejects whatever is still pending
+  }
+}
+
+/** Signs EIP-191 messages with one private key on `size` worker threads. */
+export class SigningPool {
+  private readonly workers: SigningWorker[];
+  private closed = false;
+
+  constructor(privateKey: Hex, size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`a signing pool needs at least one worker, got ${size}`);
+    fromHex(privateKey, 32); // fails here, not in the worker, on a malformed key
+    const data = { key: privateKey, ecc: require.resolve('tiny-secp256k1'), sha3: require.resolve('@noble/hashes/sha3') };
+    this.workers = Array.from({ length: size }, () => new SigningWorker(data));
+    for (const w of this.workers) w.start();
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Jobs (batch messages) waiting for a worker. */
+  get pending(): number {
+    return this.workers.reduce((s, w) => s + w.pending, 0);
+  }
+
+  /**
+   * 65-byte r || s || v signatures (0x-hex) of `messages`, in order. A batch is split evenly over
+   * the workers, one message each; rejects if a worker fails (the caller may sign inline instead).
+   */
+  async signMany(messages: readonly Uint8Array[]): Promise<Hex[]> {
+    if (this.closed) throw new Error('signing pool is closed');
+    if (messages.length === 0) return [];
+    const k = Math.min(this.workers.length, messages.length);
+    // Least busy workers first, so concurrent callers spread out.
+    const chosen = [...this.workers].sort((a, b) => a.pending - b.pending).slice(0, k);
+    const per = Math.ceil(messages.length / k);
+    const parts: Promise<Uint8Array>[] = [];
+    for (let c = 0; c < k; c++) {
+      const slice = messages.slice(c * per, (c + 1) * per);
+      if (slice.length === 0) break;
+      const lengths = slice.map((m) => m.length);
+      const data = new Uint8Array(lengths.reduce((s, l) => s + l, 0));
+      let off = 0;
+      for (const m of slice) {
+        data.set(m, off);
+        off += m.length;
+      }
+      parts.push(chosen[c]!.run(data, lengths));
+    }
+    const out: Hex[] = [];
+    for (const sigs of await Promise.all(parts)) {
+      for (let i = 0; i + 65 <= sigs.length; i += 65) out.push(toHex(sigs.subarray(i, i + 65)));
+    }
+    if (out.length !== messages.length) throw new Error(`signing pool returned ${out.length} signatures for ${messages.length} messages`);
+    return out;
+  }
+
+  /** For tests: terminates worker `i` as a crash would; its pending jobs reject. */
+  crashWorker(i = 0): Promise<number> | undefined {
+    return this.workers[i]?.crash();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { SigningKey, Wallet, hashMessage } from 'ethers';
+import { SigningPool, signingWorkersFromEnv } from '../../node/crypto/signing-pool';
+import { Eip191Signer } from '../../node/crypto/eip191';
+import { openDatabase } from '../../node/store/db';
+import { LogStore } from '../../node/store/log-store';
+import { Sequencer } from '../../node/sequencer';
+import type { DomainRules } from '../../node/domain/types';
+import { logIdFor, receiptMessage, verifyReceiptSigner, toHex, type Hex } from '../../node/protocol';
+
+const notes: DomainRules<number> = { kinds: ['test.note'], apply: ({ state }) => (state ?? 0) + 1 };
+
+describe('SigningPool (EIP-191 on worker threads)', () => {
+  const pools: SigningPool[] = [];
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+  });
+
+  it('signs exactly what the inline signer and ethers sign, for random keys and batches, on 1 and 3 workers', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 40 }),
+        fc.constantFrom(1, 3),
+        async (keyBytes, messages, workers) => {
+          const key = toHex(keyBytes);
+          try {
+            new SigningKey(key);
+          } catch {
+            return; // zero or ≥ n: not a key
+          }
+          const pool = new SigningPool(key, workers);
+          pools.push(pool);
+          const sigs = await pool.signMany(messages);
+          const sk = new SigningKey(key);
+          const inline = new Eip191Signer(key);
+          expect(sigs).toHaveLength(messages.length);
+          messages.forEach((m, i) => {
+            expect(sigs[i]).toBe(inline.sign(m));
+            expect(sigs[i]).toBe(sk.sign(hashMessage(m)).serialized);
+          });
+          await pool.close();
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('keeps order across workers and concurrent batches', async () => {
+    const w = Wallet.createRandom();
+    const pool = new SigningPool(w.privateKey as Hex, 2);
+    pools.push(pool);
+    const inline = new Eip191Signer(w.privateKey as Hex);
+    const batches = Array.from({ length: 5 }, (_, b) => Array.from({ length: 37 + b }, (_, i) => new TextEncoder().encode(`{"b":${b},"i":${i}}`)));
+    const results = await Promise.all(batches.map((msgs) => pool.signMany(msgs)));
+    results.forEach((sigs, b) => expect(sigs).toEqual(batches[b]!.map((m) => inline.sign(m))));
+  });
+
+  it('rejects pending work when a worker dies, then serves again on a fresh worker', async () => {
+    const w = Wallet.createRandom();
+    const pool = new SigningPool(w.privateKey as Hex, 1);
+    pools.push(pool);
+    const msgs = Array.from({ length: 300 }, (_, i) => new TextEncoder().encode(String(i)));
+    const pending = pool.signMany(msgs);
+    expect(pool.pending).toBe(1);
+    void pool.crashWorker(0);
+    await expect(pending).rejects.toThrow(/signing worker exited/);
+    expect(pool.pending).toBe(0);
+    const again = await pool.signMany(msgs.slice(0, 3));
+    expect(again).toEqual(msgs.slice(0, 3).map((m) => new Eip191Signer(w.privateKey as Hex).sign(m)));
+    await pool.close();
+    await expect(pool.signMany(msgs)).rejects.toThrow(/closed/);
+  });
+
+  it('reads its size from TIANFU_SIGNING_WORKERS and refuses nonsense', () => {
+    expect(signingWorkersFromEnv({})).toBe(1);
+    expect(signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: '0' })).toBe(0);
+    expect(signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: '3' })).toBe(3);
+    expect(() => signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: 'two' })).toThrow(/TIANFU_SIGNING_WORKERS.*"two"/);
+    expect(() => signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: '-1' })).toThrow(/0\.\.64/);
+    expect(() => new SigningPool(Wallet.createRandom().privateKey as Hex, 0)).toThrow(/at least one worker/);
+  });
+});
+
+describe('Sequencer receipts on the signing pool', () => {
+  it('acks every record with the inline receipt bytes, also when the worker dies mid-group (inline fallback)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-signpool-'));
+    const db = await openDatabase(dir);
+    const operator = Wallet.createRandom();
+    const logId = logIdFor('signing-pool');
+    const seq = await Sequencer.open({ db, log: await LogStore.open(db), logId, operatorKey: operator.privateKey as Hex, rules: [notes as DomainRules<unknown>], signingWorkers: 1 });
+    const inline = new Eip191Signer(operator.privateKey as Hex);
+    try {
+      expect(seq.signingWorkers).toBe(1);
+      const first = await Promise.all(Array.from({ length: 20 }, (_, i) => seq.submit({ kind: 'test.note', subject: `s${i % 3}`, record: { i }, actor: null })));
+      expect(seq.stats.signFallbacks).toBe(0);
+
+      // Kill the worker while a large group's signing job is pending on it.
+      const group = seq.submitAll(Array.from({ length: 400 }, (_, i) => ({ kind: 'test.note', subject: 'big', record: { i }, actor: null })));
+      let crashed = false;
+      await new Promise<void>((resolve) => {
+        const poll = (): void => {
+          if (seq.signingPending > 0) {
+            crashed = true;
+            void seq.crashSigningWorker(0);
+            resolve();
+          } else setImmediate(poll);
+        };
+        poll();
+        void group.then(() => resolve(), () => resolve());
+      });
+      const second = await group;
+      expect(crashed).toBe(true);
+      expect(seq.stats.signFallbacks).toBe(1);
+      // And the next group is signed on a fresh worker again.
+      const third = await seq.submit({ kind: 'test.note', subject: 'after', record: {}, actor: null });
+      expect(seq.stats.signFallbacks).toBe(1);
+
+      const all = [...first, ...second, third];
+      expect(all.map((a) => a.index)).toEqual(Array.from({ length: 421 }, (_, i) => i));
+      for (const a of all) {
+        expect(a.receipt.signature).toBe(inline.sign(receiptMessage(a.receipt)));
+        expect(await seq.getReceipt(a.index)).toEqual(a.receipt);
+      }
+      expect(verifyReceiptSigner(third.receipt, operator.address)).toBe(operator.address);
+    } finally {
+      await seq.close();
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
