@@ -394,6 +394,32 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(deep.firstFailure).toMatchObject({ name: 'block', status: 'pending', expected: '1000000' });
   });
 
+  it('an all-pending bundle signed by a key of the forger\'s own is not accepted: the operator is read from the registry → operator', async () => {
+    // No anchor, so no checkpoint step would ever compare the bundle's operator with the registry's.
+    const forger = Wallet.createRandom();
+    const b = clone(invoice);
+    b.log.operator = forger.address.toLowerCase() as Hex;
+    for (const it of b.items) {
+      it.inclusion = null;
+      it.anchor = null;
+      it.receipt.signature = (await forger.signMessage(receiptMessage(it.receipt))) as Hex;
+    }
+    const r = await verify(b, { allowPending: true });
+    expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('invalid');
+    expect(r.accepted).toBe(false);
+    expect(r.firstFailure).toMatchObject({ name: 'operator', status: 'failed', calculated: forger.address.toLowerCase() });
+    // The genuine bundle made pending is still pending, its operator confirmed by the registry.
+    const genuine = clone(invoice);
+    for (const it of genuine.items) {
+      it.inclusion = null;
+      it.anchor = null;
+    }
+    const g = await verify(genuine, { allowPending: true });
+    expect(g.verdict, JSON.stringify(g.firstFailure)).toBe('pending');
+    expect(g.accepted).toBe(true);
+    expect(g.steps.find((s) => s.name === 'operator')?.status).toBe('ok');
+  });
+
   it('offline verification checks everything but the chain and never says valid', () => {
     const r = verifyBundleOffline(invoice);
     expect(r.verdict).toBe('pending');
