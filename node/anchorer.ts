@@ -66,6 +66,8 @@ export interface AnchorerOptions {
   logger?: AnchorerLogger;
   /** A transaction not mined after this long is replaced at the same nonce with a higher fee. */
   stuckMs?: number;
+  /** Where to start looking for CheckpointAnchored events (the registry's deploy block), not block 0. */
+  eventsFromBlock?: number;
   clock?: () => number;
 }
 
@@ -88,7 +90,7 @@ export class AnchorerFatalError extends Error {
 const silent: AnchorerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class Anchorer {
-  private readonly o: Required<Omit<AnchorerOptions, 'logger' | 'stuckMs' | 'clock'>> & { logger: AnchorerLogger; stuckMs: number; clock: () => number };
+  private readonly o: Required<Omit<AnchorerOptions, 'logger' | 'stuckMs' | 'clock' | 'eventsFromBlock'>> & { logger: AnchorerLogger; stuckMs: number; clock: () => number; eventsFromBlock: number };
   private state: PersistedState = { inflight: null };
   private anchored: AnchoredRecord | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -105,7 +107,7 @@ export class Anchorer {
   onAnchored: ((rec: AnchoredRecord, previousSize: number, latencyMs: number | null) => void) | null = null;
 
   private constructor(o: AnchorerOptions) {
-    this.o = { ...o, logger: o.logger ?? silent, stuckMs: o.stuckMs ?? Math.max(30_000, 10 * o.intervalMs), clock: o.clock ?? Date.now };
+    this.o = { ...o, logger: o.logger ?? silent, stuckMs: o.stuckMs ?? Math.max(30_000, 10 * o.intervalMs), clock: o.clock ?? Date.now, eventsFromBlock: o.eventsFromBlock ?? 0 };
   }
 
   static async open(o: AnchorerOptions): Promise<Anchorer> {
@@ -246,7 +248,10 @@ export class Anchorer {
       this.o.logger.warn({ treeSize: this.anchored.treeSize, txHash: this.anchored.txHash }, 'anchored checkpoint dropped by a reorg; re-anchoring');
       await this.dropRecordsAbove(chainSize);
     }
-    if (chainSize > (this.anchored?.treeSize ?? 0)) await this.adoptChainHead(chainSize, head.rootHash);
+    // A checkpoint counts as anchored only at the confirmation depth: adopt the registry's latest as of
+    // block (tip - confirmations + 1), while new anchors still extend the chain's newest head.
+    const confirmed = await this.confirmedHead(chainSize, head.rootHash);
+    if (confirmed.size > (this.anchored?.treeSize ?? 0)) await this.adoptChainHead(confirmed.size, confirmed.rootHash);
 
     // 2. A transaction in flight: confirmed, replaced, or superseded.
     const inflight = this.state.inflight;
@@ -264,6 +269,21 @@ export class Anchorer {
     const size = log.size;
     if (size > chainSize) await this.sendAnchor(chainSize, size);
     await this.refreshOldestUnanchored();
+  }
+
+  /** The registry's latest checkpoint as of the confirmation depth (the head itself when confirmations = 1). */
+  private async confirmedHead(headSize: number, headRoot: Hex): Promise<{ size: number; rootHash: Hex }> {
+    if (this.o.confirmations <= 1) return { size: headSize, rootHash: headRoot };
+    const depthBlock = (await this.o.provider.getBlockNumber()) - this.o.confirmations + 1;
+    if (depthBlock < 0) return { size: 0, rootHash: headRoot };
+    try {
+      const at = await this.o.registry.latest(this.o.logId, depthBlock);
+      return { size: Number(at.treeSize), rootHash: at.rootHash };
+    } catch (err) {
+      // At that depth the log may not exist yet (created within the last few blocks): nothing is confirmed.
+      if (err instanceof RegistryError && err.revert?.name === 'AnchorRegistryUnknownLog') return { size: 0, rootHash: headRoot };
+      throw err;
+    }
   }
 
   private async isCanonical(rec: AnchoredRecord): Promise<boolean> {
@@ -287,7 +307,7 @@ export class Anchorer {
     let where = mined;
     if (!where) {
       // Not our confirmed transaction (e.g. mined before a crash): find it from the chain's events.
-      const events = await this.o.registry.queryAnchoredEvents(0, 'latest', this.o.logId);
+      const events = await this.o.registry.queryAnchoredEvents(this.o.eventsFromBlock, 'latest', this.o.logId);
       const ev = events.find((e) => Number(e.treeSize) === size);
       if (!ev) throw new Error(`CheckpointAnchored event for size ${size} not found yet`);
       const cp = await this.o.registry.checkpoint(this.o.logId, size);

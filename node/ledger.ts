@@ -124,6 +124,7 @@ export class Ledger {
         confirmations: config.confirmations,
         mmdMs: config.mmdMs,
         logger,
+        eventsFromBlock: await deployBlockOf(config.addressBook, registryAddress),
       });
       const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
       const chain: ChainInfo = { rpcUrl, chainId, registry: registryAddress, embedded: embedded !== null };
@@ -175,6 +176,13 @@ function embeddedOperatorKey(dataDir: string, logger: LedgerLogger): Hex {
   fs.renameSync(tmp, file);
   logger.warn({ file }, 'generated the embedded chain operator key (development default; use TIANFU_KEYSTORE in production)');
   return key;
+}
+
+/** The registry's deploy block from the address book (where its events start), or 0 when unknown. */
+async function deployBlockOf(addressBook: string, registry: Hex): Promise<number> {
+  if (!fs.existsSync(addressBook)) return 0;
+  const book = await readAddressBook(addressBook);
+  return book.registry === registry.toLowerCase() ? Number(book.deployBlock) : 0;
 }
 
 async function resolveRegistry(
