@@ -225,10 +225,24 @@ function checkItem(b: Bundle, it: BundleItem, i: number, steps: Steps): ItemResu
   // 1–3. canonical bytes, record digest, commitment (DESIGN §3.1–3.3).
   let digest: Hex | null = null;
   if (it.record === null || it.salt === null) {
-    const why = `content erased (crypto-shredded): record and salt are gone; the entry still proves that a ${it.entry.kind} record about this subject was logged at ${it.entry.at}, not what it said`;
-    skip('canonical-bytes', why);
-    skip('record-digest', why);
-    skip('commitment', why);
+    // Anyone can write null into a bundle. Only an evidence deposit may be erased (DELETE …/content),
+    // and the erasure is itself a logged custody event: without it in the bundle, a missing record is a
+    // record withheld, not erased.
+    const erasedBy = it.entry.kind === 'evidence.deposited' ? b.items.find((x) => x.index > it.index && x.entry.subject === it.entry.subject && x.entry.kind === 'evidence.custody.erased') : undefined;
+    if (!erasedBy) {
+      const why =
+        it.entry.kind === 'evidence.deposited'
+          ? 'record and salt are missing, but the bundle holds no evidence.custody.erased event for this deposit: the record is withheld, not erased'
+          : `record and salt are missing; only an evidence deposit can be erased, never a ${it.entry.kind} record`;
+      skip('canonical-bytes', why);
+      skip('record-digest', why);
+      fail({ name: 'commitment', detail: why });
+    } else {
+      const why = `content erased (crypto-shredded, log index ${erasedBy.index}): record and salt are gone; the entry still proves that a ${it.entry.kind} record about this subject was logged at ${it.entry.at}, not what it said`;
+      skip('canonical-bytes', why);
+      skip('record-digest', why);
+      skip('commitment', why);
+    }
   } else {
     let bytes: Uint8Array | null = null;
     try {

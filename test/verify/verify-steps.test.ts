@@ -30,6 +30,7 @@ import {
 } from '../../node/protocol';
 import { domainHistoryRules } from '../../node/domain/history-rules';
 import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
+import { buildErasureRecord, custodyKind } from '../../node/evidence/model';
 
 describe('verifyBundle: every step, on a real ledger', () => {
   let t: TestLedger;
@@ -322,22 +323,35 @@ describe('verifyBundle: every step, on a real ledger', () => {
     await failsAt(claim, 'file-claim', { file: ev.file });
   });
 
-  it('a forger who nulls the deposit record ("erased") cannot pass another file off as valid → file-sha256', async () => {
-    // Record and salt null is what an erased deposit looks like, and anyone can write null: the file
-    // given can then not be tied to the log, which must not read as "valid".
+  it('a forger who nulls the deposit record ("erased") cannot pass it off as erased, nor another file as valid → commitment', async () => {
+    // Record and salt null is what an erased deposit looks like, and anyone can write null. Without the
+    // erasure's own custody event in the bundle it is a record withheld; and a file given can never be
+    // tied to a deposit whose record is gone.
     const forged = clone(evidence);
     forged.items[0]!.record = null;
     forged.items[0]!.salt = null;
     forged.file = null;
     const other = { sha256: `0x${'ab'.repeat(32)}` as Hex, sm3: `0x${'cd'.repeat(32)}` as Hex, size: 7 };
-    const r = await failsAt(forged, 'file-sha256', { file: other });
-    expect(r.firstFailure?.detail).toMatch(/erased/);
+    const r = await failsAt(forged, 'commitment', { file: other });
+    expect(r.firstFailure?.detail).toMatch(/no evidence\.custody\.erased event/);
     expect(r.accepted).toBe(false);
     expect(r.file?.status).toBe('failed');
-    // Without a file the erased deposit still verifies as erased (nothing is claimed about a file).
+    expect(r.steps.find((x) => x.name === 'file-sha256')?.status).toBe('failed');
     const none = await verify(forged);
-    expect(none.verdict, JSON.stringify(none.firstFailure)).toBe('valid');
-    expect(none.items[0]!.status).toBe('erased');
+    expect(none.verdict).toBe('invalid');
+    expect(none.items[0]!.status).toBe('invalid');
+  });
+
+  it('records of any other kind cannot be "erased": a nulled invoice or custody record is invalid → commitment', async () => {
+    const inv = clone(invoice);
+    inv.items[1]!.record = null;
+    inv.items[1]!.salt = null;
+    const r = await failsAt(inv, 'commitment');
+    expect(r.firstFailure?.detail).toMatch(/only an evidence deposit can be erased/);
+    const ev = clone(evidence);
+    ev.items[2]!.record = null;
+    ev.items[2]!.salt = null;
+    await failsAt(ev, 'commitment');
   });
 
   it('a custody event removed or reordered → custody-order / custody-rules', async () => {
@@ -360,18 +374,26 @@ describe('verifyBundle: every step, on a real ledger', () => {
     await failsAt(noIssue, 'custody-order');
   });
 
-  it('an erased record is reported as erased, not as a failure of the others; it still proves what was logged and when', async () => {
+  it('an erased deposit is reported as erased, not as a failure of the others; it still proves what was logged and when', async () => {
+    // The erasure as the node performs it (DELETE /v1/evidence/{id}/content): an evidence.custody.erased
+    // event by an admin, then the deposit's record and salt shredded.
     const dep = await depositEvidence(t.ledger, path.join(tmp, 'erased.bin'), 100);
-    await t.ledger.sequencer.shredRecord(dep.indexes[2]!);
+    const admin = { keyId: 'key-admin-verify', role: 'admin' as const };
+    await t.ledger.sequencer.submit({ kind: custodyKind('erased'), subject: dep.evidenceId, actor: admin, record: buildErasureRecord(dep.evidenceId, 'court order 42', admin) as unknown as Record<string, unknown> });
+    await t.ledger.sequencer.shredRecord(dep.indexes[0]!);
     await t.waitAnchored();
-    const b = await t.ledger.bundle('evidence', dep.evidenceId, { file: dep.file });
-    expect(b.items[2]!.record).toBeNull();
-    const r = await verify(b, { file: dep.file });
+    const b = await t.ledger.bundle('evidence', dep.evidenceId);
+    expect(b.items[0]!.record).toBeNull();
+    const r = await verify(b);
     expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('valid');
-    expect(r.items.map((i) => i.status)).toEqual(['verified', 'verified', 'erased']);
-    expect(r.steps.filter((s) => s.item === 2 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment']);
-    expect(r.steps.filter((s) => s.item === 2 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields']);
-    expect(r.proves.join('\n')).toMatch(/content erased; the entry proves a evidence\.custody\.annotated record/);
+    expect(r.items.map((i) => i.status)).toEqual(['erased', 'verified', 'verified', 'verified']);
+    expect(r.steps.filter((s) => s.item === 0 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment']);
+    expect(r.steps.filter((s) => s.item === 0 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields']);
+    expect(r.proves.join('\n')).toMatch(/content erased; the entry proves a evidence\.deposited record/);
+    // The file can no longer be tied to the log: given one, the verdict is invalid, never valid.
+    const withFile = await verify(b, { file: dep.file });
+    expect(withFile.verdict).toBe('invalid');
+    expect(withFile.firstFailure?.name).toBe('file-sha256');
   });
 
   it('pending: a bundle made before its checkpoint is anchored is pending (receipt checked); too few confirmations is pending', async () => {
