@@ -116,17 +116,31 @@ describe('Sequencer receipts on the signing pool', () => {
       const second = await group;
       expect(crashed).toBe(true);
       expect(seq.stats.signFallbacks).toBe(1);
-      // And the next group is signed on a fresh worker again.
-      const third = await seq.submit({ kind: 'test.note', subject: 'after', record: {}, actor: null });
+      // And the next large group (≥ 64, the sequencer's threshold for the pool) is signed on a fresh worker.
+      const pendingBefore = seq.signingPending;
+      const thirdP = seq.submitAll(Array.from({ length: 70 }, (_, i) => ({ kind: 'test.note', subject: 'after', record: { i }, actor: null })));
+      let sawJob = false;
+      await new Promise<void>((resolve) => {
+        const poll = (): void => {
+          if (seq.signingPending > 0) sawJob = true;
+          if (sawJob) resolve();
+          else setImmediate(poll);
+        };
+        poll();
+        void thirdP.then(() => resolve(), () => resolve());
+      });
+      const third = await thirdP;
+      expect(pendingBefore).toBe(0);
+      expect(sawJob).toBe(true);
       expect(seq.stats.signFallbacks).toBe(1);
 
-      const all = [...first, ...second, third];
-      expect(all.map((a) => a.index)).toEqual(Array.from({ length: 421 }, (_, i) => i));
+      const all = [...first, ...second, ...third];
+      expect(all.map((a) => a.index)).toEqual(Array.from({ length: 490 }, (_, i) => i));
       for (const a of all) {
         expect(a.receipt.signature).toBe(inline.sign(receiptMessage(a.receipt)));
         expect(await seq.getReceipt(a.index)).toEqual(a.receipt);
       }
-      expect(verifyReceiptSigner(third.receipt, operator.address)).toBe(operator.address);
+      expect(verifyReceiptSigner(third[69]!.receipt, operator.address)).toBe(operator.address);
     } finally {
       await seq.close();
       await db.close();
