@@ -112,7 +112,7 @@ export class Ledger {
         createInvoiceRules(config.usccLegacyExceptions ? { legacyUsccExceptions: config.usccLegacyExceptions } : {}) as unknown as DomainRules<unknown>,
         evidenceRules as unknown as DomainRules<unknown>,
       ];
-      const sequencer = await Sequencer.open({ db, log, logId, operatorKey, rules, durable: config.durable });
+      const sequencer = await Sequencer.open({ db, log, logId, operatorKey, rules, durable: config.durable, signingWorkers: config.signingWorkers });
       const anchorer = await Anchorer.open({
         db,
         log,
