@@ -74,7 +74,6 @@ class SigningWorker {
   start(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData });
-    w.unref();
     w.on('message', (m: { id: number; sigs?: Uint8Array; error?: string }) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
@@ -93,6 +92,8 @@ class SigningWorker {
     w.on('error', die);
     w.on('messageerror', die);
     w.on('exit', (code) => die(new Error(`signing worker exited with code ${code}`)));
+    // After the listeners (a 'message' listener refs the port again): idle, it never holds the process.
+    w.unref();
     this.worker = w;
     return w;
   }

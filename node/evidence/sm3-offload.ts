@@ -51,7 +51,6 @@ function refreshRef(): void {
 function getWorker(): Worker {
   if (worker) return worker;
   const w = new Worker(WORKER_SOURCE, { eval: true });
-  w.unref(); // idle, it never keeps the process alive; refreshRef() holds it while sessions run
   w.on('message', (m: { id: number; ack?: number; digest?: string }) => {
     const s = sessions.get(m.id);
     if (!s) return;
@@ -73,6 +72,9 @@ function getWorker(): Worker {
   };
   w.on('error', die);
   w.on('exit', (code) => die(new Error(`SM3 worker exited with code ${code}`)));
+  // After the listeners: adding a 'message' listener refs the worker's port again. Idle, the worker
+  // never keeps the process alive; refreshRef() holds it while sessions run.
+  w.unref();
   worker = w;
   return w;
 }
