@@ -33,7 +33,14 @@ export interface CreatedKey {
 
 const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
+/** Authenticated keys kept in memory (one process owns the database, so revocation here is exact). */
+const CACHE_MAX = 10_000;
+
 export class ApiKeys {
+  private readonly cache = new Map<string, Actor>();
+  /** Bumped by every revocation: a lookup that overlapped one is not cached. */
+  private revocations = 0;
+
   constructor(private readonly db: Database) {}
 
   async create(input: { role: Role; taxId?: string | null; taxIds?: string[]; name?: string | null }): Promise<CreatedKey> {
@@ -64,6 +71,9 @@ export class ApiKeys {
     if (!rec) throw new DomainError('NOT_FOUND', `no API key ${id}`);
     if (rec.revokedAt) return rec;
     const revoked = { ...rec, revokedAt: new Date().toISOString() };
+    // Before and after the write: a lookup overlapping either side is answered but never cached.
+    this.revocations++;
+    this.cache.delete(rec.keyHash);
     await this.db.batch<unknown, unknown>(
       [
         { type: 'put', key: BY_ID + id, value: revoked, valueEncoding: 'json' } as BatchOp,
@@ -71,6 +81,8 @@ export class ApiKeys {
       ],
       { sync: true },
     );
+    this.revocations++;
+    this.cache.delete(rec.keyHash);
     return revoked;
   }
 
@@ -87,10 +99,19 @@ export class ApiKeys {
   /** The actor a presented bearer secret belongs to, or undefined (unknown or revoked). */
   async authenticate(secret: string): Promise<Actor | undefined> {
     if (secret.length < 8 || secret.length > 256) return undefined;
-    const id: unknown = await this.db.get(BY_HASH + hashKey(secret), { valueEncoding: 'utf8' });
+    const h = hashKey(secret);
+    const hit = this.cache.get(h);
+    if (hit) return hit;
+    const generation = this.revocations;
+    const id: unknown = await this.db.get(BY_HASH + h, { valueEncoding: 'utf8' });
     if (typeof id !== 'string') return undefined;
     const rec = await this.get(id);
     if (!rec || rec.revokedAt) return undefined;
-    return { keyId: rec.id, role: rec.role, taxIds: rec.taxIds, ...(rec.name ? { name: rec.name } : {}) };
+    const actor: Actor = { keyId: rec.id, role: rec.role, taxIds: rec.taxIds, ...(rec.name ? { name: rec.name } : {}) };
+    // A revocation may have run while this lookup awaited: then answer from the store, but do not cache.
+    if (generation !== this.revocations) return (await this.get(id))?.revokedAt ? undefined : actor;
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(h, actor);
+    return actor;
   }
 }

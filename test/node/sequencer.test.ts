@@ -122,3 +122,26 @@ describe('Sequencer.submitAll', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('ApiKeys (cached authentication)', () => {
+  it('a revoked key stops working at once, including a key that was cached, and lookups racing a revocation', async () => {
+    const { ApiKeys } = await import('../../node/auth/api-keys');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-keys-'));
+    const db = await openDatabase(dir);
+    const keys = new ApiKeys(db);
+    const a = await keys.create({ role: 'court' });
+    expect((await keys.authenticate(a.key))?.keyId).toBe(a.id);
+    expect((await keys.authenticate(a.key))?.keyId).toBe(a.id); // served from the cache
+    await keys.revoke(a.id);
+    expect(await keys.authenticate(a.key)).toBeUndefined();
+    // Lookups started while the revocation is in flight must not leave a live entry behind.
+    const b = await keys.create({ role: 'auditor' });
+    const racing = Array.from({ length: 20 }, () => keys.authenticate(b.key));
+    await keys.revoke(b.id);
+    await Promise.all(racing);
+    expect(await keys.authenticate(b.key)).toBeUndefined();
+    expect(await keys.authenticate('tfk_unknown-unknown')).toBeUndefined();
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
