@@ -21,12 +21,13 @@
  * From `npm run bench`: BENCH_EVIDENCE_HTTP_BYTES overrides the large size.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createCipheriv, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { randomStream } from '../../test/evidence/fixtures/random-stream';
 
 export interface BenchEvidenceHttpOptions {
   /** Size of the large deposit in bytes (default 2 GiB). */
@@ -62,20 +63,6 @@ const MiB = 1024 * 1024;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function generated(size: number, seed: string): Readable {
-  const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
-  const zeros = Buffer.alloc(CHUNK);
-  let produced = 0;
-  return new Readable({
-    highWaterMark: CHUNK,
-    read() {
-      if (produced >= size) return void this.push(null);
-      const n = Math.min(CHUNK, size - produced);
-      produced += n;
-      this.push(cipher.update(n === CHUNK ? zeros : zeros.subarray(0, n)));
-    },
-  });
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();
@@ -220,17 +207,17 @@ export async function benchEvidenceHttp(opts: BenchEvidenceHttpOptions = {}): Pr
     const pid = s.child.pid!;
 
     // Warm every code path of the server (busboy, store, sequencer, receipts) before measuring memory.
-    for (let i = 0; i < 3; i++) await depositStream(s, key, -1 - i, generated(2 * MiB, `warm ${i}`));
+    for (let i = 0; i < 3; i++) await depositStream(s, key, -1 - i, randomStream(2 * MiB, `warm ${i}`));
 
     const genSecs = await timed(async () => {
-      for await (const _c of generated(size, seed)) void _c;
+      for await (const _c of randomStream(size, seed)) void _c;
     });
     let rawSha = '';
     let rawSm3 = '';
     const rawSecs = await timed(async () => {
       const sha = createHash('sha256');
       const sm3 = createHash('sm3');
-      for await (const c of generated(size, seed)) {
+      for await (const c of randomStream(size, seed)) {
         sha.update(c as Buffer);
         sm3.update(c as Buffer);
       }
@@ -250,7 +237,7 @@ export async function benchEvidenceHttp(opts: BenchEvidenceHttpOptions = {}): Pr
     }, 10);
     let result: { sha256: string; sm3: string; size: number } | undefined;
     const depositSecs = await timed(async () => {
-      result = await depositStream(s, key, 0, generated(size, seed));
+      result = await depositStream(s, key, 0, randomStream(size, seed));
     });
     clearInterval(sampler);
     const after = procMem(pid);
@@ -261,14 +248,14 @@ export async function benchEvidenceHttp(opts: BenchEvidenceHttpOptions = {}): Pr
     const peak = hwmReset ? after.hwm : sampledPeak;
 
     const seqSecs = await timed(async () => {
-      for (let i = 0; i < smallFiles; i++) await depositStream(s, key, 1000 + i, generated(smallFileBytes, `small ${i}`));
+      for (let i = 0; i < smallFiles; i++) await depositStream(s, key, 1000 + i, randomStream(smallFileBytes, `small ${i}`));
     });
     const concSecs = await timed(async () => {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < smallFiles) {
           const i = next++;
-          await depositStream(s, key, 100_000 + i, generated(smallFileBytes, `small concurrent ${i}`));
+          await depositStream(s, key, 100_000 + i, randomStream(smallFileBytes, `small concurrent ${i}`));
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));

@@ -14,12 +14,12 @@
  *
  * Standalone: `npx tsx scripts/bench/evidence.ts [bytes] [smallFiles]` (default 2 GiB, 500).
  */
-import { createCipheriv, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { BlobStore } from '../../node/evidence/blob-store';
+import { randomStream } from '../../test/evidence/fixtures/random-stream';
 
 export interface BenchEvidenceOptions {
   /** Size of the large file in bytes (default 2 GiB). */
@@ -48,23 +48,8 @@ export interface BenchEvidenceResult {
   sm3: string;
 }
 
-const CHUNK = 256 * 1024;
 const MiB = 1024 * 1024;
 
-function generated(size: number, seed: string): Readable {
-  const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
-  const zeros = Buffer.alloc(CHUNK);
-  let produced = 0;
-  return new Readable({
-    highWaterMark: CHUNK,
-    read() {
-      if (produced >= size) return void this.push(null);
-      const n = Math.min(CHUNK, size - produced);
-      produced += n;
-      this.push(cipher.update(n === CHUNK ? zeros : zeros.subarray(0, n)));
-    },
-  });
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();
@@ -84,17 +69,17 @@ export async function benchEvidenceIngest(opts: BenchEvidenceOptions = {}): Prom
   try {
     const store = await BlobStore.open(dir);
     // Warm every code path before measuring memory.
-    await store.ingest(generated(MiB, 'warm-up'), { maxBytes: MiB });
+    await store.ingest(randomStream(MiB, 'warm-up'), { maxBytes: MiB });
 
     const genSecs = await timed(async () => {
-      for await (const _chunk of generated(size, seed)) void _chunk;
+      for await (const _chunk of randomStream(size, seed)) void _chunk;
     });
     let rawSha = '';
     let rawSm3 = '';
     const rawSecs = await timed(async () => {
       const sha = createHash('sha256');
       const sm3 = createHash('sm3');
-      for await (const chunk of generated(size, seed)) {
+      for await (const chunk of randomStream(size, seed)) {
         sha.update(chunk as Buffer);
         sm3.update(chunk as Buffer);
       }
@@ -109,7 +94,7 @@ export async function benchEvidenceIngest(opts: BenchEvidenceOptions = {}): Prom
     }, 10);
     let result: Awaited<ReturnType<BlobStore['ingest']>> | undefined;
     const ingestSecs = await timed(async () => {
-      result = await store.ingest(generated(size, seed), { maxBytes: size });
+      result = await store.ingest(randomStream(size, seed), { maxBytes: size });
     });
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -117,7 +102,7 @@ export async function benchEvidenceIngest(opts: BenchEvidenceOptions = {}): Prom
     await store.erase(result.sha256);
 
     const smallSecs = await timed(async () => {
-      for (let i = 0; i < smallFiles; i++) await store.ingest(generated(smallFileBytes, `small ${i}`), { maxBytes: smallFileBytes });
+      for (let i = 0; i < smallFiles; i++) await store.ingest(randomStream(smallFileBytes, `small ${i}`), { maxBytes: smallFileBytes });
     });
 
     const out: BenchEvidenceResult = {

@@ -25,6 +25,7 @@ import {
 } from '../../node/protocol';
 import { openDatabase } from '../../node/store/db';
 import { LogStore } from '../../node/store/log-store';
+import { prng } from '../../test/support/prng';
 
 export interface BenchLogStoreOptions {
   /** Checkpoints at which proofs are measured; the log is built up to the largest. */
@@ -45,17 +46,6 @@ function now(): number {
   return performance.now();
 }
 
-/** Deterministic PRNG so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function label(n: number): string {
   const e = Math.log10(n);
@@ -129,7 +119,7 @@ export async function benchLogStore(opts: BenchLogStoreOptions = {}): Promise<Re
   const db = await openDatabase(dir);
   try {
     const store = await LogStore.open(db);
-    const rand = rng(2026);
+    const rand = prng(2026);
     const commitment = toHex(new Uint8Array(32).fill(0xab));
     const t0 = Date.UTC(2026, 0, 1);
     let buildMs = 0;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ReferenceTree } from '../support/reference-tree';
 import { openDatabase, type BatchOp, type Database } from '../../node/store/db';
 import { LOG_PREFIX, LogStore, LogStoreError, MAX_ENTRIES_PER_READ } from '../../node/store/log-store';
+import { prng } from '../support/prng';
 import {
   entryBytes,
   fromHex,
@@ -43,17 +44,6 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A realistic log entry's JCS bytes. */
 function entry(i: number): Uint8Array {
@@ -99,7 +89,7 @@ describe('LogStore vs the reference tree', () => {
     const ref = new ReferenceTree();
     expect(store.size).toBe(0);
     expect(await store.root()).toBe(toHex(ref.root()));
-    await grow(store, ref, 64, rng(1), 5);
+    await grow(store, ref, 64, prng(1), 5);
     for (let n = 0; n <= 64; n++) {
       const root = toHex(ref.root(n));
       expect(await store.root(n)).toBe(root);
@@ -114,7 +104,7 @@ describe('LogStore vs the reference tree', () => {
   });
 
   it('matches the reference at random sizes up to 1500, for past sizes too', async () => {
-    const rand = rng(42);
+    const rand = prng(42);
     const { db } = await freshDb();
     const store = await LogStore.open(db);
     const ref = new ReferenceTree();
@@ -146,7 +136,7 @@ describe('LogStore vs the reference tree', () => {
     const { db } = await freshDb();
     const store = await LogStore.open(db);
     const ref = new ReferenceTree();
-    await grow(store, ref, 120, rng(7));
+    await grow(store, ref, 120, prng(7));
     const got = await store.entries(10, 30);
     expect(got.map((e) => e.index)).toEqual(Array.from({ length: 20 }, (_, j) => 10 + j));
     expect(got.map((e) => toHex(e.bytes))).toEqual(got.map((e) => toHex(entry(e.index))));
@@ -186,7 +176,7 @@ describe('LogStore vs the reference tree', () => {
 
 describe('LogStore persistence', () => {
   it('reopens with the same size, root and proofs, and keeps growing correctly', async () => {
-    const rand = rng(3);
+    const rand = prng(3);
     const { dir, db } = await freshDb();
     const store = await LogStore.open(db);
     const ref = new ReferenceTree();
@@ -216,7 +206,7 @@ describe('LogStore persistence', () => {
     const { dir, db } = await freshDb();
     const store = await LogStore.open(db);
     const ref = new ReferenceTree();
-    await grow(store, ref, 10, rng(5));
+    await grow(store, ref, 10, prng(5));
     const batch = [entry(10), entry(11), entry(12)];
     const p = store.prepareAppend(batch);
     await db.batch(p.ops, { sync: true });
@@ -252,7 +242,7 @@ describe('LogStore failed and interleaved appends', () => {
     const { db } = await freshDb();
     const store = await LogStore.open(db);
     const ref = new ReferenceTree();
-    await grow(store, ref, 21, rng(9));
+    await grow(store, ref, 21, prng(9));
     const root = store.rootHash;
     // A caller op that LevelDB refuses: the whole batch, including the log's ops, must not land.
     const bad = { type: 'put', key: null, value: utf8('x') } as unknown as BatchOp;
@@ -262,7 +252,7 @@ describe('LogStore failed and interleaved appends', () => {
     expect(store.rootHash).toBe(root);
     expect(store.appendPending).toBe(false);
     expect(await entryKeyCount(db)).toBe(21);
-    await grow(store, ref, 40, rng(10));
+    await grow(store, ref, 40, prng(10));
     expect(store.rootHash).toBe(toHex(ref.root()));
     expect(await store.consistencyProof(21)).toEqual(hexes(ref.consistencyProof(21)));
   });
@@ -271,7 +261,7 @@ describe('LogStore failed and interleaved appends', () => {
     const { dir, db } = await freshDb();
     const store = await LogStore.open(db);
     const ref = new ReferenceTree();
-    await grow(store, ref, 30, rng(11));
+    await grow(store, ref, 30, prng(11));
     await db.close();
     const err = await store.append([entry(30)]).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
@@ -319,7 +309,7 @@ describe('LogStore failed and interleaved appends', () => {
 
 describe('LogStore reads are O(log n)', () => {
   it('reads at most 3·log2(n)+2 stored nodes, in one getMany, per proof and per past root', async () => {
-    const rand = rng(21);
+    const rand = prng(21);
     const { db } = await freshDb();
     const store = await LogStore.open(db);
     const n = 20_000;

@@ -5,6 +5,7 @@ import { decodeRegistryRevert, deployRegistry, RegistryClient } from '../../../n
 import { logIdFor, toHex, utf8, type Hex } from '../../../node/protocol';
 import { ReferenceTree } from '../../support/reference-tree';
 import { loadHre } from './hre';
+export { prng } from '../../support/prng';
 
 export interface Fixture {
   admin: HardhatEthersSigner;
@@ -64,17 +65,6 @@ export async function expectRevert(fn: () => Promise<unknown>, name: string, arg
   expect({ name: revert!.name, args: revert!.args.map(norm) }).toEqual({ name, args: args.map(norm) });
 }
 
-/** Deterministic PRNG (mulberry32) so random cases are reproducible from the seed in the test name. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Flips bit `bit` (0..255) of a 32-byte hash. */
 export function flipBit(h: Uint8Array, bit: number): Uint8Array {
