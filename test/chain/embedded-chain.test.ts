@@ -269,10 +269,11 @@ describe('embedded chain: dev methods keep the journal right', () => {
 });
 
 describe('embedded chain: kill -9', () => {
-  const fixture = path.join(__dirname, 'fixtures', 'run-chain.ts');
+  // The same chain-in-a-child fixture as the node tests: <dataDir> <port> <dev> <keys>.
+  const fixture = path.join(__dirname, '..', 'node', 'fixtures', 'chain-process.ts');
 
   async function spawnChain(dataDir: string): Promise<{ child: ChildProcess; rpcUrl: string; replayed: { blocks: number } }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir, KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir, '0', 'false', KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     const lines = createInterface({ input: child.stdout! });
     for await (const line of lines) {
