@@ -15,8 +15,8 @@ import { createOpenApiRegistry, generateDocument } from './openapi';
 import { healthRouter } from './routes/health';
 import { logRouter, registerLogOpenApi } from './routes/log';
 import { keysRouter, registerKeysOpenApi } from './routes/keys';
-// Static, not optionalFeature: vitest runs test files without a require hook for .ts, so a
-// require('./routes/…') of a TypeScript file fails there as MODULE_NOT_FOUND and the feature is skipped.
+// Features are imported statically: a require('./routes/…') of a TypeScript file is not resolved
+// under vitest (no require hook for .ts), so a feature loaded that way would silently be missing.
 import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
 import { exportRouter, registerExportOpenApi } from './routes/export';
 import { verifyRouter, registerVerifyOpenApi } from './routes/verify';

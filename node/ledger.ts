@@ -92,7 +92,7 @@ export class Ledger {
       const operator = new Wallet(operatorKey, provider);
 
       // 3. The registry: TIANFU_REGISTRY, else the address book, else (embedded only) deploy one now.
-      const registryAddress = await resolveRegistry(config, provider, operator, logId, chainId, embedded !== null, logger);
+      const registryAddress = await resolveRegistry(config, operator, logId, chainId, embedded !== null, logger);
       const registry = RegistryClient.connect(registryAddress, operator);
       if ((await provider.getCode(registryAddress)) === '0x') throw new LedgerStartError(`no contract at registry address ${registryAddress} on chain ${chainId}`);
       let onChainOperator: string;
@@ -187,7 +187,6 @@ async function deployBlockOf(addressBook: string, registry: Hex): Promise<number
 
 async function resolveRegistry(
   config: NodeConfig,
-  provider: JsonRpcProvider,
   operator: Wallet,
   logId: Hex,
   chainId: bigint,
@@ -215,6 +214,5 @@ async function resolveRegistry(
   };
   await writeAddressBook(config.addressBook, book);
   logger.info({ registry: client.address, addressBook: config.addressBook }, 'deployed AnchorRegistry on the embedded chain');
-  void provider;
   return client.address;
 }

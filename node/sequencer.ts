@@ -16,7 +16,6 @@
  * inline instead (same bytes), so an ack is never lost to a worker crash.
  */
 import { randomBytes } from 'node:crypto';
-import { SigningKey, computeAddress } from 'ethers';
 import { Eip191Signer } from './crypto/eip191';
 import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
 import {
@@ -107,7 +106,6 @@ export class Sequencer {
   private readonly db: Database;
   private readonly log: LogStore;
   readonly logId: Hex;
-  private readonly key: SigningKey;
   private readonly signer: Eip191Signer;
   private readonly pool: SigningPool | null;
   private readonly rulesByKind = new Map<string, DomainRules<unknown>>();
@@ -125,7 +123,6 @@ export class Sequencer {
     this.db = o.db;
     this.log = o.log;
     this.logId = o.logId;
-    this.key = new SigningKey(o.operatorKey);
     this.signer = new Eip191Signer(o.operatorKey);
     this.durable = o.durable ?? true;
     this.maxGroup = o.maxGroup ?? 4096;
@@ -148,9 +145,6 @@ export class Sequencer {
     return s;
   }
 
-  get operatorAddress(): Hex {
-    return computeAddress(this.key.publicKey) as Hex;
-  }
 
   /** Queues one record; resolves once it is durable, with its signed receipt; rejects with DomainError when refused. */
   submit(req: SubmitRequest): Promise<Accepted> {

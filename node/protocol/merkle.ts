@@ -10,7 +10,6 @@ import { ProtocolError } from './errors';
 
 export const HASH_SIZE = 32;
 const LEAF_PREFIX = new Uint8Array([0x00]);
-const NODE_PREFIX = new Uint8Array([0x01]);
 
 /** RFC 9162 §2.1.1: MTH({}) = SHA-256(). */
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
@@ -28,7 +27,6 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   buf.set(right, 1 + HASH_SIZE);
   return sha256(buf);
 }
-void NODE_PREFIX;
 
 // ---- integer helpers (tree sizes are safe integers: < 2^53 entries) ----
 
