@@ -241,9 +241,11 @@ export class Sequencer {
         const { kind, subject, record, actor } = req;
         try {
           const prev = tentative.has(subject) ? tentative.get(subject) : overlay.get(subject);
-          const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor });
+          let memo: Hex | undefined;
+          const digestOf = (): Hex => (memo ??= recordDigest(record));
+          const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor, recordDigest: digestOf });
           const salt = toHex(randomBytes(32));
-          const digest = recordDigest(record);
+          const digest = digestOf();
           const entry = makeEntry(kind, subject, commitment(salt, digest), at);
           tentative.set(subject, next);
           mineBytes.push(entryBytes(entry));

@@ -4,6 +4,7 @@
  * subject (never two racing submissions against the same state), at append time; `tianfu audit`
  * replays the very same reducer over the log to re-check that the rules always held.
  */
+import type { Hex } from '../protocol/bytes';
 
 export type Role = 'admin' | 'issuer' | 'buyer' | 'collector' | 'court' | 'auditor';
 
@@ -38,6 +39,11 @@ export interface TransitionContext<S> {
   /** The node's acceptance time of this record. */
   at: Date;
   actor: Actor | null;
+  /**
+   * SHA-256 of JCS(record), as the sequencer will commit it; computed once (on first call) and shared
+   * with the sequencer. Absent when rules are replayed outside the sequencer.
+   */
+  recordDigest?: () => Hex;
 }
 
 export interface DomainRules<S = unknown> {

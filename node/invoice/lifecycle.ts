@@ -332,7 +332,9 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
   function issue(ctx: TransitionContext<InvoiceState>): InvoiceState {
     const { invoice, flags, key } = validateRecord(ctx.record, ctx.at);
     if (key !== ctx.subject) throw new DomainError('SUBJECT_MISMATCH', `the invoice's key is ${key}, the entry subject ${ctx.subject}`);
-    const digest = recordDigest(invoice);
+    // The registered invoice is the record itself (validateRecord refuses anything else), so the
+    // sequencer's digest of it is this digest: computed once for both.
+    const digest = invoice === ctx.record && ctx.recordDigest ? ctx.recordDigest() : recordDigest(invoice);
     if (ctx.state) {
       if (ctx.state.contentDigest === digest) throw new DomainError('INVOICE_DUPLICATE', `invoice ${key} is already registered with identical content`, { invoiceKey: key });
       throw new DomainError('INVOICE_KEY_CONFLICT', `invoice ${key} is already registered with different content`, { invoiceKey: key, existingDigest: ctx.state.contentDigest, attemptedDigest: digest });
