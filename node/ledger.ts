@@ -92,7 +92,7 @@ export class Ledger {
       const operator = new Wallet(operatorKey, provider);
 
       // 3. The registry: TIANFU_REGISTRY, else the address book, else (embedded only) deploy one now.
-      const registryAddress = await resolveRegistry(config, operator, logId, chainId, embedded !== null, logger);
+      const { address: registryAddress, deployBlock } = await resolveRegistry(config, operator, logId, chainId, embedded !== null, logger);
       const registry = RegistryClient.connect(registryAddress, operator);
       if ((await provider.getCode(registryAddress)) === '0x') throw new LedgerStartError(`no contract at registry address ${registryAddress} on chain ${chainId}`);
       let onChainOperator: string;
@@ -124,7 +124,7 @@ export class Ledger {
         confirmations: config.confirmations,
         mmdMs: config.mmdMs,
         logger,
-        eventsFromBlock: await deployBlockOf(config.addressBook, registryAddress),
+        eventsFromBlock: deployBlock,
       });
       const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
       const chain: ChainInfo = { rpcUrl, chainId, registry: registryAddress, embedded: embedded !== null };
@@ -178,13 +178,6 @@ function embeddedOperatorKey(dataDir: string, logger: LedgerLogger): Hex {
   return key;
 }
 
-/** The registry's deploy block from the address book (where its events start), or 0 when unknown. */
-async function deployBlockOf(addressBook: string, registry: Hex): Promise<number> {
-  if (!fs.existsSync(addressBook)) return 0;
-  const book = await readAddressBook(addressBook);
-  return book.registry === registry.toLowerCase() ? Number(book.deployBlock) : 0;
-}
-
 async function resolveRegistry(
   config: NodeConfig,
   operator: Wallet,
@@ -192,18 +185,22 @@ async function resolveRegistry(
   chainId: bigint,
   embedded: boolean,
   logger: LedgerLogger,
-): Promise<Hex> {
-  if (config.registry) return config.registry as Hex;
-  if (fs.existsSync(config.addressBook)) {
-    const book = await readAddressBook(config.addressBook);
+): Promise<{ address: Hex; deployBlock: number }> {
+  const book = fs.existsSync(config.addressBook) ? await readAddressBook(config.addressBook) : null;
+  if (config.registry) {
+    // The book, when it names the same registry, still says where its events start.
+    const same = book?.registry === config.registry.toLowerCase();
+    return { address: config.registry as Hex, deployBlock: same ? Number(book!.deployBlock) : 0 };
+  }
+  if (book) {
     if (book.chainId !== chainId.toString()) throw new LedgerStartError(`address book ${config.addressBook} is for chain ${book.chainId}, the RPC serves chain ${chainId}`);
-    return book.registry as Hex;
+    return { address: book.registry as Hex, deployBlock: Number(book.deployBlock) };
   }
   if (!embedded) throw new LedgerStartError(`no registry: set TIANFU_REGISTRY or provide an address book at ${config.addressBook} (tianfu deploy writes one)`);
   // First start on the embedded chain: deploy the registry and create the log, then record the address book.
   const { client, deployTx, deployBlock } = await deployRegistry(operator, operator.address, 1);
   const created = await client.createLog(logId, operator.address, 1);
-  const book: AddressBook = {
+  const written: AddressBook = {
     format: ADDRESS_BOOK_FORMAT,
     chainId: chainId.toString(),
     registry: client.address,
@@ -212,7 +209,7 @@ async function resolveRegistry(
     admin: operator.address.toLowerCase(),
     logs: [{ name: config.logName, logId, operator: operator.address.toLowerCase(), createTx: created.txHash }],
   };
-  await writeAddressBook(config.addressBook, book);
+  await writeAddressBook(config.addressBook, written);
   logger.info({ registry: client.address, addressBook: config.addressBook }, 'deployed AnchorRegistry on the embedded chain');
-  return client.address;
+  return { address: client.address, deployBlock: Number(deployBlock) };
 }
