@@ -17,6 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Eip191Signer } from './crypto/eip191';
+import { keccakReady } from './crypto/keccak';
 import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
 import {
   RECEIPT_TYPE,
@@ -138,6 +139,7 @@ export class Sequencer {
   }
 
   static async open(o: SequencerOptions): Promise<Sequencer> {
+    await keccakReady; // the fast hasher from the first receipt on (the JS one would give the same bytes)
     const s = new Sequencer(o);
     const last = await o.db.get(LAST_AT, { valueEncoding: 'utf8' });
     // Acceptance times never go backwards, even if the wall clock does after a restart.

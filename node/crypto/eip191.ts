@@ -1,16 +1,17 @@
 /**
- * Fast EIP-191 signing and recovery for the node and the auditor, with libsecp256k1 compiled to
- * WebAssembly (tiny-secp256k1). Signatures are RFC 6979 deterministic and low-s, byte for byte what
- * ethers' SigningKey produces (tested), at ~3× the speed of the pure-JS curve: the per-record receipt
- * signature is the sequencer's largest CPU cost. The browser page keeps using ethers (pure JS).
+ * Fast EIP-191 signing and recovery for the node and the auditor, with libsecp256k1 (native addon,
+ * else WebAssembly: ./secp256k1.ts). Signatures are RFC 6979 deterministic and low-s, byte for byte
+ * what ethers' SigningKey produces (tested), at ~3× (WebAssembly) to ~10× (native) the speed of the
+ * pure-JS curve: the per-record receipt signature is the sequencer's largest CPU cost. The browser
+ * page keeps using ethers (pure JS).
  */
-import * as ecc from 'tiny-secp256k1';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { secp256k1 as ecc } from './secp256k1';
+import { keccak256 } from './keccak';
 import { concatBytes, fromHex, toHex, utf8, type Hex } from '../protocol/bytes';
 
 /** keccak256("\x19Ethereum Signed Message:\n" + len(message) + message). */
 export function eip191Hash(message: Uint8Array): Uint8Array {
-  return keccak_256(concatBytes(utf8(`\x19Ethereum Signed Message:\n${message.length}`), message));
+  return keccak256(concatBytes(utf8(`\x19Ethereum Signed Message:\n${message.length}`), message));
 }
 
 export class Eip191Signer {
@@ -53,10 +54,6 @@ export function recoverEip191PublicKey(message: Uint8Array, signature: Hex): Uin
   const rs = sig.subarray(0, 64);
   // Low-s only (EIP-2): ethers refuses a non-canonical s, so the fast path must too.
   if (!isLowS(rs.subarray(32, 64))) return null;
-  try {
-    const q = ecc.recover(eip191Hash(message), rs, (v - 27) as 0 | 1, false);
-    return q ? new Uint8Array(q) : null;
-  } catch {
-    return null; // malformed r or s: the caller reports it through the protocol verifier
-  }
+  // null for a malformed r or s: the caller reports it through the protocol verifier.
+  return ecc.recover(eip191Hash(message), rs, v - 27);
 }

@@ -1,10 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { SigningKey, Wallet, hashMessage, verifyMessage, Signature } from 'ethers';
+import { SigningKey, Wallet, hashMessage, verifyMessage, Signature, keccak256 as ethersKeccak } from 'ethers';
+import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256, keccakReady } from '../../node/crypto/keccak';
 import { Eip191Signer, eip191Hash, recoverEip191PublicKey } from '../../node/crypto/eip191';
-import { toHex, type Hex } from '../../node/protocol';
+import { backends, secp256k1 } from '../../node/crypto/secp256k1';
+import { concatBytes, fromHex, toHex, type Hex } from '../../node/protocol';
 
-describe('EIP-191 over libsecp256k1 (WASM)', () => {
+describe('EIP-191 over libsecp256k1', () => {
   it('produces exactly the signature ethers produces, and ethers recovers the signer', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), (keyBytes, message) => {
@@ -39,5 +42,66 @@ describe('EIP-191 over libsecp256k1 (WASM)', () => {
     expect(recoverEip191PublicKey(msg, ('0x' + '00'.repeat(64) + '1b') as Hex)).toBeNull();
     // A different message recovers a different key.
     expect(toHex(recoverEip191PublicKey(new TextEncoder().encode('{"index":2}'), sig) ?? new Uint8Array())).not.toBe(w.signingKey.publicKey);
+  });
+});
+
+describe('both libsecp256k1 backends (native addon and WebAssembly)', () => {
+  const native = backends.native();
+
+  it('the native addon loads on this platform and is the default', () => {
+    // The prebuilds ship for linux-x64 (CI), darwin-arm64 and win32-x64; elsewhere WebAssembly is used.
+    if (`${process.platform}-${process.arch}` === 'linux-x64') expect(native).not.toBeNull();
+    expect(secp256k1.name).toBe(native && process.env.TIANFU_SECP256K1 !== 'wasm' ? 'native' : 'wasm');
+  });
+
+  it('sign and recover byte for byte alike, and as ethers does', () => {
+    const impls = [backends.wasm, ...(native ? [native] : [])];
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (d, hash) => {
+        let sk: SigningKey;
+        try {
+          sk = new SigningKey(toHex(d));
+        } catch {
+          for (const b of impls) expect(b.isPrivate(d)).toBe(false);
+          return;
+        }
+        const want = sk.sign(hash);
+        for (const b of impls) {
+          expect(b.isPrivate(d)).toBe(true);
+          const { signature, recoveryId } = b.signRecoverable(hash, d);
+          expect(toHex(signature)).toBe(want.r + want.s.slice(2));
+          expect(27 + recoveryId).toBe(want.v);
+          expect(toHex(b.recover(hash, signature, recoveryId)!)).toBe(sk.publicKey);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuse what does not recover: r or s zero or ≥ n', () => {
+    const hash = new Uint8Array(32).fill(7);
+    const n = fromHex('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 32);
+    const one = new Uint8Array(32);
+    one[31] = 1;
+    const cases = [concatBytes(new Uint8Array(32), one), concatBytes(one, new Uint8Array(32)), concatBytes(n, one), concatBytes(one, n)];
+    for (const b of [backends.wasm, ...(native ? [native] : [])]) {
+      for (const sig of cases) expect(b.recover(hash, sig, 0)).toBeNull();
+      expect(b.isPrivate(new Uint8Array(32))).toBe(false);
+      expect(b.isPrivate(n)).toBe(false);
+    }
+  });
+});
+
+describe('Keccak-256 (WebAssembly, with the JS fallback)', () => {
+  it('hashes exactly as @noble/hashes and ethers do, the empty string included', async () => {
+    await keccakReady;
+    expect(toHex(keccak256(new Uint8Array()))).toBe('0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (m) => {
+        expect(toHex(keccak256(m))).toBe(toHex(keccak_256(m)));
+        expect(toHex(keccak256(m))).toBe(ethersKeccak(m));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
