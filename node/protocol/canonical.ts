@@ -9,7 +9,7 @@ import { ProtocolError } from './errors';
  * symbols, sparse arrays, cycles, lone surrogates, and anything but plain objects and arrays.
  */
 export function canonicalJson(value: unknown): string {
-  assertJsonSafe(value, '$');
+  assertJsonSafe(value);
   const text = canonicalize(value);
   if (typeof text !== 'string') throw new ProtocolError('INVALID_INPUT', 'value has no canonical JSON form');
   return text;
@@ -23,33 +23,44 @@ export function canonicalBytes(value: unknown): Uint8Array {
 // different strings would share one digest. RFC 8785 §3.2.2.2 requires well-formed Unicode (I-JSON).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function assertString(s: string, path: string): void {
-  if (LONE_SURROGATE.test(s)) throw new ProtocolError('INVALID_INPUT', `${path}: string contains a lone UTF-16 surrogate (not valid Unicode)`);
+/** Where a walk is, kept as a stack of keys: the path text is built only when something is refused. */
+type Trail = (string | number)[];
+
+function pathOf(trail: Trail): string {
+  let out = '$';
+  for (const k of trail) out += typeof k === 'number' ? `[${k}]` : `.${k}`;
+  return out;
 }
 
-function assertJsonSafe(value: unknown, path: string, seen: Set<object> = new Set()): void {
+function refuse(trail: Trail, what: string): never {
+  throw new ProtocolError('INVALID_INPUT', `${pathOf(trail)}${what}`);
+}
+
+function assertJsonSafe(value: unknown, trail: Trail = [], seen: Set<object> = new Set()): void {
   switch (typeof value) {
     case 'string':
-      assertString(value, path);
+      if (LONE_SURROGATE.test(value)) refuse(trail, ': string contains a lone UTF-16 surrogate (not valid Unicode)');
       return;
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new ProtocolError('INVALID_INPUT', `${path}: non-finite number`);
+      if (!Number.isFinite(value)) refuse(trail, ': non-finite number');
       if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        throw new ProtocolError('INVALID_INPUT', `${path}: integer ${value} is beyond 2^53 and cannot be carried exactly; use a decimal string`);
+        refuse(trail, `: integer ${value} is beyond 2^53 and cannot be carried exactly; use a decimal string`);
       }
       return;
     case 'object': {
       if (value === null) return;
       // A cycle has no JSON form; say so instead of overflowing the stack.
-      if (seen.has(value)) throw new ProtocolError('INVALID_INPUT', `${path}: circular reference`);
+      if (seen.has(value)) refuse(trail, ': circular reference');
       seen.add(value);
       if (Array.isArray(value)) {
         // A hole would be dropped by the serializer ([1,,3] → [1,3]): refuse rather than change the data.
         for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) throw new ProtocolError('INVALID_INPUT', `${path}[${i}]: sparse array hole`);
-          assertJsonSafe(value[i], `${path}[${i}]`, seen);
+          trail.push(i);
+          if (!(i in value)) refuse(trail, ': sparse array hole');
+          assertJsonSafe(value[i], trail, seen);
+          trail.pop();
         }
         seen.delete(value);
         return;
@@ -60,16 +71,19 @@ function assertJsonSafe(value: unknown, path: string, seen: Set<object> = new Se
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-        throw new ProtocolError('INVALID_INPUT', `${path}: ${name} is not a plain JSON object`);
+        refuse(trail, `: ${name} is not a plain JSON object`);
       }
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        assertString(k, `${path} key ${JSON.stringify(k)}`);
-        assertJsonSafe(v, `${path}.${k}`, seen);
+      for (const k in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+        if (LONE_SURROGATE.test(k)) refuse(trail, ` key ${JSON.stringify(k)}: string contains a lone UTF-16 surrogate (not valid Unicode)`);
+        trail.push(k);
+        assertJsonSafe((value as Record<string, unknown>)[k], trail, seen);
+        trail.pop();
       }
       seen.delete(value);
       return;
     }
     default:
-      throw new ProtocolError('INVALID_INPUT', `${path}: ${typeof value} is not JSON`);
+      refuse(trail, `: ${typeof value} is not JSON`);
   }
 }
