@@ -47,11 +47,13 @@ const pad = (i: number): string => i.toString(16).padStart(12, '0');
 /** Receipts signed between two yields to the event loop (~10 ms of CPU). */
 const SIGN_SLICE = 16;
 /**
- * Smaller groups are signed inline: inline signing of a few records overlaps the fsync anyway, and
- * on 2 cores the worker's round trip and wake-up cost more than they save (measured: one submitter
- * 663 → 450 records/s with every group on the worker; 32 HTTP clients, groups of ~12, ~6 % slower).
+ * Smaller groups are signed inline. With the native curve a signature costs ~50 µs, so from 8
+ * records on the worker's round trip (~30 µs of this thread's time per group) is well repaid, and
+ * the request thread is the bottleneck under load (measured, noisily: ~40 µs less of its time per request at
+ * 32 HTTP clients). A lone submitter's group of 1 stays inline: it overlaps the fsync anyway, and a
+ * worker hop would only add latency.
  */
-const POOL_MIN_GROUP = 64;
+const POOL_MIN_GROUP = 8;
 
 export interface SubmitRequest {
   kind: string;
