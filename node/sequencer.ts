@@ -16,6 +16,7 @@
  * inline instead (same bytes), so an ack is never lost to a worker crash.
  */
 import { randomBytes } from 'node:crypto';
+import { computeAddress } from 'ethers';
 import { Eip191Signer } from './crypto/eip191';
 import { keccakReady } from './crypto/keccak';
 import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
@@ -38,7 +39,7 @@ import type { LogStore } from './store/log-store';
 
 export const SEQ_PREFIX = '!seq!';
 const RECORD = SEQ_PREFIX + 'r'; // r<index> → StoredRecord (JSON)
-const RECEIPT = SEQ_PREFIX + 'c'; // c<index> → Receipt (JSON), a cache
+const RECEIPT = SEQ_PREFIX + 'c'; // c<operator address>!<index> → Receipt (JSON), a cache
 const SUBJECT = SEQ_PREFIX + 's'; // s<subject>!<index> → ''
 const STATE = SEQ_PREFIX + 't'; // t<subject> → state (JSON)
 const LAST_AT = SEQ_PREFIX + 'at';
@@ -110,6 +111,12 @@ export class Sequencer {
   private readonly log: LogStore;
   readonly logId: Hex;
   private readonly signer: Eip191Signer;
+  /**
+   * Receipt-cache key prefix, per operator: after a key rotation (setOperator, then a restart with
+   * the new key) receipts are served signed by the operator the registry names now, never from the
+   * old key's cache (a bundle names one operator, checked against the registry at its checkpoint).
+   */
+  private readonly receiptPrefix: string;
   private readonly pool: SigningPool | null;
   private readonly rulesByKind = new Map<string, DomainRules<unknown>>();
   private readonly durable: boolean;
@@ -127,6 +134,7 @@ export class Sequencer {
     this.log = o.log;
     this.logId = o.logId;
     this.signer = new Eip191Signer(o.operatorKey);
+    this.receiptPrefix = RECEIPT + computeAddress(o.operatorKey).slice(2).toLowerCase() + '!';
     this.durable = o.durable ?? true;
     this.maxGroup = o.maxGroup ?? 4096;
     this.clock = o.clock ?? (() => new Date());
@@ -331,7 +339,7 @@ export class Sequencer {
     });
     for (const [p, list] of results) p.resolve(list);
     // Receipt cache: not durable on purpose (see header).
-    const cacheOps = accepted.map((a, j) => ({ type: 'put', key: RECEIPT + pad(a.stored.index), value: receipts[j], valueEncoding: 'json' }) as BatchOp);
+    const cacheOps = accepted.map((a, j) => ({ type: 'put', key: this.receiptPrefix + pad(a.stored.index), value: receipts[j], valueEncoding: 'json' }) as BatchOp);
     writeOps(this.db, cacheOps).catch(() => undefined /* cache only: a lost receipt is re-signed on read */);
   }
 
@@ -373,7 +381,7 @@ export class Sequencer {
   }
 
   async getReceipt(index: number): Promise<Receipt | undefined> {
-    const cached = (await this.db.get(RECEIPT + pad(index), { valueEncoding: 'json' })) as Receipt | undefined;
+    const cached = (await this.db.get(this.receiptPrefix + pad(index), { valueEncoding: 'json' })) as Receipt | undefined;
     if (cached) return cached;
     const r = await this.getRecord(index);
     return r ? this.sign(index, r.leafHash, r.entry.at) : undefined;

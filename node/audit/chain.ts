@@ -6,7 +6,7 @@
 import { JsonRpcProvider, getAddress } from 'ethers';
 import type { Hex } from '../protocol/bytes';
 import { RegistryClient } from '../chain/registry-client';
-import type { AuditViolation, ChainCheckpoint } from './engine';
+import type { AuditViolation, ChainCheckpoint, OperatorTenure } from './engine';
 
 export class ChainReadError extends Error {
   override readonly name = 'ChainReadError';
@@ -16,7 +16,10 @@ export interface ChainView {
   chainId: string;
   registry: Hex;
   logId: Hex;
+  /** The operator the registry names at `blockNumber` (operatorOf), lowercase. */
   operator: Hex;
+  /** Who ran the log from when (LogCreated, then every OperatorChanged), in chain order. */
+  operators: OperatorTenure[];
   /** The block all reads were made at. */
   blockNumber: number;
   checkpoints: ChainCheckpoint[];
@@ -60,11 +63,23 @@ export async function readChainCheckpoints(provider: JsonRpcProvider, registryAd
 
   const page = Math.max(1, o.pageBlocks ?? 10_000);
   const events = [];
+  const operators: OperatorTenure[] = [];
   for (let from = o.fromBlock ?? 0; from <= head; from += page) {
     const to = Math.min(head, from + page - 1);
     events.push(...(await client.queryAnchoredEvents(from, to, logId)));
+    for (const e of await client.queryOperatorEvents(from, to, logId)) operators.push({ operator: e.operator, blockNumber: Number(e.blockNumber), logIndex: e.logIndex });
   }
   const problems: AuditViolation[] = [];
+  // The events must end where storage is: a hidden rotation would make older signatures look wrong (or
+  // right). No events at all: the log was created before `fromBlock`; every check uses operatorOf now.
+  const lastOperator = operators[operators.length - 1];
+  if (lastOperator && lastOperator.operator !== operator.toLowerCase()) {
+    problems.push({
+      source: 'chain',
+      code: 'CHAIN_OPERATOR_EVENTS_INCOMPLETE',
+      message: `operatorOf(logId) is ${operator.toLowerCase()} at block ${head}, but the LogCreated/OperatorChanged events read from block ${o.fromBlock ?? 0} end at ${lastOperator.operator}`,
+    });
+  }
   const checkpoints: ChainCheckpoint[] = [];
   const concurrency = Math.max(1, o.concurrency ?? 16);
   for (let i = 0; i < events.length; i += concurrency) {
@@ -81,7 +96,7 @@ export async function readChainCheckpoints(provider: JsonRpcProvider, registryAd
         problems.push({ source: 'chain', code: 'CHAIN_EVENT_STORAGE_MISMATCH', treeSize, message: `event for checkpoint ${treeSize} says root ${e.rootHash} in block ${e.blockNumber}; storage says ${s.rootHash} in block ${s.blockNumber}` });
       }
       // Storage is what verifiers read (DESIGN §3.9): it is the authority.
-      checkpoints.push({ treeSize, rootHash: s.rootHash, timestamp: Number(s.timestamp), blockNumber: s.blockNumber.toString(), txHash: e.txHash, previousTreeSize: Number(e.previousTreeSize) });
+      checkpoints.push({ treeSize, rootHash: s.rootHash, timestamp: Number(s.timestamp), blockNumber: s.blockNumber.toString(), txHash: e.txHash, previousTreeSize: Number(e.previousTreeSize), logIndex: e.logIndex });
     });
   }
   checkpoints.sort((a, b) => a.treeSize - b.treeSize);
@@ -89,5 +104,5 @@ export async function readChainCheckpoints(provider: JsonRpcProvider, registryAd
   if (Number(latest.treeSize) !== (last?.treeSize ?? 0)) {
     problems.push({ source: 'chain', code: 'CHAIN_EVENTS_INCOMPLETE', treeSize: Number(latest.treeSize), message: `latest(logId) is size ${latest.treeSize}, but the events read from block ${o.fromBlock ?? 0} end at ${last?.treeSize ?? 0}` });
   }
-  return { chainId: chainId.toString(), registry, logId, operator, blockNumber: head, checkpoints, problems };
+  return { chainId: chainId.toString(), registry, logId, operator: operator.toLowerCase() as Hex, operators, blockNumber: head, checkpoints, problems };
 }

@@ -38,6 +38,15 @@ export interface ChainCheckpoint {
   blockNumber: string;
   txHash: Hex;
   previousTreeSize: number;
+  /** Position of its CheckpointAnchored event in the block (orders it against a rotation in the same block). */
+  logIndex?: number;
+}
+
+/** From this event on (block, log index), `operator` ran the log (LogCreated or OperatorChanged). */
+export interface OperatorTenure {
+  operator: Hex;
+  blockNumber: number;
+  logIndex: number;
 }
 
 /** A checkpoint as the node lists it (GET /v1/log/checkpoints, checkpoints.json in an export). */
@@ -75,8 +84,13 @@ export interface PriorAudit {
 
 export interface AuditOptions {
   logId: Hex;
-  /** The operator the registry names for the log (operatorOf), lowercase. */
+  /** The operator the registry names for the log (operatorOf) now, lowercase: the signer of every receipt served now. */
   operator: Hex;
+  /**
+   * The registry's operator history, in chain order. A checkpoint the node lists must be signed by the
+   * operator in office when it was anchored (anchor() is operator-only); without the history, by `operator`.
+   */
+  operators?: readonly OperatorTenure[];
   chainId: string;
   registry: Hex;
   /** Every anchored checkpoint of the log, ascending, read from the chain. */
@@ -510,6 +524,20 @@ export class Auditor {
     }
   }
 
+  /** The operator in office when checkpoint `c` was anchored (the current one when unknown). */
+  private operatorWhenAnchored(c: ChainCheckpoint | undefined): Hex {
+    const history = this.o.operators;
+    if (!c || !history || history.length === 0) return this.o.operator;
+    const block = Number(c.blockNumber);
+    const pos = c.logIndex ?? Number.MAX_SAFE_INTEGER;
+    let who: Hex | null = null;
+    for (const t of history) {
+      if (t.blockNumber < block || (t.blockNumber === block && t.logIndex < pos)) who = t.operator;
+      else break;
+    }
+    return who ?? this.o.operator;
+  }
+
   private checkNodeCheckpoints(): { listed: number; matching: number } | null {
     const list = this.o.nodeCheckpoints;
     if (!list) return null;
@@ -521,7 +549,7 @@ export class Auditor {
       let sigOk = true;
       if (n.signature !== undefined) {
         try {
-          verifyCheckpointSigner({ type: 'tianfu.checkpoint/v1', logId: this.o.logId, treeSize: n.treeSize, rootHash: n.rootHash, signature: n.signature }, this.o.operator);
+          verifyCheckpointSigner({ type: 'tianfu.checkpoint/v1', logId: this.o.logId, treeSize: n.treeSize, rootHash: n.rootHash, signature: n.signature }, this.operatorWhenAnchored(c));
         } catch (err) {
           sigOk = false;
           sigNote = `; its operator signature does not cover it (${errMessage(err)})`;

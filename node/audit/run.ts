@@ -55,6 +55,7 @@ export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
   const auditor = new Auditor({
     logId: meta.logId,
     operator: chain.operator,
+    operators: chain.operators,
     chainId: chain.chainId,
     registry,
     checkpoints: chain.checkpoints,

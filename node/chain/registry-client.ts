@@ -42,6 +42,14 @@ export interface CheckpointAnchoredEvent {
   logIndex: number;
 }
 
+/** Who ran a log from when: `LogCreated` (the first operator) or `OperatorChanged` (a rotation). */
+export interface OperatorEvent {
+  operator: Hex;
+  blockNumber: bigint;
+  logIndex: number;
+  txHash: Hex;
+}
+
 /** What a mined registry transaction left behind. */
 export interface MinedTx {
   txHash: Hex;
@@ -275,6 +283,31 @@ export class RegistryClient {
 
   async paused(): Promise<boolean> {
     return this.contract.getFunction('paused').staticCall();
+  }
+
+  /**
+   * The log's operator history in [fromBlock, toBlock]: its `LogCreated` event and every
+   * `OperatorChanged`, in chain order. Callers page large ranges themselves.
+   */
+  async queryOperatorEvents(fromBlock: bigint | number, toBlock: bigint | number, logId: Hex): Promise<OperatorEvent[]> {
+    const iface = this.contract.interface;
+    const created = iface.getEvent('LogCreated');
+    const changed = iface.getEvent('OperatorChanged');
+    if (!created || !changed) throw new Error('LogCreated / OperatorChanged are missing from the AnchorRegistry ABI');
+    const logs = await this.provider.getLogs({
+      address: this.address,
+      topics: [[created.topicHash, changed.topicHash], logId],
+      fromBlock: Number(fromBlock),
+      toBlock: Number(toBlock),
+    });
+    return logs
+      .map((log) => {
+        const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
+        if (!parsed) throw new Error(`undecodable operator event in tx ${log.transactionHash}`);
+        const operator = parsed.name === 'LogCreated' ? (parsed.args[1] as string) : (parsed.args[2] as string);
+        return { operator: lower(operator), blockNumber: BigInt(log.blockNumber), logIndex: log.index, txHash: lower(log.transactionHash) };
+      })
+      .sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
   }
 
   /**

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Wallet } from 'ethers';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { RECEIPT_TYPE, receiptMessage, sha256, toHex, utf8, verifyConsistency, verifyReceiptSigner, type Hex, type Receipt } from '../../node/protocol';
-import { TreeReplay, ReceiptVerifier, LineReader, completeLines } from '../../node/audit';
+import { CHECKPOINT_TYPE, RECEIPT_TYPE, checkpointMessage, receiptMessage, sha256, toHex, utf8, verifyConsistency, verifyReceiptSigner, type Hex, type Receipt } from '../../node/protocol';
+import { Auditor, TreeReplay, ReceiptVerifier, LineReader, completeLines } from '../../node/audit';
 import { ReferenceTree } from '../support/reference-tree';
 
 const leaf = (i: number): Uint8Array => sha256(utf8(`leaf ${i}`));
@@ -124,5 +124,48 @@ describe('JSONL reading', () => {
     expect(completeLines(file)).toEqual({ bytes: Buffer.byteLength(ok), count: 2, last: { index: 1 } });
     expect(completeLines(path.join(dir, 'absent.jsonl'))).toEqual({ bytes: 0, count: 0, last: undefined });
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('Auditor: the node’s signed checkpoints against the registry’s operator history', () => {
+  const a = Wallet.createRandom();
+  const b = Wallet.createRandom();
+  const logId = toHex(sha256(utf8('rotating log'))) as Hex;
+  const root = (n: number) => toHex(sha256(utf8(`root ${n}`))) as Hex;
+  const signed = (w: { signMessageSync(m: Uint8Array): string }, treeSize: number) => ({
+    treeSize,
+    rootHash: root(treeSize),
+    signature: w.signMessageSync(checkpointMessage({ type: CHECKPOINT_TYPE, logId, treeSize, rootHash: root(treeSize) })) as Hex,
+  });
+  // A created the log at block 1 and anchored size 3 at block 5; the admin named B at block 7 (and
+  // again in block 9, before B's anchor of size 6 in that block, event 1 of it).
+  const checkpoints = [
+    { treeSize: 3, rootHash: root(3), timestamp: 1, blockNumber: '5', txHash: root(30), previousTreeSize: 0, logIndex: 0 },
+    { treeSize: 6, rootHash: root(6), timestamp: 2, blockNumber: '9', txHash: root(60), previousTreeSize: 3, logIndex: 1 },
+  ];
+  const operators = [
+    { operator: a.address.toLowerCase() as Hex, blockNumber: 1, logIndex: 0 },
+    { operator: b.address.toLowerCase() as Hex, blockNumber: 7, logIndex: 0 },
+  ];
+  const signatureFlags = (nodeCheckpoints: ReturnType<typeof signed>[], history: typeof operators | undefined) =>
+    new Auditor({ logId, operator: b.address.toLowerCase() as Hex, operators: history, chainId: '1', registry: root(1), checkpoints, mmdMs: 60_000, now: 0, nodeCheckpoints, receipts: false, records: false })
+      .finish()
+      .violations.filter((v) => v.code === 'NODE_CHECKPOINT_SIGNATURE')
+      .map((v) => v.treeSize);
+
+  it('wants each checkpoint signed by the operator in office when it was anchored', () => {
+    expect(signatureFlags([signed(a, 3), signed(b, 6)], operators)).toEqual([]);
+    expect(signatureFlags([signed(b, 3), signed(a, 6)], operators)).toEqual([3, 6]);
+  });
+
+  it('orders a rotation and an anchor in the same block by their position in it', () => {
+    const sameBlock = [operators[0]!, { ...operators[1]!, blockNumber: 9, logIndex: 2 }];
+    // The rotation came after the anchor (log index 2 > 1): size 6 was still A's.
+    expect(signatureFlags([signed(a, 3), signed(a, 6)], sameBlock)).toEqual([]);
+    expect(signatureFlags([signed(a, 3), signed(b, 6)], sameBlock)).toEqual([6]);
+  });
+
+  it('without the history, uses the operator named now', () => {
+    expect(signatureFlags([signed(a, 3), signed(b, 6)], undefined)).toEqual([3]);
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * Operator key rotation, end to end on a chain in another process: the registry's admin calls
+ * setOperator(logId, B) and the node restarts with B's key on the same data. Afterwards
+ * - bundles the node serves verify (every receipt in them is signed by B, the operator the registry
+ *   names at their checkpoint), also for records accepted under A;
+ * - a bundle saved before the rotation still verifies (its checkpoint's block names A);
+ * - `tianfu audit` over a fresh export finds nothing (the receipts it gets are B's).
+ * Before receipts were cached per operator, the node served A's cached receipts in bundles naming B.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { verifyBundle, verifyReceiptSigner, type Bundle, type Hex } from '../../node/protocol';
+import { chainReaderFromProvider } from '../../node/chain/chain-reader';
+import { RegistryClient } from '../../node/chain/registry-client';
+import { ExportSource, exportLog, runAudit } from '../../node/audit';
+import { deploy } from '../../scripts/deploy';
+import { startTestLedger, type TestLedger } from '../support/ledger';
+import { SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
+import { freePort, kill, startChainProcess, type ChainProcess } from './fixtures/processes';
+
+const admin = Wallet.createRandom();
+const operatorA = Wallet.createRandom();
+const operatorB = Wallet.createRandom();
+const chainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-rotation-chain-'));
+const nodeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-rotation-node-'));
+const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-rotation-export-'));
+let chain: ChainProcess;
+let provider: JsonRpcProvider;
+let registry: Hex;
+let node: TestLedger;
+
+const startNode = (key: string) =>
+  startTestLedger({ TIANFU_RPC_URL: chain.rpcUrl, TIANFU_REGISTRY: registry, TIANFU_OPERATOR_KEY: key, TIANFU_MMD_MS: '2000' }, { dataDir: nodeDir });
+
+async function issue(n: number, issuer: string): Promise<Hex> {
+  const r = await node.api('/v1/invoices', { key: issuer, body: sampleInvoice({ invoiceNumber: '25510000000000000' + String(n).padStart(3, '0') }) });
+  expect(r.status).toBe(201);
+  return r.body.invoiceKey as Hex;
+}
+
+beforeAll(async () => {
+  chain = await startChainProcess({ dataDir: chainDir, port: await freePort(), dev: true, fundedKeys: [admin.privateKey, operatorA.privateKey, operatorB.privateKey] });
+  provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  registry = (await deploy({ provider, signer: admin.connect(provider), operator: operatorA.address })).registry.toLowerCase() as Hex;
+  node = await startNode(operatorA.privateKey);
+});
+
+afterAll(async () => {
+  await node?.close();
+  provider?.destroy();
+  if (chain) await kill(chain, 'SIGTERM');
+  for (const d of [chainDir, nodeDir, exportDir]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('operator key rotation', () => {
+  it('keeps every bundle verifiable and the audit clean across setOperator and a restart with the new key', async () => {
+    const issuer = await node.createKey('issuer', SELLER_TAX_ID);
+    const auditor = await node.createKey('auditor');
+    const keys = [await issue(1, issuer), await issue(2, issuer), await issue(3, issuer)];
+    await node.waitAnchored(3);
+    const logId = node.ledger.logId;
+    const trust = { registry, logId };
+    const reader = chainReaderFromProvider(provider);
+    const before = (await node.api(`/v1/invoices/${keys[0]}/bundle`, { key: auditor })).body as Bundle;
+    expect(before.log.operator.toLowerCase()).toBe(operatorA.address.toLowerCase());
+    expect((await verifyBundle(before, { chain: reader, trust })).verdict).toBe('valid');
+
+    // Rotate: stop the node, the admin names B, the node comes back with B's key on the same data.
+    await node.close({ keepData: true });
+    await RegistryClient.connect(registry, admin.connect(provider)).setOperator(logId, operatorB.address);
+    node = await startNode(operatorB.privateKey);
+    keys.push(await issue(4, issuer), await issue(5, issuer));
+    await node.waitAnchored(5);
+
+    // A record accepted under A, served now: its receipt is B's, like the bundle's operator.
+    const after = (await node.api(`/v1/invoices/${keys[0]}/bundle`, { key: auditor })).body as Bundle;
+    expect(after.log.operator.toLowerCase()).toBe(operatorB.address.toLowerCase());
+    for (const item of after.items) expect(verifyReceiptSigner(item.receipt, operatorB.address)).toBe(operatorB.address);
+    const report = await verifyBundle(after, { chain: reader, trust });
+    expect(report.steps.filter((s) => s.status === 'failed')).toEqual([]);
+    expect(report.verdict).toBe('valid');
+    // Records accepted under B verify too.
+    expect((await verifyBundle((await node.api(`/v1/invoices/${keys[4]}/bundle`, { key: auditor })).body as Bundle, { chain: reader, trust })).verdict).toBe('valid');
+    // The bundle saved before the rotation: its checkpoint's block names A, who signed it.
+    expect((await verifyBundle(before, { chain: reader, trust })).verdict).toBe('valid');
+
+    await exportLog({ api: node.url, out: exportDir, key: auditor });
+    const { report: audit } = await runAudit({ source: new ExportSource(exportDir), provider, statePath: null, registry });
+    expect(audit.violations).toEqual([]);
+    expect(audit.operator).toBe(operatorB.address.toLowerCase());
+  }, 120_000);
+});
