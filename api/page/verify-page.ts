@@ -101,11 +101,18 @@ async function run(): Promise<void> {
   const evidenceFile = $<HTMLInputElement>('file').files?.[0];
   const rpc = $<HTMLInputElement>('rpc').value.trim();
   $('result').replaceChildren();
+  delete status.dataset.error;
   if (!bundleFile) {
     status.textContent = 'Choose a bundle file first.';
     return;
   }
   try {
+    // What the judge trusts, typed from the ledger's published address book (as tianfu verify --registry --log-id).
+    const registry = $<HTMLInputElement>('registry').value.trim().toLowerCase();
+    const logId = $<HTMLInputElement>('log-id').value.trim().toLowerCase();
+    if (registry !== '' && !/^0x[0-9a-f]{40}$/.test(registry)) throw new Error('the registry address must be 0x and 40 hex digits');
+    if (logId !== '' && !/^0x[0-9a-f]{64}$/.test(logId)) throw new Error('the log id must be 0x and 64 hex digits');
+    const trust = { ...(registry ? { registry: registry as Hex } : {}), ...(logId ? { logId: logId as Hex } : {}) };
     status.textContent = 'Reading the bundle…';
     const bundle = loadBundle(JSON.parse(await bundleFile.text()));
     let file: VerifyFileDigests | undefined;
@@ -117,7 +124,7 @@ async function run(): Promise<void> {
     status.textContent = `Reading the chain at ${rpc}…`;
     const chain = await connectChainReader(rpc, { timeoutMs: 8000 });
     try {
-      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, confirmations: Number($<HTMLInputElement>('confirmations').value) || 1 });
+      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations: Number($<HTMLInputElement>('confirmations').value) || 1 });
       status.textContent = `Verified at ${new Date().toISOString()} in this browser.`;
       render(report);
     } finally {

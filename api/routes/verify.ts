@@ -2,13 +2,18 @@
  * POST /v1/verify: the same verifier as `tianfu verify` and the browser page, run by the node for
  * clients that cannot run it themselves. It reads the chain through the node's RPC endpoint, so a
  * party that does not trust this node should verify with the CLI or the page against its own RPC.
+ *
+ * Trust is pinned to this ledger's own registry and log unless the request says otherwise
+ * (`trust`): a bundle anchored in a registry somebody else deployed is invalid here, as it is for
+ * `tianfu verify --registry --log-id`. `"trust": {}` verifies against whatever the bundle names (the
+ * report's limits then say so).
  */
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
-import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Ledger, type VerifyFileDigests } from '../../node';
+import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Hex, type Ledger, type VerifyFileDigests } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/domain/history-rules';
 
@@ -18,6 +23,13 @@ const VerifyRequest = z
     bundle: z.record(z.string(), z.unknown()),
     file: z.strictObject({ sha256: hex32, sm3: hex32.optional(), size: z.number().int().min(0).optional() }).optional(),
     confirmations: z.number().int().min(1).max(10_000).optional(),
+    trust: z
+      .strictObject({
+        registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address').optional(),
+        logId: hex32.optional(),
+      })
+      .optional()
+      .openapi({ description: "the registry and log to trust; default this ledger's own. {} trusts what the bundle names" }),
   })
   .openapi('VerifyRequest');
 
@@ -34,6 +46,7 @@ export function registerVerifyOpenApi(r: OpenAPIRegistry): void {
 export function verifyRouter(ledger: Ledger): Router {
   const r = Router();
   const chain = chainReaderFromProvider(ledger.provider);
+  const own = { registry: ledger.chain.registry.toLowerCase() as Hex, logId: ledger.logId };
   r.post('/verify', async (req, res) => {
     const body = parseOr422(VerifyRequest, req.body);
     let bundle: ReturnType<typeof loadBundle>;
@@ -46,7 +59,8 @@ export function verifyRouter(ledger: Ledger): Router {
       throw err;
     }
     try {
-      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules });
+      const trust = body.trust ? { ...(body.trust.registry ? { registry: body.trust.registry as Hex } : {}), ...(body.trust.logId ? { logId: body.trust.logId as Hex } : {}) } : own;
+      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules, trust });
       res.json(report);
     } catch (err) {
       if (err instanceof ChainReadError) throw new HttpProblem(503, 'CHAIN_UNAVAILABLE', `cannot read the chain: ${err.message}`);

@@ -5,7 +5,8 @@ import type { TestLedger } from '../support/ledger';
 describe('POST /v1/verify (the protocol verifier, run by the node)', () => {
   let t: TestLedger;
   let k: Parties;
-  let bundle: { items: { record: Record<string, unknown>; salt: string }[] };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a bundle is edited freely here
+  let bundle: any;
   beforeAll(async () => {
     ({ t, k } = await startInvoiceLedger());
     const issued = await t.api('/v1/invoices', { body: blue(7001), key: k.issuer });
@@ -44,5 +45,32 @@ describe('POST /v1/verify (the protocol verifier, run by the node)', () => {
     const r3 = await t.api('/v1/verify', { body: { bundle, file: { sha256: 'abc' } } });
     expect(r3.status).toBe(422);
     expect(r3.body.errors[0].path).toEqual(['body', 'file', 'sha256']);
+  });
+
+  it("pins trust to this ledger's own registry and log unless told otherwise", async () => {
+    const own = await t.api('/v1/verify', { body: { bundle } });
+    expect(own.body.limits.join(' ')).not.toMatch(/the bundle's own claim/);
+    // A bundle that says it was anchored in another registry (anyone can deploy one).
+    const elsewhere = structuredClone(bundle);
+    const forgery = '0x' + '12'.repeat(20);
+    elsewhere.log.registry = forgery;
+    for (const item of elsewhere.items) if (item.anchor) item.anchor.registry = forgery;
+    const pinned = await t.api('/v1/verify', { body: { bundle: elsewhere } });
+    expect(pinned.body.verdict).toBe('invalid');
+    const step = pinned.body.steps.find((s: { status: string }) => s.status === 'failed');
+    expect(step.name).toBe('registry-code');
+    expect(step.detail).toMatch(/another registry than the one trusted/);
+    expect(step.expected).toBe(t.ledger.chain.registry.toLowerCase());
+    // Unpinned ({}): the verifier goes to the claimed registry, and the report says whose claim it was.
+    const unpinned = await t.api('/v1/verify', { body: { bundle: elsewhere, trust: {} } });
+    expect(unpinned.body.verdict).toBe('invalid');
+    expect(unpinned.body.limits.join(' ')).toMatch(/the bundle's own claim/);
+    // Pinned to another log: the bundle's own log is refused.
+    const otherLog = await t.api('/v1/verify', { body: { bundle, trust: { logId: '0x' + '34'.repeat(32) } } });
+    expect(otherLog.body.verdict).toBe('invalid');
+    expect(otherLog.body.steps.find((s: { status: string }) => s.status === 'failed').detail).toMatch(/another log than the one trusted/);
+    const bad = await t.api('/v1/verify', { body: { bundle, trust: { registry: 'nope' } } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].path).toEqual(['body', 'trust', 'registry']);
   });
 });

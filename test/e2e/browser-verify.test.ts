@@ -39,7 +39,7 @@ describe('browser verification page (real Chromium)', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function verifyInPage(bundleJson: unknown): Promise<{ verdict: string | null; step: string | null; status: string }> {
+  async function verifyInPage(bundleJson: unknown, pin: { registry?: string; logId?: string } = {}): Promise<{ verdict: string | null; step: string | null; status: string }> {
     const file = path.join(dir, `bundle-${Math.random().toString(16).slice(2)}.json`);
     fs.writeFileSync(file, JSON.stringify(bundleJson));
     const page = await browser.newPage();
@@ -48,6 +48,8 @@ describe('browser verification page (real Chromium)', () => {
     await page.goto(t.url + '/');
     await page.setInputFiles('#bundle', file);
     await page.fill('#rpc', t.ledger.chain.rpcUrl);
+    if (pin.registry !== undefined) await page.fill('#registry', pin.registry);
+    if (pin.logId !== undefined) await page.fill('#log-id', pin.logId);
     await page.click('#verify');
     await page.waitForFunction(() => document.getElementById('verdict') !== null || document.getElementById('status')?.dataset.error === 'true', undefined, { timeout: 30_000 });
     const verdict = (await page.locator('#verdict').count()) ? await page.locator('#verdict').getAttribute('data-verdict') : null;
@@ -78,5 +80,17 @@ describe('browser verification page (real Chromium)', () => {
     const r = await verifyInPage({ format: 'tianfu.bundle/v9' });
     expect(r.verdict).toBeNull();
     expect(r.status).toMatch(/Unusable input/);
+  });
+
+  it("checks the registry and log the judge pins, as tianfu verify --registry --log-id does", async () => {
+    const own = { registry: t.ledger.chain.registry, logId: t.ledger.logId };
+    expect((await verifyInPage(bundle, own)).verdict).toBe('valid');
+    const other = await verifyInPage(bundle, { registry: '0x' + '12'.repeat(20) });
+    expect(other.verdict).toBe('invalid');
+    expect(other.step).toBe('registry-code');
+    expect((await verifyInPage(bundle, { logId: '0x' + '34'.repeat(32) })).verdict).toBe('invalid');
+    const typo = await verifyInPage(bundle, { registry: '0x1234' });
+    expect(typo.verdict).toBeNull();
+    expect(typo.status).toMatch(/registry address must be/);
   });
 });
