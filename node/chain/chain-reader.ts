@@ -108,7 +108,15 @@ export function chainReaderFromProvider(provider: Provider): ChainReader {
     },
     async transaction(txHash) {
       const r = await provider.getTransactionReceipt(txHash);
-      return r ? { blockNumber: BigInt(r.blockNumber), blockHash: lower(r.blockHash), to: r.to ? lower(r.to) : null, status: r.status ?? 0 } : null;
+      return r
+        ? {
+            blockNumber: BigInt(r.blockNumber),
+            blockHash: lower(r.blockHash),
+            to: r.to ? lower(r.to) : null,
+            status: r.status ?? 0,
+            logs: r.logs.map((l) => ({ address: lower(l.address), topics: l.topics.map(lower), data: l.data as Hex })),
+          }
+        : null;
     },
   };
 }

@@ -39,8 +39,37 @@ export interface ChainReader {
   blockNumber(): Promise<bigint>;
   /** Optional: AnchorRegistry.operatorOf(logId) as of `blockNumber`; without it the `operator` step is skipped. */
   operatorOf?(registry: Hex, logId: Hex, blockNumber: bigint): Promise<Hex | null>;
-  /** Optional: where a transaction was mined; without it the bundle's txHash is reported, not checked. */
-  transaction?(txHash: Hex): Promise<{ blockNumber: bigint; blockHash: Hex; to: Hex | null; status: number } | null>;
+  /**
+   * Optional: where a transaction was mined and the logs it emitted; without it the bundle's txHash is
+   * reported, not checked. With `logs`, the transaction must have emitted the checkpoint's event.
+   */
+  transaction?(txHash: Hex): Promise<{ blockNumber: bigint; blockHash: Hex; to: Hex | null; status: number; logs?: readonly ChainLog[] } | null>;
+}
+
+/** One EVM log of a transaction receipt. */
+export interface ChainLog {
+  address: Hex;
+  topics: readonly Hex[];
+  data: Hex;
+}
+
+/** topic0 of `CheckpointAnchored(bytes32 indexed logId, uint64 treeSize, bytes32 rootHash, uint64 previousTreeSize)`. */
+export const CHECKPOINT_ANCHORED_TOPIC = '0x81aa484e785fddfe9489a2e8366e2c01d721f83751b07765ef222e25ba0339ab' as Hex;
+
+/** Whether `logs` hold the registry's CheckpointAnchored event for (logId, treeSize, rootHash). */
+function emitsCheckpoint(logs: readonly ChainLog[], registry: Hex, logId: Hex, treeSize: number, rootHash: Hex): boolean {
+  const word = (data: string, i: number): string => data.slice(2 + 64 * i, 2 + 64 * (i + 1)).toLowerCase();
+  return logs.some(
+    (l) =>
+      eqHex(l.address, registry) &&
+      l.topics.length === 2 &&
+      eqHex(l.topics[0], CHECKPOINT_ANCHORED_TOPIC) &&
+      eqHex(l.topics[1], logId) &&
+      typeof l.data === 'string' &&
+      l.data.length === 2 + 64 * 3 &&
+      word(l.data, 0) === treeSize.toString(16).padStart(64, '0') &&
+      '0x' + word(l.data, 1) === rootHash.toLowerCase(),
+  );
 }
 
 /** A reader call failed (network, RPC error): the chain is unusable, which is not a verdict on the bundle. */
@@ -465,6 +494,15 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
       ]);
     if (mt) {
       add('block', 'failed', `${mt[0]} does not match (anchor.txHash ${a.txHash})`, { expected: String(mt[1]), calculated: String(mt[2]) });
+      return summary;
+    }
+    // Another successful registry transaction in the same block would pass the checks above: the
+    // transaction named must be the one that anchored this very checkpoint.
+    if (tx!.logs && !emitsCheckpoint(tx!.logs, a.registry, a.logId, a.treeSize, cp.rootHash)) {
+      add('block', 'failed', `the anchoring transaction ${a.txHash} did not emit CheckpointAnchored for this log, size and root`, {
+        expected: `CheckpointAnchored(${a.logId.toLowerCase()}, ${a.treeSize}, ${cp.rootHash.toLowerCase()})`,
+        calculated: `${tx!.logs.length} log${tx!.logs.length === 1 ? '' : 's'}, none of them that event`,
+      });
       return summary;
     }
   }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Wallet } from 'ethers';
+import { Wallet, id } from 'ethers';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { chainReaderFromProvider, connectChainReader, type RpcChainReader } from '../../node/chain/chain-reader';
 import { startEmbeddedChain } from '../../node/chain/embedded/embedded-chain';
@@ -23,7 +23,10 @@ import {
   toHex,
   verifyBundle,
   verifyBundleOffline,
+  CHECKPOINT_ANCHORED_TOPIC,
   type Bundle,
+  type ChainLog,
+  type ChainReader,
   type Hex,
   type VerificationReport,
   type VerifyOptions,
@@ -231,6 +234,29 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const half = clone(invoice);
     for (const it of half.items) it.anchor!.registry = fake;
     expect((await failsAt(half, 'registry-code')).firstFailure?.detail).toMatch(/another registry/);
+  });
+
+  it('anchor txHash pointing at another successful registry transaction of the same block → block', async () => {
+    // Simulates a forger who names another registry call mined in the anchoring block: block, block
+    // hash, target and status all match; only the logs tell the anchoring transaction apart.
+    const withLogs = (edit: (logs: ChainLog[]) => ChainLog[]): ChainReader => ({
+      ...reader,
+      async transaction(txHash) {
+        const tx = await reader.transaction!(txHash);
+        return tx && { ...tx, logs: edit([...(tx.logs ?? [])]) };
+      },
+    });
+    expect((await verify(invoice)).steps.find((s) => s.name === 'block')?.status).toBe('ok');
+    expect((await reader.transaction!(invoice.items[0]!.anchor!.txHash))!.logs!.some((l) => l.topics[0] === CHECKPOINT_ANCHORED_TOPIC)).toBe(true);
+    expect(CHECKPOINT_ANCHORED_TOPIC).toBe(id('CheckpointAnchored(bytes32,uint64,bytes32,uint64)'));
+    const none = await failsAt(invoice, 'block', { chain: withLogs(() => []) });
+    expect(none.firstFailure?.detail).toMatch(/did not emit CheckpointAnchored/);
+    // The event of another checkpoint (its root changed) does not count either.
+    const otherRoot = withLogs((logs) => logs.map((l) => (l.topics[0] === CHECKPOINT_ANCHORED_TOPIC ? { ...l, data: (l.data.slice(0, 66) + flipHex(('0x' + l.data.slice(66, 130)) as Hex).slice(2) + l.data.slice(130)) as Hex } : l)));
+    await failsAt(invoice, 'block', { chain: otherRoot });
+    // Nor one the registry did not emit.
+    const elsewhere = withLogs((logs) => logs.map((l) => ({ ...l, address: Wallet.createRandom().address.toLowerCase() as Hex })));
+    await failsAt(invoice, 'block', { chain: elsewhere });
   });
 
   it('trusted registry and log (--registry, --log-id): a bundle anchored elsewhere fails; unpinned, the report says the registry is the bundle\'s claim', async () => {
