@@ -8,7 +8,9 @@
  * the anchorer either finds it mined or re-broadcasts the very same transaction: never a duplicate
  * checkpoint, never a gap.
  */
-import { Transaction, type JsonRpcProvider, type Wallet, type TransactionRequest } from 'ethers';
+import { Transaction, keccak256, type JsonRpcProvider, type Wallet, type TransactionLike, type TransactionRequest } from 'ethers';
+import { Eip191Signer } from './crypto/eip191';
+import { TransactionSigner } from './crypto/transaction';
 import { CHECKPOINT_TYPE, checkpointMessage, parseEntry, type Hex, type SignedCheckpoint } from './protocol';
 import type { BatchOp, Database } from './store/db';
 import type { LogStore } from './store/log-store';
@@ -106,8 +108,23 @@ export class Anchorer {
   /** Called whenever a checkpoint is confirmed, with the time from the oldest entry it newly covers to now (ms). */
   onAnchored: ((rec: AnchoredRecord, previousSize: number, latencyMs: number | null) => void) | null = null;
 
+  /** The operator key on libsecp256k1: same bytes as the wallet's ethers signatures, ~5 ms less of this thread each. */
+  private readonly txSigner: TransactionSigner;
+  private readonly messageSigner: Eip191Signer;
+
   private constructor(o: AnchorerOptions) {
     this.o = { ...o, logger: o.logger ?? silent, stuckMs: o.stuckMs ?? Math.max(30_000, 10 * o.intervalMs), clock: o.clock ?? Date.now, eventsFromBlock: o.eventsFromBlock ?? 0 };
+    this.txSigner = new TransactionSigner(o.wallet.privateKey);
+    this.messageSigner = new Eip191Signer(o.wallet.privateKey as Hex);
+  }
+
+  /**
+   * eth_sendRawTransaction without ethers' response wrapping (which recovers the sender in pure JS,
+   * another ~5 ms). Errors are ethers' own (the provider maps JSON-RPC errors in send()).
+   */
+  private async broadcast(raw: Hex, txHash: Hex): Promise<void> {
+    const answered = String(await this.o.provider.send('eth_sendRawTransaction', [raw])).toLowerCase();
+    if (answered !== txHash) throw new Error(`the chain answered eth_sendRawTransaction with hash ${answered}, expected ${txHash}`);
   }
 
   static async open(o: AnchorerOptions): Promise<Anchorer> {
@@ -217,7 +234,7 @@ export class Anchorer {
 
   signCheckpoint(treeSize: number, rootHash: Hex): SignedCheckpoint {
     const payload = { type: CHECKPOINT_TYPE, logId: this.o.logId, treeSize, rootHash };
-    return { ...payload, signature: this.o.wallet.signMessageSync(checkpointMessage(payload)) as Hex };
+    return { ...payload, signature: this.messageSigner.sign(checkpointMessage(payload)) };
   }
 
   private async refreshOldestUnanchored(): Promise<void> {
@@ -373,7 +390,7 @@ export class Anchorer {
     const known = await provider.getTransaction(tx.txHash);
     if (!known) {
       this.o.logger.warn({ txHash: tx.txHash }, 'anchor transaction unknown to the chain (dropped by a reorg or never broadcast); re-broadcasting');
-      await provider.broadcastTransaction(tx.raw);
+      await this.broadcast(tx.raw as Hex, tx.txHash);
       return;
     }
     if (this.o.clock() - tx.sentAt > this.o.stuckMs) {
@@ -391,7 +408,7 @@ export class Anchorer {
   }
 
   private async broadcastNew(fromSize: number, toSize: number, rootHash: Hex, nonce: number, replaced: Hex[], previous: Transaction | null): Promise<void> {
-    const { registry, provider, wallet, logId, log } = this.o;
+    const { registry, provider, logId, log } = this.o;
     const proof = fromSize === 0 ? [] : await log.consistencyProof(fromSize, toSize);
     const params = { logId, treeSize: toSize, rootHash, consistencyProof: proof };
     // Dry run: a revert here (stale size, bad proof) costs no gas and tells us why.
@@ -412,12 +429,12 @@ export class Anchorer {
       req.type = 0;
       req.gasPrice = bump(fee.gasPrice, previous?.gasPrice);
     }
-    const raw = await wallet.signTransaction(req);
-    const txHash = Transaction.from(raw).hash!.toLowerCase() as Hex;
+    const raw = this.txSigner.sign(req as TransactionLike<string>);
+    const txHash = keccak256(raw).toLowerCase() as Hex;
     this.state.inflight = { treeSize: toSize, fromSize, rootHash, raw, txHash, nonce, sentAt: this.o.clock(), replaced };
     await this.saveState(); // persisted before broadcast: a crash now re-broadcasts this same transaction
     this.metrics.anchorsSent++;
-    await provider.broadcastTransaction(raw);
+    await this.broadcast(raw, txHash);
     this.o.logger.info({ treeSize: toSize, fromSize, txHash, proofLength: proof.length }, 'anchor sent');
     // Automining chains have it already: confirm without waiting a whole interval.
     await this.checkInflight(this.state.inflight);

@@ -212,6 +212,7 @@ export async function benchInvoicesHttp(opts: BenchInvoicesHttpOptions = {}): Pr
     TIANFU_RATE_LIMIT_PER_MIN: '0',
     TIANFU_DURABLE: 'true',
     TIANFU_MAX_BODY_BYTES: String(maxBody),
+    ...(process.env.BENCH_CP_MS ? { TIANFU_CHECKPOINT_INTERVAL_MS: process.env.BENCH_CP_MS } : {}),
   });
   const running = await startServer(config, pino({ level: 'silent' }));
   const bare = await bareServer(maxBody);

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { SigningKey, Wallet, hashMessage, verifyMessage, Signature, keccak256 as ethersKeccak } from 'ethers';
+import { SigningKey, Transaction, Wallet, hashMessage, verifyMessage, Signature, keccak256 as ethersKeccak } from 'ethers';
+import { TransactionSigner } from '../../node/crypto/transaction';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { keccak256, keccakReady } from '../../node/crypto/keccak';
 import { Eip191Signer, eip191Hash, recoverEip191PublicKey } from '../../node/crypto/eip191';
@@ -103,5 +104,25 @@ describe('Keccak-256 (WebAssembly, with the JS fallback)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('TransactionSigner (native curve) against ethers Wallet.signTransaction', () => {
+  it('gives the same signed bytes for EIP-1559 and legacy transactions', async () => {
+    const w = Wallet.createRandom();
+    const s = new TransactionSigner(w.privateKey);
+    const to = Wallet.createRandom().address;
+    const cases = await fc.sample(
+      fc.record({ nonce: fc.nat({ max: 1_000_000 }), gas: fc.bigInt({ min: 21_000n, max: 30_000_000n }), fee: fc.bigInt({ min: 1n, max: 10n ** 12n }), data: fc.uint8Array({ maxLength: 200 }), legacy: fc.boolean(), chainId: fc.constantFrom(1n, 31337n, 11155111n) }),
+      60,
+    );
+    for (const c of cases) {
+      const req = c.legacy
+        ? { type: 0, to, nonce: c.nonce, gasLimit: c.gas, gasPrice: c.fee, data: toHex(c.data), chainId: c.chainId }
+        : { type: 2, to, nonce: c.nonce, gasLimit: c.gas, maxFeePerGas: c.fee * 2n, maxPriorityFeePerGas: c.fee, data: toHex(c.data), chainId: c.chainId };
+      const ours = s.sign(req);
+      expect(ours).toBe(await w.signTransaction(req));
+      expect(Transaction.from(ours).from).toBe(w.address);
+    }
   });
 });
