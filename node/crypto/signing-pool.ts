@@ -35,13 +35,21 @@ const keccak = (b) => {
 };
 const d = Uint8Array.from(Buffer.from(workerData.key.slice(2), 'hex'));
 const enc = new TextEncoder();
+// The parent's stop switch: checked between signatures, so the thread never ends inside a native
+// call (terminating a thread in the middle of an N-API call aborts the whole process).
+// 1: die as a crash would (exit code 1); 2: close (exit code 0).
+const stop = new Int32Array(workerData.stop);
+const stopNow = () => { const v = Atomics.load(stop, 0); if (v !== 0) process.exit(v === 2 ? 0 : 1); };
 parentPort.on('message', (m) => {
+  stopNow();
+  if (m.stop) return; // a wake-up for the stop switch, which was not (yet) set
   try {
     // m.data: the messages concatenated; m.lengths: their byte lengths, in order.
     const n = m.lengths.length;
     const out = new Uint8Array(65 * n);
     let off = 0;
     for (let i = 0; i < n; i++) {
+      stopNow();
       const len = m.lengths[i];
       const msg = m.data.subarray(off, off + len);
       off += len;
@@ -76,6 +84,8 @@ interface Job {
 
 class SigningWorker {
   private worker: Worker | null = null;
+  /** The running worker's stop switch (shared memory, read between signatures). */
+  private stopFlag: Int32Array | null = null;
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
@@ -88,7 +98,9 @@ class SigningWorker {
   /** Spawns the worker ahead of the first job (isolate + WASM start-up costs tens of ms, once). */
   start(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData });
+    const stop = new SharedArrayBuffer(4);
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...this.workerData, stop } });
+    this.stopFlag = new Int32Array(stop);
     w.on('message', (m: { id: number; sigs?: Uint8Array; error?: string }) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
@@ -135,14 +147,27 @@ class SigningWorker {
     });
   }
 
-  /** For tests: kills the worker as a crash would. */
+  /**
+   * Stops the worker through its switch (1: as a crash, 2: cleanly) and resolves with its exit code.
+   * Never `terminate()`: ending the thread inside the native addon's call aborts the process.
+   */
+  private halt(how: 1 | 2): Promise<number> | undefined {
+    const w = this.worker;
+    const flag = this.stopFlag;
+    if (!w || !flag) return undefined;
+    const exited = new Promise<number>((resolve) => w.once('exit', resolve));
+    Atomics.store(flag, 0, how);
+    w.postMessage({ stop: true }); // wakes it if idle; a busy one sees the switch before its next signature
+    return exited;
+  }
+
+  /** For tests: the worker dies as a crash would (exit code 1), between two signatures. */
   crash(): Promise<number> | undefined {
-    return this.worker?.terminate();
+    return this.halt(1);
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    if (w) await w.terminate(); // 'exit' rejects whatever is still pending
+    await this.halt(2); // 'exit' rejects whatever is still pending
   }
 }
 

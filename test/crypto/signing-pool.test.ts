@@ -76,6 +76,20 @@ describe('SigningPool (EIP-191 on worker threads)', () => {
     await expect(pool.signMany(msgs)).rejects.toThrow(/closed/);
   });
 
+  it('closes mid-job without ending the thread inside the native call (that would abort the process)', async () => {
+    const w = Wallet.createRandom();
+    const pool = new SigningPool(w.privateKey as Hex, 1);
+    pools.push(pool);
+    const msgs = Array.from({ length: 3000 }, (_, i) => new TextEncoder().encode(`m${i}`));
+    await pool.signMany(msgs.slice(0, 1)); // the worker is up and signing natively
+    const pending = pool.signMany(msgs);
+    await new Promise((r) => setTimeout(r, 5)); // in the middle of the 3000
+    await pool.close();
+    await expect(pending).rejects.toThrow(/signing worker exited with code 0/);
+    // Still here: this process did not abort.
+    expect(new Eip191Signer(w.privateKey as Hex).sign(msgs[0]!)).toMatch(/^0x[0-9a-f]{130}$/);
+  });
+
   it('reads its size from TIANFU_SIGNING_WORKERS and refuses nonsense', () => {
     expect(signingWorkersFromEnv({})).toBe(1);
     expect(signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: '0' })).toBe(0);
