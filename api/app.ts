@@ -43,7 +43,6 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
       contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], connectSrc: ["'self'", 'http://127.0.0.1:*', 'http://localhost:*', 'https:'], styleSrc: ["'self'", "'unsafe-inline'"] } },
     }),
   );
-  app.use(healthRouter(ledger, metrics));
   if (ledger.config.rateLimitPerMin > 0) {
     app.use(
       '/v1',
@@ -77,6 +76,8 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
     f.openapi(registry);
     app.use('/v1', f.router(ledger));
   }
+  // Health and metrics after the API routers: every /v1 request would otherwise be matched against them first.
+  app.use(healthRouter(ledger, metrics));
   const doc = generateDocument(registry);
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(doc);

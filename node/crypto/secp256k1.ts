@@ -10,7 +10,8 @@
  * - `wasm`: `tiny-secp256k1` (WebAssembly), ~155 µs a signature, on any platform Node runs on.
  *
  * Only the addon itself is used (`secp256k1/bindings`), never the package's pure-JS `elliptic`
- * fallback. `TIANFU_SECP256K1=wasm` forces the WebAssembly backend (tests run both).
+ * fallback. `TIANFU_SECP256K1` = `auto` (default: native where it loads), `native` (refuse to run
+ * without it) or `wasm` (force WebAssembly). The tests hold both to ethers' bytes.
  */
 import * as wasm from 'tiny-secp256k1';
 
@@ -73,9 +74,13 @@ export function nativeBindingPath(): string | null {
 }
 
 function choose(): Secp256k1 {
-  if (process.env.TIANFU_SECP256K1 === 'wasm') return wasmBackend;
+  const want = process.env.TIANFU_SECP256K1 ?? 'auto';
+  if (want === 'wasm') return wasmBackend;
   const p = nativeBindingPath();
-  return p ? nativeBackend(require(p) as NativeBinding) : wasmBackend;
+  if (p) return nativeBackend(require(p) as NativeBinding);
+  // 'native' insists; anything else unknown is refused by loadConfig with the list of values.
+  if (want === 'native') throw new Error(`TIANFU_SECP256K1=native, but the secp256k1 addon has no prebuild that loads on ${process.platform}-${process.arch}`);
+  return wasmBackend;
 }
 
 /** The backend this process uses: native where its prebuild loads, else WebAssembly. */

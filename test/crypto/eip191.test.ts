@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { SigningKey, Transaction, Wallet, hashMessage, verifyMessage, Signature, keccak256 as ethersKeccak } from 'ethers';
 import { TransactionSigner } from '../../node/crypto/transaction';
+import { loadConfig } from '../../node/config';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { keccak256, keccakReady } from '../../node/crypto/keccak';
 import { Eip191Signer, eip191Hash, recoverEip191PublicKey } from '../../node/crypto/eip191';
@@ -124,5 +125,13 @@ describe('TransactionSigner (native curve) against ethers Wallet.signTransaction
       expect(ours).toBe(await w.signTransaction(req));
       expect(Transaction.from(ours).from).toBe(w.address);
     }
+  });
+});
+
+describe('TIANFU_SECP256K1', () => {
+  it('is validated by the config: auto (default), native or wasm; anything else stops the start with the field named', () => {
+    expect(loadConfig({}).secp256k1).toBe('auto');
+    expect(loadConfig({ TIANFU_SECP256K1: 'wasm' }).secp256k1).toBe('wasm');
+    expect(() => loadConfig({ TIANFU_SECP256K1: 'fast' })).toThrow(/TIANFU_SECP256K1/);
   });
 });
