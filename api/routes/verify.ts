@@ -16,6 +16,7 @@ import { HttpProblem } from '../problem';
 import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Hex, type Ledger, type VerifyFileDigests } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/domain/history-rules';
+import { recoverEip191Signer } from '../../node/crypto/eip191';
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lowercase hex digits');
 const VerifyRequest = z
@@ -60,7 +61,7 @@ export function verifyRouter(ledger: Ledger): Router {
     }
     try {
       const trust = body.trust ? { ...(body.trust.registry ? { registry: body.trust.registry as Hex } : {}), ...(body.trust.logId ? { logId: body.trust.logId as Hex } : {}) } : own;
-      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules, trust });
+      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer });
       res.json(report);
     } catch (err) {
       if (err instanceof ChainReadError) throw new HttpProblem(503, 'CHAIN_UNAVAILABLE', `cannot read the chain: ${err.message}`);

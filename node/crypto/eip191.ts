@@ -6,7 +6,9 @@
  * page keeps using ethers (pure JS).
  */
 import { secp256k1 as ecc } from './secp256k1';
+import { getAddress } from 'ethers';
 import { keccak256 } from './keccak';
+import { recoverSigner } from '../protocol/signatures';
 import { concatBytes, fromHex, toHex, utf8, type Hex } from '../protocol/bytes';
 
 /** keccak256("\x19Ethereum Signed Message:\n" + len(message) + message). */
@@ -56,4 +58,16 @@ export function recoverEip191PublicKey(message: Uint8Array, signature: Hex): Uin
   if (!isLowS(rs.subarray(32, 64))) return null;
   // null for a malformed r or s: the caller reports it through the protocol verifier.
   return ecc.recover(eip191Hash(message), rs, v - 27);
+}
+
+/**
+ * `recoverSigner` of node/protocol/signatures.ts on libsecp256k1: the checksummed address of the
+ * EIP-191 signer, ~20× faster than ethers' pure-JS recovery. Whatever the fast path does not accept
+ * goes through `recoverSigner` itself, so acceptance and error messages are exactly the protocol's
+ * (tested). Pass it as `VerifyOptions.recoverSigner`.
+ */
+export function recoverEip191Signer(message: Uint8Array, signature: string): Hex {
+  const pub = /^0x[0-9a-f]{130}$/.test(signature) ? recoverEip191PublicKey(message, signature as Hex) : null;
+  if (pub === null) return recoverSigner(message, signature);
+  return getAddress(toHex(keccak256(pub.subarray(1)).subarray(12))) as Hex;
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { loadConfig, Ledger, type Actor } from '../../node';
 import { buildCustodyRecord, buildDepositRecord, custodyKind, newEvidenceId, parseEvidenceMetadata } from '../../node/evidence/model';
 import { verifyBundle, verifyBundleOffline, type Bundle, type Hex } from '../../node/protocol';
+import { recoverEip191Signer } from '../../node/crypto/eip191';
 import { connectChainReader } from '../../node/chain/chain-reader';
 
 export interface BenchVerifyOptions {
@@ -38,12 +39,15 @@ export interface VerifyRate {
 
 export interface BenchVerifyResult {
   /** Headline figures first (npm run bench prints the first numeric leaves). */
+  /** As the CLI and POST /v1/verify run it: libsecp256k1 receipt recovery. */
   offlineBundlesPerSec: number;
+  /** As the browser page runs it: pure-JS recovery. */
+  offlinePureJsBundlesPerSec: number;
   chainBundlesPerSec: number;
   chainConcurrent8BundlesPerSec: number;
   offlineOneItemBundlesPerSec: number;
   itemsPerBundle: number;
-  offline: { oneItem: VerifyRate; multiItem: VerifyRate };
+  offline: { oneItem: VerifyRate; multiItem: VerifyRate; multiItemPureJs: VerifyRate };
   withChain: { sequential: VerifyRate; concurrent8: VerifyRate; rpc: string };
 }
 
@@ -104,12 +108,15 @@ export async function benchVerify(opts: BenchVerifyOptions = {}): Promise<BenchV
       if (v === 'invalid') throw new Error(`bench: bundle ${b.subject} did not verify`);
     };
     log(`verify: measuring offline verification (${seconds} s each)`);
-    const offlineOne = await measure(seconds, () => check(oneBundle, verifyBundleOffline(oneBundle, { file: one.file }).verdict));
-    const offlineMulti = await measure(seconds, () => check(multiBundle, verifyBundleOffline(multiBundle, { file: multi.file }).verdict));
+    // As the CLI and POST /v1/verify run it (libsecp256k1 recovery), and as the browser page does (pure JS).
+    const node = { recoverSigner: recoverEip191Signer };
+    const offlineOne = await measure(seconds, () => check(oneBundle, verifyBundleOffline(oneBundle, { file: one.file, ...node }).verdict));
+    const offlineMulti = await measure(seconds, () => check(multiBundle, verifyBundleOffline(multiBundle, { file: multi.file, ...node }).verdict));
+    const offlineMultiPureJs = await measure(seconds, () => check(multiBundle, verifyBundleOffline(multiBundle, { file: multi.file }).verdict));
     const reader = await connectChainReader(ledger.chain.rpcUrl);
     try {
       const run = async (): Promise<void> => {
-        const r = await verifyBundle(multiBundle, { chain: reader, file: multi.file });
+        const r = await verifyBundle(multiBundle, { chain: reader, file: multi.file, ...node });
         if (r.verdict !== 'valid') throw new Error(`bench: ${r.verdict} at ${r.firstFailure?.name}: ${r.firstFailure?.detail}`);
       };
       log('verify: measuring verification with the chain read over JSON-RPC');
@@ -117,11 +124,12 @@ export async function benchVerify(opts: BenchVerifyOptions = {}): Promise<BenchV
       const concurrent8 = await measure(seconds, run, 8);
       return {
         offlineBundlesPerSec: offlineMulti.bundlesPerSec,
+        offlinePureJsBundlesPerSec: offlineMultiPureJs.bundlesPerSec,
         chainBundlesPerSec: sequential.bundlesPerSec,
         chainConcurrent8BundlesPerSec: concurrent8.bundlesPerSec,
         offlineOneItemBundlesPerSec: offlineOne.bundlesPerSec,
         itemsPerBundle: multiBundle.items.length,
-        offline: { oneItem: offlineOne, multiItem: offlineMulti }, withChain: { sequential, concurrent8, rpc: 'embedded Hardhat chain over HTTP JSON-RPC (same machine), 7 reads per bundle' } };
+        offline: { oneItem: offlineOne, multiItem: offlineMulti, multiItemPureJs: offlineMultiPureJs }, withChain: { sequential, concurrent8, rpc: 'embedded Hardhat chain over HTTP JSON-RPC (same machine), 7 reads per bundle' } };
     } finally {
       reader.close();
     }

@@ -27,6 +27,7 @@ import {
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/domain/history-rules';
 import { ExitCode, UsageError, printJson } from './common';
+import { recoverEip191Signer } from '../../node/crypto/eip191';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
 
@@ -211,7 +212,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   });
   try {
     const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
-    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust });
+    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer });
   } catch (err) {
     if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`);
     throw err;

@@ -5,7 +5,8 @@ import { TransactionSigner } from '../../node/crypto/transaction';
 import { loadConfig } from '../../node/config';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { keccak256, keccakReady } from '../../node/crypto/keccak';
-import { Eip191Signer, eip191Hash, recoverEip191PublicKey } from '../../node/crypto/eip191';
+import { Eip191Signer, eip191Hash, recoverEip191PublicKey, recoverEip191Signer } from '../../node/crypto/eip191';
+import { recoverSigner } from '../../node/protocol/signatures';
 import { backends, secp256k1 } from '../../node/crypto/secp256k1';
 import { concatBytes, fromHex, toHex, type Hex } from '../../node/protocol';
 
@@ -133,5 +134,43 @@ describe('TIANFU_SECP256K1', () => {
     expect(loadConfig({}).secp256k1).toBe('auto');
     expect(loadConfig({ TIANFU_SECP256K1: 'wasm' }).secp256k1).toBe('wasm');
     expect(() => loadConfig({ TIANFU_SECP256K1: 'fast' })).toThrow(/TIANFU_SECP256K1/);
+  });
+});
+
+describe('recoverEip191Signer (libsecp256k1) against the protocol verifier\'s recoverSigner', () => {
+  const outcome = (f: () => string): string => {
+    try {
+      return 'ok ' + f();
+    } catch (err) {
+      return 'error ' + (err as Error).message;
+    }
+  };
+
+  it('recovers the same address, and refuses the same signatures with the same message', () => {
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 7 }), (d, message, mutation) => {
+        let sig: string;
+        try {
+          sig = new Eip191Signer(toHex(d)).sign(message);
+        } catch {
+          return;
+        }
+        const p = Signature.from(sig);
+        const variants = [
+          sig,
+          sig.slice(0, 130) + (sig.endsWith('1b') ? '1c' : '1b'), // other v
+          '0x' + p.r.slice(2) + (n - BigInt(p.s)).toString(16).padStart(64, '0') + (p.v === 27 ? '1c' : '1b'), // high s
+          sig.slice(0, 130) + '00', // v 0
+          sig.slice(0, 130) + '1d', // v 29
+          '0x' + '00'.repeat(64) + '1b',
+          sig.toUpperCase().replace('0X', '0x'),
+          sig.slice(0, 100),
+        ];
+        const v = variants[mutation]!;
+        expect(outcome(() => recoverEip191Signer(message, v))).toBe(outcome(() => recoverSigner(message, v)));
+      }),
+      { numRuns: 400 },
+    );
   });
 });

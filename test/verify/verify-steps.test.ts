@@ -259,6 +259,26 @@ describe('verifyBundle: every step, on a real ledger', () => {
     await failsAt(invoice, 'block', { chain: elsewhere });
   });
 
+  it('a bundle of many items does not hold the thread: verifyBundle yields between slices of items', async () => {
+    // 600 copies of the invoice's items (pure-JS recovery: ~2 ms each): seconds of CPU in all.
+    const big = clone(invoice);
+    big.items = Array.from({ length: 600 }, (_, i) => structuredClone(invoice.items[i % invoice.items.length]!));
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    const r = await verify(big);
+    const total = performance.now() - t0;
+    clearInterval(timer);
+    expect(r.steps.filter((s) => s.name === 'receipt-signature' && s.status === 'ok')).toHaveLength(600);
+    expect(total).toBeGreaterThan(3 * maxGap);
+    expect(maxGap).toBeLessThan(500);
+  });
+
   it('trusted registry and log (--registry, --log-id): a bundle anchored elsewhere fails; unpinned, the report says the registry is the bundle\'s claim', async () => {
     // A forger can deploy a registry of their own on the same chain and anchor any root in it; the
     // registry-code step only proves there is code. Pinning the ledger's registry closes that.
