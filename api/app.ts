@@ -38,9 +38,11 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   app.set('trust proxy', false);
   const metrics = createMetrics(ledger);
   app.use(metrics.httpMiddleware);
+  // 'wasm-unsafe-eval' lets the verification page compile its WebAssembly hashers (SHA-256, SM3);
+  // it does not allow eval() of JavaScript.
   app.use(
     helmet({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], connectSrc: ["'self'", 'http://127.0.0.1:*', 'http://localhost:*', 'https:'], styleSrc: ["'self'", "'unsafe-inline'"] } },
+      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'wasm-unsafe-eval'"], connectSrc: ["'self'", 'http://127.0.0.1:*', 'http://localhost:*', 'https:'], styleSrc: ["'self'", "'unsafe-inline'"] } },
     }),
   );
   if (ledger.config.rateLimitPerMin > 0) {

@@ -4,43 +4,33 @@
  * hashed locally — it never leaves the judge's machine — and the chain is read over JSON-RPC directly,
  * not through the ledger's API.
  */
-import { sha256 } from '@noble/hashes/sha2';
+import { createSHA256, createSM3 } from 'hash-wasm';
 import { loadBundle, verifyBundle, type VerificationReport, type VerifyFileDigests } from '../../node/protocol/verify';
 import { toHex, type Hex } from '../../node/protocol/bytes';
 import { connectChainReader } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/domain/history-rules';
 
-// sm-crypto has no streaming API: SM3 is computed in the page for files up to this size.
-const SM3_MAX_BYTES = 256 * 1024 * 1024;
-
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
+/**
+ * SHA-256 and SM3 of the file, streamed through hash-wasm's WebAssembly hashers: any size, in one pass,
+ * never more than a chunk in memory, and never uploaded.
+ */
 async function hashFile(file: File, progress: (done: number) => void): Promise<VerifyFileDigests> {
-  const h = sha256.create();
+  const [sha, sm3] = await Promise.all([createSHA256(), createSM3()]);
+  sha.init();
+  sm3.init();
   const reader = file.stream().getReader();
   let done = 0;
-  const keep: Uint8Array[] = [];
-  const withSm3 = file.size <= SM3_MAX_BYTES;
   for (;;) {
     const r = await reader.read();
     if (r.done) break;
-    h.update(r.value);
-    if (withSm3) keep.push(r.value);
+    sha.update(r.value);
+    sm3.update(r.value);
     done += r.value.length;
     progress(done);
   }
-  const out: VerifyFileDigests = { sha256: toHex(h.digest()), size: done };
-  if (withSm3) {
-    const { sm3 } = require('sm-crypto') as { sm3: (data: number[] | Uint8Array) => string };
-    const all = new Uint8Array(done);
-    let off = 0;
-    for (const c of keep) {
-      all.set(c, off);
-      off += c.length;
-    }
-    out.sm3 = ('0x' + sm3(all)) as Hex;
-  }
-  return out;
+  return { sha256: toHex(sha.digest('binary')), sm3: toHex(sm3.digest('binary')), size: done };
 }
 
 function el(tag: string, text: string, cls?: string): HTMLElement {

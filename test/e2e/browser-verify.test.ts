@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startInvoiceLedger, blue, type Parties } from '../api/invoices-support';
 import type { TestLedger } from '../support/ledger';
+import { depositEvidence } from '../verify/fixtures';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -39,7 +40,11 @@ describe('browser verification page (real Chromium)', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function verifyInPage(bundleJson: unknown, pin: { registry?: string; logId?: string } = {}): Promise<{ verdict: string | null; step: string | null; status: string }> {
+  async function verifyInPage(
+    bundleJson: unknown,
+    pin: { registry?: string; logId?: string } = {},
+    evidenceFile?: string,
+  ): Promise<{ verdict: string | null; step: string | null; status: string; steps: Record<string, string> }> {
     const file = path.join(dir, `bundle-${Math.random().toString(16).slice(2)}.json`);
     fs.writeFileSync(file, JSON.stringify(bundleJson));
     const page = await browser.newPage();
@@ -47,6 +52,7 @@ describe('browser verification page (real Chromium)', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(t.url + '/');
     await page.setInputFiles('#bundle', file);
+    if (evidenceFile) await page.setInputFiles('#file', evidenceFile);
     await page.fill('#rpc', t.ledger.chain.rpcUrl);
     if (pin.registry !== undefined) await page.fill('#registry', pin.registry);
     if (pin.logId !== undefined) await page.fill('#log-id', pin.logId);
@@ -55,9 +61,11 @@ describe('browser verification page (real Chromium)', () => {
     const verdict = (await page.locator('#verdict').count()) ? await page.locator('#verdict').getAttribute('data-verdict') : null;
     const step = (await page.locator('#first-failure').count()) ? await page.locator('#first-failure').getAttribute('data-step') : null;
     const status = (await page.locator('#status').textContent()) ?? '';
+    // Step name → status (the last row of a name wins: per-item steps repeat).
+    const rows = await page.locator('#steps tr').evaluateAll((trs) => trs.slice(1).map((tr) => [tr.children[0]!.textContent ?? '', tr.children[2]!.textContent ?? '']));
     await page.close();
     expect(errors).toEqual([]);
-    return { verdict, step, status };
+    return { verdict, step, status, steps: Object.fromEntries(rows) };
   }
 
   it('verifies a real invoice bundle against the chain from the browser', async () => {
@@ -92,5 +100,25 @@ describe('browser verification page (real Chromium)', () => {
     const typo = await verifyInPage(bundle, { registry: '0x1234' });
     expect(typo.verdict).toBeNull();
     expect(typo.status).toMatch(/registry address must be/);
+  });
+
+  it('hashes an evidence file in the page (SHA-256 and SM3, streamed) and refuses it changed by one byte', async () => {
+    // 12 MiB of evidence, deposited with its SHA-256 and SM3 (node:crypto); the page streams it through
+    // WebAssembly hashers of its own, so any size works (sm-crypto needed the whole file in memory).
+    const dep = await depositEvidence(t.ledger, path.join(dir, 'capture.bin'), 12 * 1024 * 1024);
+    await t.waitAnchored(t.ledger.log.size);
+    const evBundle = await t.ledger.bundle('evidence', dep.evidenceId, { file: dep.file });
+    const ok = await verifyInPage(evBundle, {}, dep.path);
+    expect(ok.verdict, ok.status).toBe('valid');
+    expect(ok.steps['file-sha256']).toBe('ok');
+    expect(ok.steps['file-sm3']).toBe('ok');
+    const bytes = fs.readFileSync(dep.path);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 1;
+    const changed = path.join(dir, 'capture-changed.bin');
+    fs.writeFileSync(changed, bytes);
+    const bad = await verifyInPage(evBundle, {}, changed);
+    expect(bad.verdict).toBe('invalid');
+    expect(bad.step).toBe('file-sha256');
+    expect(bad.steps['file-sm3']).toBe('failed');
   });
 });
