@@ -35,6 +35,7 @@ import {
   Sm3Schema,
   type Actor,
   type DepositResult,
+  type Hex,
   type Ledger,
 } from '../../node';
 
@@ -139,10 +140,16 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     summary: 'Read the evidence file (court; the depositing collector unless sealed). Appends an `accessed` custody event before streaming.',
     description:
       'Headers: Repr-Digest and Content-Digest (RFC 9530, sha-256), X-Tianfu-SHA256, X-Tianfu-SM3, X-Tianfu-Access-Index (log index of the accessed event). ' +
-      'A read that fails halfway still leaves its one accessed event: the log records that content was released.',
+      'A read that fails halfway still leaves its one accessed event: the log records that content was released. ' +
+      'One byte range (Range: bytes=a-b, a-, -n; If-Range with the ETag) is served as 206 with Content-Range, and its accessed event names the bytes; ' +
+      'a range outside the file is 416 and nothing is logged; several ranges or a malformed one get the whole file.',
     security,
     request: { params: IdParams },
-    responses: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } }, ...problemResponses(401, 403, 404, 410) },
+    responses: {
+      200: { description: 'the file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+      206: { description: 'the requested bytes of the file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+      ...problemResponses(401, 403, 404, 410, 416),
+    },
   });
   r.registerPath({
     method: 'get',
@@ -172,6 +179,9 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
 }
 
 /** RFC 9530 digest field value: `sha-256=:<base64>:`. */
+/** Strong ETag of a content-addressed file: its SHA-256 in hex. */
+const etagOf = (sha256: Hex): string => `"${sha256.slice(2)}"`;
+
 function sfDigest(sha256Hex: string): string {
   return `sha-256=:${Buffer.from(sha256Hex.slice(2), 'hex').toString('base64')}:`;
 }
@@ -369,14 +379,34 @@ export function evidenceRouter(ledger: Ledger): Router {
 
   r.get('/evidence/:id/content', requireRole('court', 'collector'), async (req, res) => {
     const id = idOf(req);
-    const opened = await service.openContent(requireActor(res), id);
-    res.status(200).set({
+    // One byte range (RFC 9110 §14), e.g. a video player seeking: decided before anything is logged.
+    const resolveRange = (size: number, sha256: Hex): { start: number; end: number } | null => {
+      if (req.headers.range === undefined) return null;
+      const ifRange = req.headers['if-range'];
+      if (ifRange !== undefined && ifRange !== etagOf(sha256)) return null; // another version (or a date): the whole file
+      const ranges = req.range(size, { combine: true });
+      if (ranges === undefined || ranges === -2) return null; // malformed: ignored, as §14.2 allows
+      if (ranges === -1) {
+        res.setHeader('Content-Range', `bytes */${size}`);
+        throw new HttpProblem(416, 'RANGE_NOT_SATISFIABLE', `the range ${req.headers.range} is outside the file's ${size} bytes; nothing was read or logged`);
+      }
+      if (ranges.type !== 'bytes' || ranges.length !== 1) return null; // several ranges: the whole file, one read
+      return { start: ranges[0]!.start, end: ranges[0]!.end };
+    };
+    const opened = await service.openContent(requireActor(res), id, resolveRange);
+    const { range } = opened;
+    res.status(range ? 206 : 200).set({
       'Content-Type': opened.mediaType,
-      'Content-Length': String(opened.file.size),
+      'Content-Length': String(range ? range.end - range.start + 1 : opened.file.size),
+      ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${opened.file.size}` } : {}),
+      'Accept-Ranges': 'bytes',
+      // The content is addressed by its SHA-256: the strongest validator there is.
+      ETag: etagOf(opened.file.sha256 as Hex),
       'Content-Disposition': contentDisposition(opened.fileName),
-      // No content coding is applied, so representation and content digests are the same (RFC 9530 §2, §3).
+      // Repr-Digest is the whole file's (RFC 9530 §3). Content-Digest is of the bytes in this message:
+      // the same for a whole read (no content coding), unknown in advance for a part, so not sent then.
       'Repr-Digest': sfDigest(opened.file.sha256),
-      'Content-Digest': sfDigest(opened.file.sha256),
+      ...(range ? {} : { 'Content-Digest': sfDigest(opened.file.sha256) }),
       'X-Tianfu-SHA256': opened.file.sha256,
       'X-Tianfu-SM3': opened.file.sm3,
       'X-Tianfu-Evidence-Id': id,

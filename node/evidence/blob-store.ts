@@ -314,7 +314,7 @@ export class BlobStore {
    * to a response (and before it logs an `accessed` event); the file descriptor is open when this
    * resolves, so a concurrent erase cannot cut the read short.
    */
-  async open(sha256: Hex, opts: { highWaterMark?: number } = {}): Promise<Readable> {
+  async open(sha256: Hex, opts: { highWaterMark?: number; start?: number; end?: number } = {}): Promise<Readable> {
     const p = this.pathFor(sha256);
     let fh: fsp.FileHandle;
     try {
@@ -323,7 +323,8 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(sha256);
       throw err;
     }
-    return fh.createReadStream({ highWaterMark: opts.highWaterMark ?? READ_HIGH_WATER });
+    // start/end: an inclusive byte range (HTTP Range), as fs streams take it.
+    return fh.createReadStream({ highWaterMark: opts.highWaterMark ?? READ_HIGH_WATER, ...(opts.start !== undefined ? { start: opts.start } : {}), ...(opts.end !== undefined ? { end: opts.end } : {}) });
   }
 
   /**

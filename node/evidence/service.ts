@@ -147,6 +147,8 @@ export interface OpenedContent {
   fileName: string;
   /** The `accessed` event appended for this read (before any byte was sent). */
   accessed: Accepted;
+  /** The inclusive byte range served, or null for the whole file. */
+  range: { start: number; end: number } | null;
 }
 
 export interface ErasureResult {
@@ -424,23 +426,31 @@ export class EvidenceService {
    * Refused reads (rules), and content missing from disk, leave no event: nothing was released.
    * If the append fails the opened file is closed and the error is thrown.
    */
-  async openContent(reader: Actor, evidenceId: string): Promise<OpenedContent> {
+  /**
+   * Opens the content for `reader` and appends its `accessed` event before a byte is released.
+   * `range` (inclusive byte offsets, from an HTTP Range) reads part of the file: one range read is
+   * one read, with its own event whose reason names the bytes. `resolveRange` gets the file size
+   * first, so an unsatisfiable range is refused before anything is logged.
+   */
+  async openContent(reader: Actor, evidenceId: string, resolveRange?: (size: number, sha256: Hex) => { start: number; end: number } | null): Promise<OpenedContent> {
     await this.ready();
     const s = await this.state(evidenceId);
     assertCanRead(s, reader);
     const [deposit] = await this.ledger.sequencer.subjectIndexes(evidenceId);
     const depRec = (await this.ledger.sequencer.getRecord(deposit!))?.record as EvidenceDepositRecord | null | undefined;
     if (!depRec) throw new DomainError('EVIDENCE_ERASED', `evidence ${evidenceId} deposit record was erased`, { evidenceId });
-    const stream = await this.ledger.blobs.open(s.file.sha256 as Hex);
+    const range = resolveRange ? resolveRange(depRec.file.size, depRec.file.sha256 as Hex) : null;
+    const stream = await this.ledger.blobs.open(s.file.sha256 as Hex, range ?? {});
+    const reason = range ? `evidence content read, bytes ${range.start}-${range.end} of ${depRec.file.size}` : undefined;
     let accessed: Accepted;
     try {
       // actor null: the node writes `accessed`; the rules re-check canRead against the state at append time.
-      accessed = await this.ledger.sequencer.submit({ kind: custodyKind('accessed'), subject: evidenceId, record: buildAccessRecord(evidenceId, reader) as unknown as Record<string, unknown>, actor: null });
+      accessed = await this.ledger.sequencer.submit({ kind: custodyKind('accessed'), subject: evidenceId, record: buildAccessRecord(evidenceId, reader, reason) as unknown as Record<string, unknown>, actor: null });
     } catch (err) {
       stream.destroy();
       throw err;
     }
-    return { stream, file: depRec.file, mediaType: depRec.metadata.mediaType, fileName: depRec.metadata.fileName, accessed };
+    return { stream, file: depRec.file, mediaType: depRec.metadata.mediaType, fileName: depRec.metadata.fileName, accessed, range };
   }
 
   // ---- erasure ----

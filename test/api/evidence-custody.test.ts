@@ -169,6 +169,46 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     expect((await read('ev_' + 'a'.repeat(32), court)).status).toBe(404);
   });
 
+  it('byte ranges (a player seeking): 206 with exactly those bytes, one accessed event naming them; 416 and nothing logged outside the file', async () => {
+    const bytes = bytesOf(100_000, 'video');
+    const { id, sha256 } = await fresh(bytes);
+    const ranged = (range: string, extra: Record<string, string> = {}) => fetch(`${t.url}/v1/evidence/${id}/content`, { headers: { authorization: `Bearer ${court}`, range, ...extra } });
+    const etag = `"${sha256.slice(2)}"`;
+    for (const [range, start, end] of [['bytes=0-99', 0, 99], ['bytes=99990-', 99_990, 99_999], ['bytes=-10', 99_990, 99_999], ['bytes=50000-2000000', 50_000, 99_999]] as const) {
+      const before = await history(id);
+      const r = await ranged(range);
+      expect(r.status, range).toBe(206);
+      expect(r.headers.get('content-range')).toBe(`bytes ${start}-${end}/100000`);
+      expect(r.headers.get('content-length')).toBe(String(end - start + 1));
+      expect(r.headers.get('accept-ranges')).toBe('bytes');
+      expect(r.headers.get('etag')).toBe(etag);
+      // The whole file's digest is the representation's; this message carries only a part.
+      expect(r.headers.get('repr-digest')).toBe(`sha-256=:${Buffer.from(sha256.slice(2), 'hex').toString('base64')}:`);
+      expect(r.headers.get('content-digest')).toBeNull();
+      expect(Buffer.from(await r.arrayBuffer()).equals(bytes.subarray(start, end + 1))).toBe(true);
+      const after = await history(id);
+      expect(after).toHaveLength(before.length + 1);
+      expect(after.at(-1)).toMatchObject({ event: 'accessed', reason: `evidence content read, bytes ${start}-${end} of 100000`, index: Number(r.headers.get('x-tianfu-access-index')) });
+    }
+    // Outside the file: 416 with the size, and no read logged.
+    const size = t.ledger.log.size;
+    const out = await ranged('bytes=100000-100010');
+    expect(out.status).toBe(416);
+    expect(out.headers.get('content-range')).toBe('bytes */100000');
+    expect((await out.json()).code).toBe('RANGE_NOT_SATISFIABLE');
+    expect(t.ledger.log.size).toBe(size);
+    // Several ranges, a malformed one, or an If-Range naming another version: the whole file, one read.
+    for (const [range, extra] of [['bytes=0-9,20-29', {}], ['bytes=x-y', {}], ['bytes=0-9', { 'if-range': '"0000"' }]] as const) {
+      const r = await ranged(range, extra);
+      expect(r.status, range).toBe(200);
+      expect(Buffer.from(await r.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+    // If-Range with this file's ETag: the range.
+    expect((await ranged('bytes=0-9', { 'if-range': etag })).status).toBe(206);
+    // A refused reader learns nothing from a range either.
+    expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { headers: { authorization: `Bearer ${B}`, range: 'bytes=0-9' } })).status).toBe(403);
+  });
+
   it('a read the client aborts halfway still leaves exactly one accessed event, and the node keeps serving', async () => {
     const bytes = bytesOf(6 * 1024 * 1024, 'abort');
     const { id } = await fresh(bytes);
