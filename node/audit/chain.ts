@@ -5,7 +5,7 @@
  */
 import { JsonRpcProvider, getAddress } from 'ethers';
 import type { Hex } from '../protocol/bytes';
-import { RegistryClient } from '../chain/registry-client';
+import { RegistryClient, type OperatorEvent } from '../chain/registry-client';
 import type { AuditViolation, ChainCheckpoint, OperatorTenure } from './engine';
 
 export class ChainReadError extends Error {
@@ -64,11 +64,18 @@ export async function readChainCheckpoints(provider: JsonRpcProvider, registryAd
   const page = Math.max(1, o.pageBlocks ?? 10_000);
   const events = [];
   const operators: OperatorTenure[] = [];
+  let firstOperatorEvent: OperatorEvent | undefined;
   for (let from = o.fromBlock ?? 0; from <= head; from += page) {
     const to = Math.min(head, from + page - 1);
     events.push(...(await client.queryAnchoredEvents(from, to, logId)));
-    for (const e of await client.queryOperatorEvents(from, to, logId)) operators.push({ operator: e.operator, blockNumber: Number(e.blockNumber), logIndex: e.logIndex });
+    for (const e of await client.queryOperatorEvents(from, to, logId)) {
+      firstOperatorEvent ??= e;
+      operators.push({ operator: e.operator, blockNumber: Number(e.blockNumber), logIndex: e.logIndex });
+    }
   }
+  // Read from a block after the log was created: the first rotation seen says who ran it before.
+  const first = firstOperatorEvent;
+  if (first && first.previous !== null) operators.unshift({ operator: first.previous, blockNumber: -1, logIndex: -1 });
   const problems: AuditViolation[] = [];
   // The events must end where storage is: a hidden rotation would make older signatures look wrong (or
   // right). No events at all: the log was created before `fromBlock`; every check uses operatorOf now.

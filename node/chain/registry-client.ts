@@ -45,6 +45,8 @@ export interface CheckpointAnchoredEvent {
 /** Who ran a log from when: `LogCreated` (the first operator) or `OperatorChanged` (a rotation). */
 export interface OperatorEvent {
   operator: Hex;
+  /** OperatorChanged: who it replaced (null for LogCreated). */
+  previous: Hex | null;
   blockNumber: bigint;
   logIndex: number;
   txHash: Hex;
@@ -304,8 +306,10 @@ export class RegistryClient {
       .map((log) => {
         const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
         if (!parsed) throw new Error(`undecodable operator event in tx ${log.transactionHash}`);
-        const operator = parsed.name === 'LogCreated' ? (parsed.args[1] as string) : (parsed.args[2] as string);
-        return { operator: lower(operator), blockNumber: BigInt(log.blockNumber), logIndex: log.index, txHash: lower(log.transactionHash) };
+        const created = parsed.name === 'LogCreated';
+        const operator = created ? (parsed.args[1] as string) : (parsed.args[2] as string);
+        const previous = created ? null : lower(parsed.args[1] as string);
+        return { operator: lower(operator), previous, blockNumber: BigInt(log.blockNumber), logIndex: log.index, txHash: lower(log.transactionHash) };
       })
       .sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
   }

@@ -462,14 +462,25 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
   }
   add('anchor', 'ok', `checkpoint(${a.logId}, ${a.treeSize}) on chain ${rpcChain} is the root the proofs lead to${g.roots.length === 0 ? ' (no proof of this checkpoint verified)' : ''}`, { expected: cp.rootHash, calculated: proofRoot });
 
-  // operator: who ran the log when this checkpoint was anchored, by the registry's record, not the bundle's.
+  // operator: who signed the receipts must be the log's operator by the registry's record, not the
+  // bundle's: the one in office when this checkpoint was anchored, or the one in office now. After a
+  // key rotation the node serves every receipt re-signed by the new key, also for entries anchored
+  // under the old one; a bundle saved before the rotation keeps the old key's receipts.
   if (opts.chain.operatorOf) {
     const op = await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, cp.blockNumber));
     if (op !== null && eqHex(op, b.log.operator)) {
       summary.operator = op.toLowerCase() as Hex;
       add('operator', 'ok', `the registry names ${op.toLowerCase()} as the log's operator at block ${cp.blockNumber}`, { expected: op.toLowerCase(), calculated: b.log.operator.toLowerCase() });
     } else {
-      add('operator', 'failed', 'the bundle\'s log operator (who signed the receipts) is not the operator the registry names', { expected: op === null ? 'none' : op.toLowerCase(), calculated: b.log.operator.toLowerCase() });
+      cache.head ??= await read('the block number', () => opts.chain.blockNumber());
+      const head = cache.head;
+      const now = await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, head));
+      if (now !== null && eqHex(now, b.log.operator)) {
+        summary.operator = now.toLowerCase() as Hex;
+        add('operator', 'ok', `the registry names ${now.toLowerCase()} as the log's operator now (block ${head}); at the anchoring block ${cp.blockNumber} it named ${op?.toLowerCase() ?? 'none'} (the key was rotated since)`, { expected: now.toLowerCase(), calculated: b.log.operator.toLowerCase() });
+      } else {
+        add('operator', 'failed', 'the bundle\'s log operator (who signed the receipts) is not the operator the registry names, neither at the anchoring block nor now', { expected: `${op?.toLowerCase() ?? 'none'} (block ${cp.blockNumber}) or ${now?.toLowerCase() ?? 'none'} (block ${head})`, calculated: b.log.operator.toLowerCase() });
+      }
     }
   } else add('operator', 'skipped', 'this chain reader cannot read operatorOf; the operator is as the bundle states');
 

@@ -153,16 +153,30 @@ describe('Auditor: the node’s signed checkpoints against the registry’s oper
       .violations.filter((v) => v.code === 'NODE_CHECKPOINT_SIGNATURE')
       .map((v) => v.treeSize);
 
-  it('wants each checkpoint signed by the operator in office when it was anchored', () => {
+  it('wants each checkpoint signed by the operator in office when it was anchored, or the one in office now', () => {
+    const stranger = Wallet.createRandom();
     expect(signatureFlags([signed(a, 3), signed(b, 6)], operators)).toEqual([]);
-    expect(signatureFlags([signed(b, 3), signed(a, 6)], operators)).toEqual([3, 6]);
+    // B (in office now) signing A's checkpoint: a node restarted with the rotated key adopting it.
+    expect(signatureFlags([signed(b, 3), signed(b, 6)], operators)).toEqual([]);
+    // A signing B's checkpoint (A is neither), and a stranger: flagged.
+    expect(signatureFlags([signed(a, 3), signed(a, 6)], operators)).toEqual([6]);
+    expect(signatureFlags([signed(stranger, 3), signed(stranger, 6)], operators)).toEqual([3, 6]);
+  });
+
+  it('history read from after the log was created: the first rotation says who ran it before', () => {
+    // As readChainCheckpoints builds it from an OperatorChanged(previous A → B) without the LogCreated.
+    const partial = [{ operator: a.address.toLowerCase() as Hex, blockNumber: -1, logIndex: -1 }, operators[1]!];
+    expect(signatureFlags([signed(a, 3), signed(b, 6)], partial)).toEqual([]);
   });
 
   it('orders a rotation and an anchor in the same block by their position in it', () => {
     const sameBlock = [operators[0]!, { ...operators[1]!, blockNumber: 9, logIndex: 2 }];
     // The rotation came after the anchor (log index 2 > 1): size 6 was still A's.
     expect(signatureFlags([signed(a, 3), signed(a, 6)], sameBlock)).toEqual([]);
-    expect(signatureFlags([signed(a, 3), signed(b, 6)], sameBlock)).toEqual([6]);
+    const stranger = Wallet.createRandom();
+    expect(signatureFlags([signed(a, 3), signed(stranger, 6)], sameBlock)).toEqual([6]);
+    // Had the rotation come first (log index 0 < 1), A's signature on size 6 would be refused.
+    expect(signatureFlags([signed(a, 3), signed(a, 6)], [operators[0]!, { ...operators[1]!, blockNumber: 9, logIndex: 0 }])).toEqual([6]);
   });
 
   it('without the history, uses the operator named now', () => {

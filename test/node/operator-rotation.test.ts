@@ -2,7 +2,7 @@
  * Operator key rotation, end to end on a chain in another process: the registry's admin calls
  * setOperator(logId, B) and the node restarts with B's key on the same data. Afterwards
  * - bundles the node serves verify (every receipt in them is signed by B, the operator the registry
- *   names at their checkpoint), also for records accepted under A;
+ *   names now), also for records accepted and anchored under A, also before B has anchored anything;
  * - a bundle saved before the rotation still verifies (its checkpoint's block names A);
  * - `tianfu audit` over a fresh export finds nothing (the receipts it gets are B's).
  * Before receipts were cached per operator, the node served A's cached receipts in bundles naming B.
@@ -72,6 +72,18 @@ describe('operator key rotation', () => {
     await node.close({ keepData: true });
     await RegistryClient.connect(registry, admin.connect(provider)).setOperator(logId, operatorB.address);
     node = await startNode(operatorB.privateKey);
+    // At once, before B has anchored anything: the bundle's checkpoint is A's, its receipts are B's,
+    // and B is the operator the registry names now.
+    const rightAfter = (await node.api(`/v1/invoices/${keys[0]}/bundle`, { key: auditor })).body as Bundle;
+    expect(rightAfter.log.operator.toLowerCase()).toBe(operatorB.address.toLowerCase());
+    const early = await verifyBundle(rightAfter, { chain: reader, trust });
+    expect(early.steps.filter((s) => s.status === 'failed')).toEqual([]);
+    expect(early.verdict).toBe('valid');
+    expect(early.steps.find((s) => s.name === 'operator')!.detail).toMatch(/rotated since/);
+    // Someone else's key is still refused, at the anchoring block and now.
+    const forged = structuredClone(rightAfter);
+    forged.log.operator = Wallet.createRandom().address.toLowerCase() as Hex;
+    expect((await verifyBundle(forged, { chain: reader, trust })).steps.some((s) => s.name === 'operator' && s.status === 'failed')).toBe(true);
     keys.push(await issue(4, issuer), await issue(5, issuer));
     await node.waitAnchored(5);
 
