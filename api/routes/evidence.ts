@@ -179,6 +179,29 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
 }
 
 /** RFC 9530 digest field value: `sha-256=:<base64>:`. */
+/**
+ * One byte range of RFC 9110 §14.1.2 (`bytes=a-b`, `bytes=a-`, `bytes=-n`) against a file of `size`
+ * bytes: the inclusive offsets, 'unsatisfiable' (§14.1.1: no byte of it is in the file) or null for
+ * anything this route ignores and answers with the whole file, as §14.2 allows: another unit, several
+ * ranges, a last position below the first, or text that is not a range at all.
+ */
+export function parseByteRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  const m = /^bytes=(?:(\d+)-(\d*)|-(\d+))$/.exec(header.trim());
+  if (!m) return null;
+  if (m[3] !== undefined) {
+    const n = Number(m[3]);
+    if (!Number.isSafeInteger(n)) return null;
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const first = Number(m[1]);
+  const last = m[2] === '' ? Infinity : Number(m[2]);
+  if (!Number.isSafeInteger(first) || (last !== Infinity && !Number.isSafeInteger(last))) return null;
+  if (last < first) return null; // invalid (§14.1.1), so ignored
+  if (first >= size) return 'unsatisfiable';
+  return { start: first, end: Math.min(last, size - 1) };
+}
+
 /** Strong ETag of a content-addressed file: its SHA-256 in hex. */
 const etagOf = (sha256: Hex): string => `"${sha256.slice(2)}"`;
 
@@ -377,21 +400,42 @@ export function evidenceRouter(ledger: Ledger): Router {
     res.status(201).json(result);
   });
 
+  // HEAD would otherwise run the GET handler and log a read of bytes that are never sent: it gets the
+  // headers a read would (size, digests, validator), after the same permission check, and no event.
+  r.head('/evidence/:id/content', requireRole('court', 'collector'), async (req, res) => {
+    const d = await service.describeContent(requireActor(res), idOf(req));
+    res
+      .status(200)
+      .set({
+        'Content-Type': d.mediaType,
+        'Content-Length': String(d.file.size),
+        'Accept-Ranges': 'bytes',
+        ETag: etagOf(d.file.sha256 as Hex),
+        'Content-Disposition': contentDisposition(d.fileName),
+        'Repr-Digest': sfDigest(d.file.sha256),
+        'X-Tianfu-SHA256': d.file.sha256,
+        'X-Tianfu-SM3': d.file.sm3,
+        'X-Tianfu-Evidence-Id': idOf(req),
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': 'sandbox',
+      })
+      .end();
+  });
+
   r.get('/evidence/:id/content', requireRole('court', 'collector'), async (req, res) => {
     const id = idOf(req);
     // One byte range (RFC 9110 §14), e.g. a video player seeking: decided before anything is logged.
     const resolveRange = (size: number, sha256: Hex): { start: number; end: number } | null => {
-      if (req.headers.range === undefined) return null;
+      const header = req.headers.range;
+      if (header === undefined) return null;
       const ifRange = req.headers['if-range'];
       if (ifRange !== undefined && ifRange !== etagOf(sha256)) return null; // another version (or a date): the whole file
-      const ranges = req.range(size, { combine: true });
-      if (ranges === undefined || ranges === -2) return null; // malformed: ignored, as §14.2 allows
-      if (ranges === -1) {
+      const r = parseByteRange(header, size);
+      if (r === 'unsatisfiable') {
         res.setHeader('Content-Range', `bytes */${size}`);
-        throw new HttpProblem(416, 'RANGE_NOT_SATISFIABLE', `the range ${req.headers.range} is outside the file's ${size} bytes; nothing was read or logged`);
+        throw new HttpProblem(416, 'RANGE_NOT_SATISFIABLE', `the range ${header} is outside the file's ${size} bytes; nothing was read or logged`);
       }
-      if (ranges.type !== 'bytes' || ranges.length !== 1) return null; // several ranges: the whole file, one read
-      return { start: ranges[0]!.start, end: ranges[0]!.end };
+      return r; // null: another unit, several ranges or an invalid one: the whole file, one read
     };
     const opened = await service.openContent(requireActor(res), id, resolveRange);
     const { range } = opened;

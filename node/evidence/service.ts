@@ -427,6 +427,20 @@ export class EvidenceService {
    * If the append fails the opened file is closed and the error is thrown.
    */
   /**
+   * What a content read would release, without releasing it (HTTP HEAD): the same permission check,
+   * no bytes and so no `accessed` event.
+   */
+  async describeContent(reader: Actor, evidenceId: string): Promise<Omit<OpenedContent, 'stream' | 'accessed' | 'range'>> {
+    await this.ready();
+    const s = await this.state(evidenceId);
+    assertCanRead(s, reader);
+    const [deposit] = await this.ledger.sequencer.subjectIndexes(evidenceId);
+    const depRec = (await this.ledger.sequencer.getRecord(deposit!))?.record as EvidenceDepositRecord | null | undefined;
+    if (!depRec) throw new DomainError('EVIDENCE_ERASED', `evidence ${evidenceId} deposit record was erased`, { evidenceId });
+    return { file: depRec.file, mediaType: depRec.metadata.mediaType, fileName: depRec.metadata.fileName };
+  }
+
+  /**
    * Opens the content for `reader` and appends its `accessed` event before a byte is released.
    * `range` (inclusive byte offsets, from an HTTP Range) reads part of the file: one range read is
    * one read, with its own event whose reason names the bytes. `resolveRange` gets the file size

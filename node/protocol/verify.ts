@@ -499,8 +499,10 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
     add('block', 'failed', `block ${cp.blockNumber}'s time differs from the time the registry recorded for the checkpoint`, { expected: cp.timestamp.toString(), calculated: blk.timestamp.toString() });
     return summary;
   }
+  let lastTx: { logs?: readonly ChainLog[] } | null = null;
   if (opts.chain.transaction) {
     const tx = await read(`transaction ${a.txHash}`, () => opts.chain.transaction!(a.txHash));
+    lastTx = tx;
     const mt = tx === null
       ? ['the bundle\'s txHash is not a mined transaction', a.txHash, 'none']
       : firstMismatch([
@@ -523,7 +525,11 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
       return summary;
     }
   }
-  const what = `block ${cp.blockNumber} (hash ${blk.hash.toLowerCase()}) at ${isoOf(blk.timestamp)}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'}`;
+  // A reader without transaction logs (or without transactions at all) cannot show which transaction
+  // anchored the checkpoint: say so in the step, rather than let it pass unremarked.
+  const unchecked = !opts.chain.transaction ? '; the anchoring transaction was not checked (this chain reader cannot read transactions)' : undefined;
+  const noLogs = unchecked ?? (lastTx !== null && lastTx.logs === undefined ? '; its CheckpointAnchored event was not checked (this chain reader gives no transaction logs)' : '');
+  const what = `block ${cp.blockNumber} (hash ${blk.hash.toLowerCase()}) at ${isoOf(blk.timestamp)}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'}${noLogs}`;
   if (confirmations < required) add('block', 'pending', `${what}; ${required} required`, { expected: String(required), calculated: String(confirmations) });
   else add('block', 'ok', what, { expected: `>= ${required} confirmations`, calculated: String(confirmations) });
   return summary;

@@ -205,6 +205,22 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     }
     // If-Range with this file's ETag: the range.
     expect((await ranged('bytes=0-9', { 'if-range': etag })).status).toBe(206);
+    // Another unit, or a last position below the first (invalid, RFC 9110 §14.1.1): ignored, whole file.
+    for (const range of ['items=500000-600000', 'bytes=5-1']) {
+      const r = await ranged(range);
+      expect(r.status, range).toBe(200);
+      expect(Buffer.from(await r.arrayBuffer()).length).toBe(100_000);
+    }
+    // HEAD: the headers a read would get, after the same permission check, and no read logged.
+    const heads = t.ledger.log.size;
+    const head = await fetch(`${t.url}/v1/evidence/${id}/content`, { method: 'HEAD', headers: { authorization: `Bearer ${court}`, range: 'bytes=0-9' } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe('100000');
+    expect(head.headers.get('etag')).toBe(etag);
+    expect(head.headers.get('x-tianfu-sha256')).toBe(sha256);
+    expect(head.headers.get('x-tianfu-access-index')).toBeNull();
+    expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { method: 'HEAD', headers: { authorization: `Bearer ${B}` } })).status).toBe(403);
+    expect(t.ledger.log.size).toBe(heads);
     // A refused reader learns nothing from a range either.
     expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { headers: { authorization: `Bearer ${B}`, range: 'bytes=0-9' } })).status).toBe(403);
   });

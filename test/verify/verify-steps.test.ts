@@ -257,6 +257,19 @@ describe('verifyBundle: every step, on a real ledger', () => {
     // Nor one the registry did not emit.
     const elsewhere = withLogs((logs) => logs.map((l) => ({ ...l, address: Wallet.createRandom().address.toLowerCase() as Hex })));
     await failsAt(invoice, 'block', { chain: elsewhere });
+    // A reader that gives no logs cannot check the event: the step says so instead of passing silently.
+    const noLogs: ChainReader = {
+      ...reader,
+      async transaction(txHash) {
+        const tx = await reader.transaction!(txHash);
+        if (!tx) return null;
+        const { logs: _logs, ...rest } = tx;
+        return rest;
+      },
+    };
+    const quiet = await verify(invoice, { chain: noLogs });
+    expect(quiet.verdict).toBe('valid');
+    expect(quiet.steps.find((s) => s.name === 'block')!.detail).toMatch(/CheckpointAnchored event was not checked/);
   });
 
   it('a bundle of many items does not hold the thread: verifyBundle yields between slices of items', async () => {
