@@ -23,11 +23,12 @@ import { canonicalBytes } from '../protocol/canonical';
 import { leafHash, verifyConsistency } from '../protocol/merkle';
 import { commitment, parseEntry, recordDigest, type LogEntry } from '../protocol/record';
 import { RECEIPT_TYPE, type Receipt } from '../protocol/formats';
-import { verifyCheckpointSigner } from '../protocol/signatures';
+import { receiptMessage, verifyCheckpointSigner } from '../protocol/signatures';
 import { replayEntries as replayInvoiceEntries, replayRecords as replayInvoiceRecords, type EntryLike, type RecordItem } from '../invoice/replay';
 import { EvidenceEntryReplayer, replayRecords as replayEvidenceRecords, type RecordReplayItem } from '../evidence/custody';
 import { TreeReplay } from './tree-replay';
 import { ReceiptVerifier } from './receipt-verifier';
+import type { ReceiptCheckPool } from '../crypto/signing-pool';
 
 /** An anchored checkpoint as read from the chain (event + `checkpoint()` storage). */
 export interface ChainCheckpoint {
@@ -112,7 +113,15 @@ export interface AuditOptions {
   records: boolean;
   /** Verify every k-th receipt signature (random offset) instead of all; fields are always checked. */
   receiptSignatureStride?: number;
+  /**
+   * Worker threads for receipt signatures. With a pool, signatures are checked in batches off this
+   * thread and their findings are flagged by `drainReceipts()`, which must run before `finish()`.
+   */
+  receiptPool?: ReceiptCheckPool | null;
 }
+
+/** Receipts sent to the pool in one message. */
+const RECEIPT_BATCH = 2048;
 
 /** One row of the log as served: the entry object and the node's leaf hash. */
 export interface EntryRow {
@@ -204,6 +213,9 @@ export class Auditor {
   private lastGoodCp: ChainCheckpoint | null = null;
   private lastCheckedCp: ChainCheckpoint | null = null;
   private finished = false;
+  /** Receipts waiting to be sent to the pool, and batches in flight there, in log order. */
+  private queued: { index: number; receipt: Receipt; message: Uint8Array; signature: Uint8Array }[] = [];
+  private readonly inFlight: { batch: { index: number; receipt: Receipt }[]; result: Promise<boolean[]> }[] = [];
 
   constructor(o: AuditOptions) {
     this.o = o;
@@ -371,11 +383,54 @@ export class Auditor {
     if (wrong.length > 0) this.flag({ source: 'receipt', code: 'RECEIPT_MISMATCH', index, message: `receipt for entry ${index} differs from the entry: ${wrong.join('; ')}` });
     const sign = this.stride === 1 || index % this.stride === this.strideOffset || index === 0;
     if (!sign) return;
+    const q = this.verifier.publicKey;
+    if (this.o.receiptPool && q && typeof receipt.signature === 'string' && /^0x[0-9a-f]{130}$/.test(receipt.signature)) {
+      this.queued.push({ index, receipt, message: receiptMessage(receipt), signature: fromHex(receipt.signature as Hex, 65) });
+      if (this.queued.length >= RECEIPT_BATCH) this.sendQueued(q);
+      return;
+    }
+    this.verifyReceiptHere(index, receipt);
+  }
+
+  private verifyReceiptHere(index: number, receipt: Receipt): void {
     try {
       this.verifier.verify(receipt);
       this.signaturesVerified++;
     } catch (err) {
       this.flag({ source: 'receipt', code: 'RECEIPT_SIGNATURE', index, message: `receipt for entry ${index} is not signed by the operator ${this.o.operator}: ${errMessage(err)}` });
+    }
+  }
+
+  private sendQueued(q: Uint8Array): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    const result = this.o.receiptPool!.checkMany(q, batch.map((b) => b.message), batch.map((b) => b.signature));
+    result.catch(() => undefined); // handled in drainReceipts (a dead worker: checked here instead)
+    this.inFlight.push({ batch: batch.map(({ index, receipt }) => ({ index, receipt })), result });
+  }
+
+  /**
+   * Settles receipt batches checked on the pool until at most `keep` are in flight (0: all, the
+   * queue included). Receipts the pool did not accept are checked here, by the protocol's code, and
+   * flagged with its message; if the pool failed, the whole batch is.
+   */
+  async drainReceipts(keep = 0): Promise<void> {
+    if (keep === 0 && this.verifier.publicKey) this.sendQueued(this.verifier.publicKey);
+    while (this.inFlight.length > keep) {
+      const { batch, result } = this.inFlight.shift()!;
+      let ok: boolean[] | null = null;
+      try {
+        ok = await result;
+      } catch {
+        ok = null;
+      }
+      batch.forEach((b, i) => {
+        if (ok?.[i] === true) {
+          this.verifier.fast++;
+          this.signaturesVerified++;
+        } else this.verifyReceiptHere(b.index, b.receipt);
+      });
     }
   }
 
@@ -447,6 +502,7 @@ export class Auditor {
   /** Ends the replay: checkpoints beyond it, state, node claims and the lifecycle replays. */
   finish(): AuditReport {
     if (this.finished) throw new Error('audit already finished');
+    if (this.queued.length > 0 || this.inFlight.length > 0) throw new Error('receipt checks still pending: await drainReceipts() before finish()');
     this.finished = true;
     const size = this.tree.size;
     const rootHex = toHex(this.tree.root());

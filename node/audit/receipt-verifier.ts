@@ -21,6 +21,11 @@ export class ReceiptVerifier {
 
   constructor(readonly operator: Hex) {}
 
+  /** The operator's public key (65 bytes), once learned from a receipt it signed. */
+  get publicKey(): Uint8Array | null {
+    return this.q;
+  }
+
   /** Learns the operator's public key from a receipt it signed; false when that receipt is not the operator's. */
   private learnKey(receipt: Receipt): boolean {
     let pub: string;

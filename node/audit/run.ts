@@ -8,6 +8,8 @@ import { Auditor, type AuditReport, type PriorAudit } from './engine';
 import { readChainCheckpoints, type ChainView } from './chain';
 import type { LogSource } from './sources';
 import { readState, stateKey, writeState } from './state';
+import { ReceiptCheckPool } from '../crypto/signing-pool';
+import { availableParallelism } from 'node:os';
 
 export class AuditInputError extends Error {
   override readonly name = 'AuditInputError';
@@ -25,6 +27,8 @@ export interface RunAuditOptions {
   /** null: no state file. */
   statePath: string | null;
   receiptSignatureStride?: number;
+  /** Worker threads checking receipt signatures (default: cores − 1, at least 1, at most 8; 0: on this thread). */
+  receiptWorkers?: number;
   now?: number;
   /** Called with (entries replayed, total expected) after each batch. */
   onProgress?: (done: number, total: number) => void;
@@ -52,6 +56,10 @@ export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
   const stateFile = o.statePath ? readState(o.statePath) : null;
   const prior = stateFile?.logs[key] ?? null;
   const now = o.now ?? Date.now();
+  // Default: one worker per core beyond this thread's (at least one, at most 8).
+  const workers = o.receiptWorkers ?? Math.max(1, Math.min(8, availableParallelism() - 1));
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new AuditInputError(`receipt workers must be an integer 0..64, got ${workers}`);
+  const pool = source.hasReceipts && workers > 0 ? new ReceiptCheckPool(workers) : null;
   const auditor = new Auditor({
     logId: meta.logId,
     operator: chain.operator,
@@ -68,6 +76,7 @@ export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
     receipts: source.hasReceipts,
     records: source.hasRecords,
     receiptSignatureStride: o.receiptSignatureStride,
+    receiptPool: pool,
   });
   for (const p of chain.problems) auditor.addViolation(p);
   if (meta.registry !== registry) {
@@ -79,13 +88,17 @@ export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
   try {
     for await (const batch of source.rows()) {
       for (const r of batch) auditor.push(r.row, r.receipt, r.record);
+      // Backpressure: a few batches of receipts in flight on the pool, not the whole log in memory.
+      await auditor.drainReceipts(2);
       o.onProgress?.(auditor.size, meta.treeSize);
     }
+    await auditor.drainReceipts();
     const orphans = source.orphans();
     for (const i of orphans.receipts) auditor.orphan('receipt', i);
     for (const i of orphans.records) auditor.orphan('record', i);
   } finally {
     source.close();
+    await pool?.close();
   }
   const report = auditor.finish();
   let savedState: PriorAudit | null = null;

@@ -23,6 +23,11 @@ const wasm = native ? null : require(workerData.ecc);
 const sign = native
   ? (h, d) => { const r = native.ecdsaSign(h, d); return { signature: r.signature, recoveryId: r.recid }; }
   : (h, d) => wasm.signRecoverable(h, d);
+const recover = native
+  ? (h, rs, v) => { try { return native.ecdsaRecover(rs, v, h, false); } catch { return null; } }
+  : (h, rs, v) => { try { return wasm.recover(h, rs, v, false); } catch { return null; } };
+// secp256k1 n / 2: signatures with a larger s are refused (EIP-2), as by ethers.
+const HALF_N = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex');
 const { keccak_256 } = require(workerData.sha3);
 // Keccak in WebAssembly (~30× the JS one here); until it has compiled the JS one answers (same bytes).
 let fastKeccak = null;
@@ -33,7 +38,7 @@ const keccak = (b) => {
   fastKeccak.update(b);
   return fastKeccak.digest('binary');
 };
-const d = Uint8Array.from(Buffer.from(workerData.key.slice(2), 'hex'));
+const d = workerData.key ? Uint8Array.from(Buffer.from(workerData.key.slice(2), 'hex')) : null;
 const enc = new TextEncoder();
 // The parent's stop switch: checked between signatures, so the thread never ends inside a native
 // call (terminating a thread in the middle of an N-API call aborts the whole process).
@@ -44,6 +49,30 @@ parentPort.on('message', (m) => {
   stopNow();
   if (m.stop) return; // a wake-up for the stop switch, which was not (yet) set
   try {
+    if (m.op === 'check') {
+      // Receipt checks: 1 where signature i (65 bytes of m.sigs, v 27/28, low s) recovers exactly the
+      // public key m.q over message i, else 0 (the caller re-checks those with the protocol's code).
+      const n = m.lengths.length;
+      const ok = new Uint8Array(n);
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        stopNow();
+        const len = m.lengths[i];
+        const msg = m.data.subarray(off, off + len);
+        off += len;
+        const sig = m.sigs.subarray(65 * i, 65 * i + 65);
+        const v = sig[64];
+        if ((v !== 27 && v !== 28) || Buffer.compare(Buffer.from(sig.buffer, sig.byteOffset + 32, 32), HALF_N) > 0) continue;
+        const prefix = enc.encode('\\x19Ethereum Signed Message:\\n' + len);
+        const buf = new Uint8Array(prefix.length + len);
+        buf.set(prefix, 0);
+        buf.set(msg, prefix.length);
+        const q = recover(keccak(buf), sig.subarray(0, 64), v - 27);
+        if (q && q.length === 65 && Buffer.compare(Buffer.from(q), Buffer.from(m.q)) === 0) ok[i] = 1;
+      }
+      parentPort.postMessage({ id: m.id, sigs: ok }, [ok.buffer]);
+      return;
+    }
     // m.data: the messages concatenated; m.lengths: their byte lengths, in order.
     const n = m.lengths.length;
     const out = new Uint8Array(65 * n);
@@ -77,6 +106,17 @@ export function signingWorkersFromEnv(env: NodeJS.ProcessEnv = process.env): num
   return n;
 }
 
+/** What a worker loads: module paths resolved here, so the worker does not depend on the cwd. */
+function workerData(key: Hex | null): { key: Hex | null; ecc: string; native: string | null; sha3: string; hashWasm: string } {
+  return {
+    key,
+    ecc: require.resolve('tiny-secp256k1'),
+    native: secp256k1.name === 'native' ? nativeBindingPath() : null,
+    sha3: require.resolve('@noble/hashes/sha3'),
+    hashWasm: require.resolve('hash-wasm'),
+  };
+}
+
 interface Job {
   resolve: (sigs: Uint8Array) => void;
   reject: (err: Error) => void;
@@ -89,7 +129,7 @@ class SigningWorker {
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
-  constructor(private readonly workerData: { key: Hex; ecc: string; native: string | null; sha3: string; hashWasm: string }) {}
+  constructor(private readonly workerData: { key: Hex | null; ecc: string; native: string | null; sha3: string; hashWasm: string }) {}
 
   get pending(): number {
     return this.jobs.size;
@@ -132,12 +172,13 @@ class SigningWorker {
     else this.worker.unref();
   }
 
-  run(data: Uint8Array, lengths: number[]): Promise<Uint8Array> {
+  run(data: Uint8Array, lengths: number[], extra: { op?: 'check'; sigs?: Uint8Array; q?: Uint8Array } = {}): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve, reject) => {
       const id = this.nextId++;
       this.jobs.set(id, { resolve, reject });
       try {
-        this.start().postMessage({ id, data, lengths }, [data.buffer as ArrayBuffer]);
+        const transfer = [data.buffer as ArrayBuffer, ...(extra.sigs ? [extra.sigs.buffer as ArrayBuffer] : [])];
+        this.start().postMessage({ id, data, lengths, ...extra }, transfer);
       } catch (err) {
         this.jobs.delete(id);
         reject(err instanceof Error ? err : new Error(String(err)));
@@ -156,6 +197,9 @@ class SigningWorker {
     const flag = this.stopFlag;
     if (!w || !flag) return undefined;
     const exited = new Promise<number>((resolve) => w.once('exit', resolve));
+    // Ref'd until it has exited: an idle worker is unref'd, and a caller awaiting `exited` with
+    // nothing else pending would otherwise see the process end under it (exit code 0, no output).
+    w.ref();
     Atomics.store(flag, 0, how);
     w.postMessage({ stop: true }); // wakes it if idle; a busy one sees the switch before its next signature
     return exited;
@@ -179,13 +223,7 @@ export class SigningPool {
   constructor(privateKey: Hex, size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a signing pool needs at least one worker, got ${size}`);
     fromHex(privateKey, 32); // fails here, not in the worker, on a malformed key
-    const data = {
-      key: privateKey,
-      ecc: require.resolve('tiny-secp256k1'),
-      native: secp256k1.name === 'native' ? nativeBindingPath() : null,
-      sha3: require.resolve('@noble/hashes/sha3'),
-      hashWasm: require.resolve('hash-wasm'),
-    };
+    const data = workerData(privateKey);
     this.workers = Array.from({ length: size }, () => new SigningWorker(data));
     for (const w of this.workers) w.start();
   }
@@ -238,6 +276,49 @@ export class SigningPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
+
+/**
+ * Receipt checks on worker threads for the auditor: whether each EIP-191 signature recovers exactly
+ * one known public key (the operator's). Only a positive answer is final: the caller re-checks every
+ * other receipt with the protocol verifier, so acceptance and messages are the protocol's.
+ */
+export class ReceiptCheckPool {
+  private readonly workers: SigningWorker[];
+  private next = 0;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`a receipt-check pool needs at least one worker, got ${size}`);
+    const data = workerData(null);
+    this.workers = Array.from({ length: size }, () => new SigningWorker(data));
+    for (const w of this.workers) w.start();
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** For each message: true if `signatures[i]` (65-byte 0x-hex) recovers `publicKey` (65 bytes, 0x04…). */
+  async checkMany(publicKey: Uint8Array, messages: readonly Uint8Array[], signatures: readonly Uint8Array[]): Promise<boolean[]> {
+    if (messages.length !== signatures.length) throw new RangeError('one signature per message');
+    if (messages.length === 0) return [];
+    const lengths = messages.map((m) => m.length);
+    const data = new Uint8Array(lengths.reduce((a, l) => a + l, 0));
+    const sigs = new Uint8Array(65 * signatures.length);
+    let off = 0;
+    messages.forEach((m, i) => {
+      data.set(m, off);
+      off += m.length;
+      sigs.set(signatures[i]!, 65 * i);
+    });
+    const w = this.workers[this.next++ % this.workers.length]!;
+    const ok = await w.run(data, lengths, { op: 'check', sigs, q: publicKey.slice() });
+    return Array.from(ok, (b) => b === 1);
+  }
+
+  async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
   }
 }

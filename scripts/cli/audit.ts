@@ -24,6 +24,7 @@ interface AuditFlags {
   records?: boolean;
   key?: string;
   receiptSample?: number;
+  receiptWorkers?: number;
   json?: boolean;
   maxListed: number;
 }
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--records', 'with --api: also fetch and check records and salts (auditor or court key)')
     .option('--key <key>', 'API key (default: env TIANFU_API_KEY)')
     .option('--receipt-sample <k>', 'verify every k-th receipt signature instead of all (fields are always checked)', int('--receipt-sample', 1))
+    .option('--receipt-workers <n>', 'worker threads checking receipt signatures (default: cores - 1, at least 1; 0: on the main thread)', int('--receipt-workers', 0))
     .option('--max-listed <n>', 'violations listed per code in the text report', int('--max-listed', 1), 20)
     .option('--json', 'machine-readable report on stdout')
     .action(async (flags: AuditFlags) => {
@@ -73,6 +75,7 @@ async function audit(flags: AuditFlags): Promise<number> {
       fromBlock: flags.fromBlock,
       statePath: (flags as { state?: string | false }).state === false ? null : (flags.state ?? null),
       receiptSignatureStride: flags.receiptSample,
+      receiptWorkers: flags.receiptWorkers,
       onProgress: (d, t) => progress.update(d, t),
     });
   } catch (err) {

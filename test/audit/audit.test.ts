@@ -10,7 +10,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRpcProvider } from 'ethers';
-import { commitment, entryBytes, leafHash, makeEntry, recordDigest, toHex, type Hex } from '../../node/protocol';
+import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, toHex, type Hex } from '../../node/protocol';
+import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
 import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
 import { startTestLedger, type TestLedger } from '../support/ledger';
@@ -163,6 +164,33 @@ describe('tianfu audit / export on a real ledger', () => {
     writeLines(file, lines);
     const rep = await audit(dir);
     expect(rep.violations).toEqual([expect.objectContaining({ code: 'RECORD_NOT_COMMITTED', index: at.lockOf0 })]);
+  });
+
+  it('receipts signed by another key or altered: RECEIPT_SIGNATURE at exactly those indexes, on the worker pool as on this thread', async () => {
+    const dir = copy('receipt-forged');
+    const file = path.join(dir, 'receipts.jsonl');
+    const lines = readLines(file);
+    const stranger = Wallet.createRandom();
+    // Index 1 re-signed by a stranger, index 3 with s flipped to n - s (high s), the last one with a bad v.
+    const r1 = JSON.parse(lines[1]!);
+    r1.signature = stranger.signMessageSync(receiptMessage(r1));
+    lines[1] = JSON.stringify(r1);
+    const r3 = JSON.parse(lines[3]!);
+    const sig = Signature.from(r3.signature);
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    r3.signature = '0x' + sig.r.slice(2) + (n - BigInt(sig.s)).toString(16).padStart(64, '0') + (sig.v === 27 ? '1c' : '1b');
+    lines[3] = JSON.stringify(r3);
+    const last = lines.length - 1;
+    const rl = JSON.parse(lines[last]!);
+    rl.signature = rl.signature.slice(0, 130) + '1d';
+    lines[last] = JSON.stringify(rl);
+    writeLines(file, lines);
+    const run = async (receiptWorkers: number) => (await runAudit({ source: new ExportSource(dir), provider, statePath: null, registry: t.ledger.chain.registry, receiptWorkers })).report;
+    const pooled = await run(1);
+    const inline = await run(0);
+    const found = (r: AuditReport) => r.violations.map((v) => [v.code, v.index, v.message]).sort((x, y) => Number(x[1]) - Number(y[1]));
+    expect(found(pooled).map((v) => [v[0], v[1]])).toEqual([['RECEIPT_SIGNATURE', 1], ['RECEIPT_SIGNATURE', 3], ['RECEIPT_SIGNATURE', last]]);
+    expect(found(pooled)).toEqual(found(inline));
   });
 
   it('a forged second reimbursement lock, appended with a valid receipt and record: caught by the lifecycle replays', async () => {
