@@ -49,35 +49,11 @@ parentPort.on('message', (m) => {
   stopNow();
   if (m.stop) return; // a wake-up for the stop switch, which was not (yet) set
   try {
-    if (m.op === 'check') {
-      // Receipt checks: 1 where signature i (65 bytes of m.sigs, v 27/28, low s) recovers exactly the
-      // public key m.q over message i, else 0 (the caller re-checks those with the protocol's code).
-      const n = m.lengths.length;
-      const ok = new Uint8Array(n);
-      let off = 0;
-      for (let i = 0; i < n; i++) {
-        stopNow();
-        const len = m.lengths[i];
-        const msg = m.data.subarray(off, off + len);
-        off += len;
-        const sig = m.sigs.subarray(65 * i, 65 * i + 65);
-        const v = sig[64];
-        if ((v !== 27 && v !== 28) || Buffer.compare(Buffer.from(sig.buffer, sig.byteOffset + 32, 32), HALF_N) > 0) continue;
-        const prefix = enc.encode('\\x19Ethereum Signed Message:\\n' + len);
-        const buf = new Uint8Array(prefix.length + len);
-        buf.set(prefix, 0);
-        buf.set(msg, prefix.length);
-        const q = recover(keccak(buf), sig.subarray(0, 64), v - 27);
-        if (q && q.length === 65 && Buffer.compare(Buffer.from(q), Buffer.from(m.q)) === 0) ok[i] = 1;
-      }
-      parentPort.postMessage({ id: m.id, sigs: ok }, [ok.buffer]);
-      return;
-    }
     // m.data: the messages concatenated; m.lengths: their byte lengths, in order.
     const n = m.lengths.length;
-    const out = new Uint8Array(65 * n);
     let off = 0;
-    for (let i = 0; i < n; i++) {
+    // The EIP-191 hash of message i, walking m.data in order; checks the stop switch first.
+    const nextHash = (i) => {
       stopNow();
       const len = m.lengths[i];
       const msg = m.data.subarray(off, off + len);
@@ -86,7 +62,26 @@ parentPort.on('message', (m) => {
       const buf = new Uint8Array(prefix.length + len);
       buf.set(prefix, 0);
       buf.set(msg, prefix.length);
-      const { signature, recoveryId } = sign(keccak(buf), d);
+      return keccak(buf);
+    };
+    if (m.op === 'check') {
+      // Receipt checks: 1 where signature i (65 bytes of m.sigs, v 27/28, low s) recovers exactly the
+      // public key m.q over message i, else 0 (the caller re-checks those with the protocol's code).
+      const ok = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const h = nextHash(i);
+        const sig = m.sigs.subarray(65 * i, 65 * i + 65);
+        const v = sig[64];
+        if ((v !== 27 && v !== 28) || Buffer.compare(Buffer.from(sig.buffer, sig.byteOffset + 32, 32), HALF_N) > 0) continue;
+        const q = recover(h, sig.subarray(0, 64), v - 27);
+        if (q && q.length === 65 && Buffer.compare(Buffer.from(q), Buffer.from(m.q)) === 0) ok[i] = 1;
+      }
+      parentPort.postMessage({ id: m.id, sigs: ok }, [ok.buffer]);
+      return;
+    }
+    const out = new Uint8Array(65 * n);
+    for (let i = 0; i < n; i++) {
+      const { signature, recoveryId } = sign(nextHash(i), d);
       out.set(signature, 65 * i);
       out[65 * i + 64] = 27 + recoveryId;
     }

@@ -431,13 +431,19 @@ export class EvidenceService {
    * no bytes and so no `accessed` event.
    */
   async describeContent(reader: Actor, evidenceId: string): Promise<Omit<OpenedContent, 'stream' | 'accessed' | 'range'>> {
+    const { depRec } = await this.readableDeposit(reader, evidenceId);
+    return { file: depRec.file, mediaType: depRec.metadata.mediaType, fileName: depRec.metadata.fileName };
+  }
+
+  /** The item's state and deposit record, once `reader` may read its content (refusals log nothing). */
+  private async readableDeposit(reader: Actor, evidenceId: string): Promise<{ s: EvidenceState; depRec: EvidenceDepositRecord }> {
     await this.ready();
     const s = await this.state(evidenceId);
     assertCanRead(s, reader);
     const [deposit] = await this.ledger.sequencer.subjectIndexes(evidenceId);
     const depRec = (await this.ledger.sequencer.getRecord(deposit!))?.record as EvidenceDepositRecord | null | undefined;
     if (!depRec) throw new DomainError('EVIDENCE_ERASED', `evidence ${evidenceId} deposit record was erased`, { evidenceId });
-    return { file: depRec.file, mediaType: depRec.metadata.mediaType, fileName: depRec.metadata.fileName };
+    return { s, depRec };
   }
 
   /**
@@ -447,12 +453,7 @@ export class EvidenceService {
    * first, so an unsatisfiable range is refused before anything is logged.
    */
   async openContent(reader: Actor, evidenceId: string, resolveRange?: (size: number, sha256: Hex) => { start: number; end: number } | null): Promise<OpenedContent> {
-    await this.ready();
-    const s = await this.state(evidenceId);
-    assertCanRead(s, reader);
-    const [deposit] = await this.ledger.sequencer.subjectIndexes(evidenceId);
-    const depRec = (await this.ledger.sequencer.getRecord(deposit!))?.record as EvidenceDepositRecord | null | undefined;
-    if (!depRec) throw new DomainError('EVIDENCE_ERASED', `evidence ${evidenceId} deposit record was erased`, { evidenceId });
+    const { s, depRec } = await this.readableDeposit(reader, evidenceId);
     const range = resolveRange ? resolveRange(depRec.file.size, depRec.file.sha256 as Hex) : null;
     const stream = await this.ledger.blobs.open(s.file.sha256 as Hex, range ?? {});
     const reason = range ? `evidence content read, bytes ${range.start}-${range.end} of ${depRec.file.size}` : undefined;
