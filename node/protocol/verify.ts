@@ -140,6 +140,8 @@ export interface VerifyOptions {
   history?: HistoryRules;
   /** Clock for `verifiedAt` (default: now). */
   now?: () => Date;
+  /** How far an entry's `at` may be after its anchoring block's time (default 5000 ms). */
+  clockSkewMs?: number;
   /**
    * The registry and log the verifier trusts, known out of band (the ledger's published address book).
    * Without them the registry and log id are the bundle's own claim: anyone can deploy a contract of
@@ -532,8 +534,30 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
   const what = `block ${cp.blockNumber} (hash ${blk.hash.toLowerCase()}) at ${isoOf(blk.timestamp)}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'}${noLogs}`;
   if (confirmations < required) add('block', 'pending', `${what}; ${required} required`, { expected: String(required), calculated: String(confirmations) });
   else add('block', 'ok', what, { expected: `>= ${required} confirmations`, calculated: String(confirmations) });
+
+  // The chain bounds the operator's acceptance times from above: an entry cannot have been accepted
+  // after the block that anchored it. Block times have whole seconds; `clockSkewMs` allows for the
+  // node's clock running ahead of the chain's (the audit's AT_AFTER_ANCHOR applies the same rule).
+  const latestMs = Number(blk.timestamp) * 1000 + 999 + (opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS);
+  for (const i of g.items) {
+    const it = b.items[i]!;
+    const atMs = Date.parse(it.entry.at);
+    if (atMs > latestMs) {
+      steps.add({
+        name: 'entry',
+        item: i,
+        status: 'failed',
+        detail: `entry ${it.index} claims it was accepted at ${it.entry.at}, after block ${cp.blockNumber} anchored it at ${isoOf(blk.timestamp)}: the operator's time is forward-dated`,
+        expected: `no later than ${new Date(latestMs).toISOString()}`,
+        calculated: it.entry.at,
+      });
+    }
+  }
   return summary;
 }
+
+/** How far the node's clock may run ahead of the chain's before an entry's time counts as forward-dated. */
+export const DEFAULT_CLOCK_SKEW_MS = 5000;
 
 /**
  * A bundle with no anchored item has no checkpoint step, so nothing would compare the operator whose

@@ -42,6 +42,7 @@ interface VerifyFlags {
   timeout: number;
   registry?: string;
   logId?: string;
+  clockSkewMs: number;
 }
 
 
@@ -212,7 +213,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   });
   try {
     const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
-    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer });
+    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs });
   } catch (err) {
     if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`);
     throw err;
@@ -256,6 +257,7 @@ export function register(program: Command): void {
     .option('--file <file>', 'the evidence file beside the bundle: hashed here (SHA-256 and SM3) and compared with the deposit record')
     .option('--rpc <url>', `JSON-RPC endpoint of the bundle's chain (default ${DEFAULT_RPC_URL})`)
     .option('--confirmations <n>', 'confirmations the anchoring block needs', positiveInt(1_000_000), 1)
+    .option('--clock-skew-ms <ms>', "how far an entry's time may be after its anchoring block's (the node's clock ahead of the chain's)", positiveInt(86_400_000), 5000)
     .option('--json', 'print the report as JSON (tianfu.verification/v1)')
     .option('--allow-pending', 'exit 0 for a bundle whose records are not yet anchored (receipts checked)')
     .option('--refresh <url>', 'fetch inclusion proofs and anchors of pending items from a node and write the updated bundle')

@@ -292,6 +292,35 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(maxGap).toBeLessThan(500);
   });
 
+  it('an entry time after the block that anchored it (a forward-dated operator clock) → entry, per item', async () => {
+    // The chain says the checkpoint was recorded an hour before the entries say they were accepted.
+    const hourEarlier: ChainReader = {
+      ...reader,
+      async checkpoint(registry, logId, treeSize) {
+        const c = await reader.checkpoint(registry, logId, treeSize);
+        return c && { ...c, timestamp: c.timestamp - 3600n };
+      },
+      async getBlock(n) {
+        const blk = await reader.getBlock(n);
+        return blk && { ...blk, timestamp: blk.timestamp - 3600n };
+      },
+    };
+    // The bundle's anchors say what the chain says (their timestamps are checked against it).
+    const shifted = clone(invoice);
+    for (const it of shifted.items) it.anchor!.timestamp = String(BigInt(it.anchor!.timestamp) - 3600n);
+    const r = await verify(shifted, { chain: hourEarlier });
+    expect(r.verdict).toBe('invalid');
+    const late = r.steps.filter((s) => s.name === 'entry' && s.status === 'failed');
+    expect(late.map((s) => s.item)).toEqual(invoice.items.map((_, i) => i));
+    expect(late[0]!.detail).toMatch(/forward-dated/);
+    expect(r.steps.find((s) => s.name === 'anchor')!.status).toBe('ok');
+    expect(r.steps.find((s) => s.name === 'block')!.status).toBe('ok');
+    // Within the allowed skew it is not.
+    expect((await verify(shifted, { chain: hourEarlier, clockSkewMs: 2 * 3600_000 })).verdict).toBe('valid');
+    // And the real chain's times bound every entry.
+    expect((await verify(invoice)).steps.filter((s) => s.name === 'entry' && s.status === 'failed')).toEqual([]);
+  });
+
   it('trusted registry and log (--registry, --log-id): a bundle anchored elsewhere fails; unpinned, the report says the registry is the bundle\'s claim', async () => {
     // A forger can deploy a registry of their own on the same chain and anchor any root in it; the
     // registry-code step only proves there is code. Pinning the ledger's registry closes that.
