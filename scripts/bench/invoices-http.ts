@@ -9,6 +9,8 @@
  * lifecycle's apply, record digest, receipt signing) to show where the time goes.
  *
  * Standalone: `npx tsx scripts/bench/invoices-http.ts [singleCount] [batches] [concurrency]`.
+ * `BENCH_CP_MS=600000` sets the node's checkpoint interval (e.g. to see what anchoring costs the
+ * request thread: nothing is anchored during a run with a long interval).
  */
 import fs from 'node:fs';
 import os from 'node:os';
