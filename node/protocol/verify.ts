@@ -481,7 +481,21 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
         summary.operator = now.toLowerCase() as Hex;
         add('operator', 'ok', `the registry names ${now.toLowerCase()} as the log's operator now (block ${head}); at the anchoring block ${cp.blockNumber} it named ${op?.toLowerCase() ?? 'none'} (the key was rotated since)`, { expected: now.toLowerCase(), calculated: b.log.operator.toLowerCase() });
       } else {
-        add('operator', 'failed', 'the bundle\'s log operator (who signed the receipts) is not the operator the registry names, neither at the anchoring block nor now', { expected: `${op?.toLowerCase() ?? 'none'} (block ${cp.blockNumber}) or ${now?.toLowerCase() ?? 'none'} (block ${head})`, calculated: b.log.operator.toLowerCase() });
+        // Last: the operator in office when these entries say they were accepted (their `at` is bound
+        // into the leaves, and bounded above by the anchoring block's time). This is a receipt the old
+        // key signed before a rotation, on entries the new key anchored: a pending bundle refreshed.
+        const latestAt = Math.max(...g.items.map((i) => Date.parse(b.items[i]!.entry.at)));
+        const k = await blockAtOrBefore(opts.chain, BigInt(Math.floor(latestAt / 1000)), cp.blockNumber);
+        const then = k === null ? null : await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, k));
+        if (then !== null && eqHex(then, b.log.operator)) {
+          summary.operator = then.toLowerCase() as Hex;
+          add('operator', 'ok', `the registry named ${then.toLowerCase()} as the log's operator at block ${k}, the last before the entries' acceptance time ${new Date(latestAt).toISOString()}; the key was rotated before the anchoring block ${cp.blockNumber}`, { expected: then.toLowerCase(), calculated: b.log.operator.toLowerCase() });
+        } else {
+          add('operator', 'failed', 'the bundle\'s log operator (who signed the receipts) is not the operator the registry names: not at the anchoring block, not now, not when the entries were accepted', {
+            expected: `${op?.toLowerCase() ?? 'none'} (block ${cp.blockNumber}) or ${now?.toLowerCase() ?? 'none'} (block ${head}) or ${then?.toLowerCase() ?? 'none'} (block ${k ?? 'none'})`,
+            calculated: b.log.operator.toLowerCase(),
+          });
+        }
       }
     }
   } else add('operator', 'skipped', 'this chain reader cannot read operatorOf; the operator is as the bundle states');
@@ -554,6 +568,24 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
     }
   }
   return summary;
+}
+
+/** The last block at or below `hi` whose time is ≤ `t` seconds (binary search on block times), or null. */
+async function blockAtOrBefore(chain: ChainReader, t: bigint, hi: bigint): Promise<bigint | null> {
+  const timeOf = async (n: bigint): Promise<bigint> => {
+    const blk = await read(`block ${n}`, () => chain.getBlock(n));
+    if (blk === null) throw new ChainReadError(`block ${n} is missing from the chain`);
+    return blk.timestamp;
+  };
+  if ((await timeOf(0n)) > t) return null;
+  let lo = 0n;
+  let top = hi;
+  while (lo < top) {
+    const mid = (lo + top + 1n) / 2n;
+    if ((await timeOf(mid)) <= t) lo = mid;
+    else top = mid - 1n;
+  }
+  return lo;
 }
 
 /** How far the node's clock may run ahead of the chain's before an entry's time counts as forward-dated. */

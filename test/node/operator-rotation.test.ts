@@ -17,6 +17,7 @@ import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { RegistryClient } from '../../node/chain/registry-client';
 import { ExportSource, exportLog, runAudit } from '../../node/audit';
 import { deploy } from '../../scripts/deploy';
+import { refreshBundle } from '../../scripts/cli/verify';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
 import { freePort, kill, startChainProcess, type ChainProcess } from './fixtures/processes';
@@ -68,6 +69,15 @@ describe('operator key rotation', () => {
     expect(before.log.operator.toLowerCase()).toBe(operatorA.address.toLowerCase());
     expect((await verifyBundle(before, { chain: reader, trust })).verdict).toBe('valid');
 
+    // One more record under A that A never anchors (its anchorer stopped, as in a chain outage), and
+    // its pending bundle, kept by a client: A's receipt. (The documented procedure waits for
+    // everything to be anchored; this is the case it would have prevented.)
+    await node.ledger.anchorer.stop();
+    const pendingKey = await issue(9, issuer);
+    const pendingBundle = (await node.api(`/v1/invoices/${pendingKey}/bundle`, { key: auditor })).body as Bundle;
+    expect(pendingBundle.items[0]!.anchor).toBeNull();
+    expect(pendingBundle.log.operator.toLowerCase()).toBe(operatorA.address.toLowerCase());
+
     // Rotate: stop the node, the admin names B, the node comes back with B's key on the same data.
     await node.close({ keepData: true });
     await RegistryClient.connect(registry, admin.connect(provider)).setOperator(logId, operatorB.address);
@@ -85,7 +95,20 @@ describe('operator key rotation', () => {
     forged.log.operator = Wallet.createRandom().address.toLowerCase() as Hex;
     expect((await verifyBundle(forged, { chain: reader, trust })).steps.some((s) => s.name === 'operator' && s.status === 'failed')).toBe(true);
     keys.push(await issue(4, issuer), await issue(5, issuer));
-    await node.waitAnchored(5);
+    await node.waitAnchored(6);
+
+    // The client's pending bundle, refreshed onto B's checkpoint: its receipt is A's, and A was the
+    // operator when the entry was accepted (the registry at the last block before its time).
+    const refreshed = await refreshBundle(pendingBundle, node.url, 10_000);
+    expect(refreshed.refreshed).toBe(1);
+    const late = await verifyBundle(refreshed.bundle, { chain: reader, trust });
+    expect(late.steps.filter((s) => s.status === 'failed')).toEqual([]);
+    expect(late.verdict).toBe('valid');
+    expect(late.steps.find((s) => s.name === 'operator')!.detail).toMatch(/last before the entries' acceptance time/);
+    // A key that was never the operator is still refused on that path.
+    const stranger = structuredClone(refreshed.bundle);
+    stranger.log.operator = Wallet.createRandom().address.toLowerCase() as Hex;
+    expect((await verifyBundle(stranger, { chain: reader, trust })).steps.find((s) => s.name === 'operator')!.status).toBe('failed');
 
     // A record accepted under A, served now: its receipt is B's, like the bundle's operator.
     const after = (await node.api(`/v1/invoices/${keys[0]}/bundle`, { key: auditor })).body as Bundle;
