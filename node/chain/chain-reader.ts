@@ -96,6 +96,8 @@ export function chainReaderFromProvider(provider: Provider): ChainReader {
         return lower((await registry(reg).getFunction('operatorOf').staticCall(logId, { blockTag: blockNumber })) as string);
       } catch (err) {
         if (unknownRevert(err)) return null;
+        // An empty answer: no contract at that address yet at that block (before the registry was deployed).
+        if (isError(err, 'BAD_DATA') && err.value === '0x') return null;
         throw err;
       }
     },

@@ -485,11 +485,23 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
         // into the leaves, and bounded above by the anchoring block's time). This is a receipt the old
         // key signed before a rotation, on entries the new key anchored: a pending bundle refreshed.
         const latestAt = Math.max(...g.items.map((i) => Date.parse(b.items[i]!.entry.at)));
-        const k = await blockAtOrBefore(opts.chain, BigInt(Math.floor(latestAt / 1000)), cp.blockNumber);
-        const then = k === null ? null : await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, k));
+        // Block times are whole seconds: every block of the entries' own second (and the last one
+        // before it) may be the one whose state held when they were accepted, so each is asked, the
+        // latest first, up to OPERATOR_SECOND_BLOCKS of them.
+        const second = BigInt(Math.floor(latestAt / 1000));
+        const hiBlock = await blockAtOrBefore(opts.chain, second, cp.blockNumber);
+        const loBlock = (await blockAtOrBefore(opts.chain, second - 1n, cp.blockNumber)) ?? 0n;
+        let k: bigint | null = null;
+        let then: Hex | null = null;
+        for (let n = hiBlock; n !== null && n >= loBlock && hiBlock! - n < BigInt(OPERATOR_SECOND_BLOCKS); n--) {
+          const at = n;
+          k = at;
+          then = await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, at));
+          if (then !== null && eqHex(then, b.log.operator)) break;
+        }
         if (then !== null && eqHex(then, b.log.operator)) {
           summary.operator = then.toLowerCase() as Hex;
-          add('operator', 'ok', `the registry named ${then.toLowerCase()} as the log's operator at block ${k}, the last before the entries' acceptance time ${new Date(latestAt).toISOString()}; the key was rotated before the anchoring block ${cp.blockNumber}`, { expected: then.toLowerCase(), calculated: b.log.operator.toLowerCase() });
+          add('operator', 'ok', `the registry named ${then.toLowerCase()} as the log's operator at block ${k}, when the entries were accepted (${new Date(latestAt).toISOString()}, to the block time's second); the key was rotated before the anchoring block ${cp.blockNumber}`, { expected: then.toLowerCase(), calculated: b.log.operator.toLowerCase() });
         } else {
           add('operator', 'failed', 'the bundle\'s log operator (who signed the receipts) is not the operator the registry names: not at the anchoring block, not now, not when the entries were accepted', {
             expected: `${op?.toLowerCase() ?? 'none'} (block ${cp.blockNumber}) or ${now?.toLowerCase() ?? 'none'} (block ${head}) or ${then?.toLowerCase() ?? 'none'} (block ${k ?? 'none'})`,
@@ -569,6 +581,9 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
   }
   return summary;
 }
+
+/** Blocks of one second asked for the operator, at most (a chain mining many blocks a second). */
+const OPERATOR_SECOND_BLOCKS = 64;
 
 /** The last block at or below `hi` whose time is ≤ `t` seconds (binary search on block times), or null. */
 async function blockAtOrBefore(chain: ChainReader, t: bigint, hi: bigint): Promise<bigint | null> {
