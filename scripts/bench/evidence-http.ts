@@ -21,13 +21,13 @@
  * From `npm run bench`: BENCH_EVIDENCE_HTTP_BYTES overrides the large size.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { randomStream } from '../../test/evidence/fixtures/random-stream';
+import { rawBaseline, timed } from './evidence-baseline';
 
 export interface BenchEvidenceHttpOptions {
   /** Size of the large deposit in bytes (default 2 GiB). */
@@ -64,11 +64,6 @@ const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 const ROOT = path.resolve(__dirname, '..', '..');
 
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return (performance.now() - t) / 1000;
-}
 
 /** VmRSS / VmHWM of a process, in bytes (Linux /proc). */
 function procMem(pid: number): { rss: number; hwm: number } {
@@ -209,21 +204,7 @@ export async function benchEvidenceHttp(opts: BenchEvidenceHttpOptions = {}): Pr
     // Warm every code path of the server (busboy, store, sequencer, receipts) before measuring memory.
     for (let i = 0; i < 3; i++) await depositStream(s, key, -1 - i, randomStream(2 * MiB, `warm ${i}`));
 
-    const genSecs = await timed(async () => {
-      for await (const _c of randomStream(size, seed)) void _c;
-    });
-    let rawSha = '';
-    let rawSm3 = '';
-    const rawSecs = await timed(async () => {
-      const sha = createHash('sha256');
-      const sm3 = createHash('sm3');
-      for await (const c of randomStream(size, seed)) {
-        sha.update(c as Buffer);
-        sm3.update(c as Buffer);
-      }
-      rawSha = '0x' + sha.digest('hex');
-      rawSm3 = '0x' + sm3.digest('hex');
-    });
+    const { genSecs, rawSecs, sha256: rawSha, sm3: rawSm3 } = await rawBaseline(size, seed);
 
     const before = procMem(pid);
     const hwmReset = resetPeak(pid);

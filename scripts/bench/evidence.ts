@@ -14,12 +14,12 @@
  *
  * Standalone: `npx tsx scripts/bench/evidence.ts [bytes] [smallFiles]` (default 2 GiB, 500).
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore } from '../../node/evidence/blob-store';
 import { randomStream } from '../../test/evidence/fixtures/random-stream';
+import { rawBaseline, timed } from './evidence-baseline';
 
 export interface BenchEvidenceOptions {
   /** Size of the large file in bytes (default 2 GiB). */
@@ -51,11 +51,6 @@ export interface BenchEvidenceResult {
 const MiB = 1024 * 1024;
 
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return (performance.now() - t) / 1000;
-}
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -71,21 +66,7 @@ export async function benchEvidenceIngest(opts: BenchEvidenceOptions = {}): Prom
     // Warm every code path before measuring memory.
     await store.ingest(randomStream(MiB, 'warm-up'), { maxBytes: MiB });
 
-    const genSecs = await timed(async () => {
-      for await (const _chunk of randomStream(size, seed)) void _chunk;
-    });
-    let rawSha = '';
-    let rawSm3 = '';
-    const rawSecs = await timed(async () => {
-      const sha = createHash('sha256');
-      const sm3 = createHash('sm3');
-      for await (const chunk of randomStream(size, seed)) {
-        sha.update(chunk as Buffer);
-        sm3.update(chunk as Buffer);
-      }
-      rawSha = '0x' + sha.digest('hex');
-      rawSm3 = '0x' + sm3.digest('hex');
-    });
+    const { genSecs, rawSecs, sha256: rawSha, sm3: rawSm3 } = await rawBaseline(size, seed);
 
     const rssBefore = process.memoryUsage().rss;
     let peak = rssBefore;
