@@ -9,14 +9,8 @@ import type { Receipt } from '../protocol/formats';
 import type { EntryRow, NodeCheckpoint, RecordRow } from './engine';
 import { EXPORT_FORMAT, FILES, LineReader, type ExportManifest } from './export-format';
 
-export interface SourceMeta {
-  logId: Hex;
-  chainId: string;
-  registry: Hex;
-  operator: Hex;
-  treeSize: number;
-  rootHash: Hex;
-}
+/** What a source says about the log it serves: the manifest's fields, whether from an export or a live node. */
+export type SourceMeta = Pick<ExportManifest, 'logId' | 'chainId' | 'registry' | 'operator' | 'treeSize' | 'rootHash'>;
 
 export interface SourceRow {
   row: EntryRow;
