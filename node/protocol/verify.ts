@@ -465,50 +465,18 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
   add('anchor', 'ok', `checkpoint(${a.logId}, ${a.treeSize}) on chain ${rpcChain} is the root the proofs lead to${g.roots.length === 0 ? ' (no proof of this checkpoint verified)' : ''}`, { expected: cp.rootHash, calculated: proofRoot });
 
   // operator: who signed the receipts must be the log's operator by the registry's record, not the
-  // bundle's: the one in office when this checkpoint was anchored, or the one in office now. After a
-  // key rotation the node serves every receipt re-signed by the new key, also for entries anchored
-  // under the old one; a bundle saved before the rotation keeps the old key's receipts.
+  // bundle's (see operatorInOffice for when).
   if (opts.chain.operatorOf) {
-    const op = await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, cp.blockNumber));
-    if (op !== null && eqHex(op, b.log.operator)) {
-      summary.operator = op.toLowerCase() as Hex;
-      add('operator', 'ok', `the registry names ${op.toLowerCase()} as the log's operator at block ${cp.blockNumber}`, { expected: op.toLowerCase(), calculated: b.log.operator.toLowerCase() });
+    const r = await operatorInOffice(b, g, cp.blockNumber, opts.chain, cache);
+    const calculated = b.log.operator.toLowerCase();
+    if (r.ok) {
+      summary.operator = r.operator;
+      add('operator', 'ok', r.detail, { expected: r.operator, calculated });
     } else {
-      cache.head ??= await read('the block number', () => opts.chain.blockNumber());
-      const head = cache.head;
-      const now = await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, head));
-      if (now !== null && eqHex(now, b.log.operator)) {
-        summary.operator = now.toLowerCase() as Hex;
-        add('operator', 'ok', `the registry names ${now.toLowerCase()} as the log's operator now (block ${head}); at the anchoring block ${cp.blockNumber} it named ${op?.toLowerCase() ?? 'none'} (the key was rotated since)`, { expected: now.toLowerCase(), calculated: b.log.operator.toLowerCase() });
-      } else {
-        // Last: the operator in office when these entries say they were accepted (their `at` is bound
-        // into the leaves, and bounded above by the anchoring block's time). This is a receipt the old
-        // key signed before a rotation, on entries the new key anchored: a pending bundle refreshed.
-        const latestAt = Math.max(...g.items.map((i) => Date.parse(b.items[i]!.entry.at)));
-        // Block times are whole seconds: every block of the entries' own second (and the last one
-        // before it) may be the one whose state held when they were accepted, so each is asked, the
-        // latest first, up to OPERATOR_SECOND_BLOCKS of them.
-        const second = BigInt(Math.floor(latestAt / 1000));
-        const hiBlock = await blockAtOrBefore(opts.chain, second, cp.blockNumber);
-        const loBlock = (await blockAtOrBefore(opts.chain, second - 1n, cp.blockNumber)) ?? 0n;
-        let k: bigint | null = null;
-        let then: Hex | null = null;
-        for (let n = hiBlock; n !== null && n >= loBlock && hiBlock! - n < BigInt(OPERATOR_SECOND_BLOCKS); n--) {
-          const at = n;
-          k = at;
-          then = await read(`operatorOf(${a.logId})`, () => opts.chain.operatorOf!(a.registry, a.logId, at));
-          if (then !== null && eqHex(then, b.log.operator)) break;
-        }
-        if (then !== null && eqHex(then, b.log.operator)) {
-          summary.operator = then.toLowerCase() as Hex;
-          add('operator', 'ok', `the registry named ${then.toLowerCase()} as the log's operator at block ${k}, when the entries were accepted (${new Date(latestAt).toISOString()}, to the block time's second); the key was rotated before the anchoring block ${cp.blockNumber}`, { expected: then.toLowerCase(), calculated: b.log.operator.toLowerCase() });
-        } else {
-          add('operator', 'failed', 'the bundle\'s log operator (who signed the receipts) is not the operator the registry names: not at the anchoring block, not now, not when the entries were accepted', {
-            expected: `${op?.toLowerCase() ?? 'none'} (block ${cp.blockNumber}) or ${now?.toLowerCase() ?? 'none'} (block ${head}) or ${then?.toLowerCase() ?? 'none'} (block ${k ?? 'none'})`,
-            calculated: b.log.operator.toLowerCase(),
-          });
-        }
-      }
+      add('operator', 'failed', "the bundle's log operator (who signed the receipts) is not the operator the registry names: not at the anchoring block, not now, not when the entries were accepted", {
+        expected: r.expected,
+        calculated,
+      });
     }
   } else add('operator', 'skipped', 'this chain reader cannot read operatorOf; the operator is as the bundle states');
 
@@ -580,6 +548,60 @@ async function checkCheckpoint(b: Bundle, g: Group, opts: VerifyOptions, steps: 
     }
   }
   return summary;
+}
+
+/**
+ * Whether the bundle's operator (who signed its receipts) was the log's operator by the registry, at
+ * one of three times, asked in this order:
+ * - the anchoring block of this checkpoint;
+ * - now (after a key rotation the node serves every receipt re-signed by the new key, also for
+ *   entries anchored under the old one);
+ * - when the entries say they were accepted: their `at` is bound into the leaves and bounded above by
+ *   the anchoring block's time. This is a receipt the old key signed before a rotation, on entries
+ *   the new key anchored (a pending bundle refreshed). Block times are whole seconds, so every block
+ *   of that second and the last one before it may be the one whose state held: each is asked, the
+ *   latest first, up to OPERATOR_SECOND_BLOCKS of them.
+ */
+async function operatorInOffice(
+  b: Bundle,
+  g: Group,
+  anchoredAt: bigint,
+  chain: ChainReader,
+  cache: { head?: bigint },
+): Promise<{ ok: true; operator: Hex; detail: string } | { ok: false; expected: string }> {
+  const logId = b.log.logId;
+  const registry = g.anchor.registry;
+  const operatorAt = (block: bigint): Promise<Hex | null> => read(`operatorOf(${logId})`, () => chain.operatorOf!(registry, logId, block));
+  const is = (op: Hex): boolean => eqHex(op, b.log.operator);
+
+  const op = await operatorAt(anchoredAt);
+  if (op !== null && is(op)) return { ok: true, operator: op.toLowerCase() as Hex, detail: `the registry names ${op.toLowerCase()} as the log's operator at block ${anchoredAt}` };
+
+  cache.head ??= await read('the block number', () => chain.blockNumber());
+  const head = cache.head;
+  const now = await operatorAt(head);
+  if (now !== null && is(now)) {
+    return { ok: true, operator: now.toLowerCase() as Hex, detail: `the registry names ${now.toLowerCase()} as the log's operator now (block ${head}); at the anchoring block ${anchoredAt} it named ${op?.toLowerCase() ?? 'none'} (the key was rotated since)` };
+  }
+
+  const latestAt = Math.max(...g.items.map((i) => Date.parse(b.items[i]!.entry.at)));
+  const second = BigInt(Math.floor(latestAt / 1000));
+  const hiBlock = await blockAtOrBefore(chain, second, anchoredAt);
+  const loBlock = (await blockAtOrBefore(chain, second - 1n, anchoredAt)) ?? 0n;
+  let k: bigint | null = null;
+  let then: Hex | null = null;
+  for (let n = hiBlock; n !== null && n >= loBlock && hiBlock! - n < BigInt(OPERATOR_SECOND_BLOCKS); n--) {
+    k = n;
+    then = await operatorAt(n);
+    if (then !== null && is(then)) {
+      return {
+        ok: true,
+        operator: then.toLowerCase() as Hex,
+        detail: `the registry named ${then.toLowerCase()} as the log's operator at block ${k}, when the entries were accepted (${new Date(latestAt).toISOString()}, to the block time's second); the key was rotated before the anchoring block ${anchoredAt}`,
+      };
+    }
+  }
+  return { ok: false, expected: `${op?.toLowerCase() ?? 'none'} (block ${anchoredAt}) or ${now?.toLowerCase() ?? 'none'} (block ${head}) or ${then?.toLowerCase() ?? 'none'} (block ${k ?? 'none'})` };
 }
 
 /** Blocks of one second asked for the operator, at most (a chain mining many blocks a second). */
