@@ -73,11 +73,17 @@ export function nativeBindingPath(): string | null {
   }
 }
 
+/** The native backend, or null where the addon has no prebuild that loads here. */
+function loadNative(): Secp256k1 | null {
+  const p = nativeBindingPath();
+  return p ? nativeBackend(require(p) as NativeBinding) : null;
+}
+
 function choose(): Secp256k1 {
   const want = process.env.TIANFU_SECP256K1 ?? 'auto';
   if (want === 'wasm') return wasmBackend;
-  const p = nativeBindingPath();
-  if (p) return nativeBackend(require(p) as NativeBinding);
+  const native = loadNative();
+  if (native) return native;
   // 'native' insists; anything else unknown is refused by loadConfig with the list of values.
   if (want === 'native') throw new Error(`TIANFU_SECP256K1=native, but the secp256k1 addon has no prebuild that loads on ${process.platform}-${process.arch}`);
   return wasmBackend;
@@ -87,10 +93,4 @@ function choose(): Secp256k1 {
 export const secp256k1: Secp256k1 = choose();
 
 /** Both backends, for the tests that hold them to the same bytes. */
-export const backends = {
-  wasm: wasmBackend,
-  native: (): Secp256k1 | null => {
-    const p = nativeBindingPath();
-    return p ? nativeBackend(require(p) as NativeBinding) : null;
-  },
-};
+export const backends = { wasm: wasmBackend, native: loadNative };
