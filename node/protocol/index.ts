@@ -7,4 +7,5 @@ export * from './merkle';
 export * from './record';
 export * from './formats';
 export * from './signatures';
+export * from './state-map';
 export * from './verify';
