@@ -37,6 +37,12 @@ export interface TestLedger extends RunningServer {
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
+/**
+ * For tests that assert exact log sizes (nothing appended by a refusal, an anchor at exactly n): without
+ * the state map the anchorer appends no state.root entries of its own between their steps.
+ */
+export const EXACT_LOG_SIZES = { TIANFU_STATE_MAP: 'false' } as const;
+
 export async function startTestLedger(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<TestLedger> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-ledger-'));
   const config = loadConfig({
