@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   TIANFU_RATE_LIMIT_PER_MIN: int(0, 10_000_000).default(6000),
   TIANFU_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   TIANFU_USCC_LEGACY_EXCEPTIONS: z.string().optional(),
+  // One invoice XML document (POST /v1/invoices as application/xml, each document of a batch).
+  TIANFU_MAX_INVOICE_XML_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
 });
 
 export type NodeConfig = ReturnType<typeof loadConfig>;
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.TIANFU_LOG_LEVEL,
     rateLimitPerMin: e.TIANFU_RATE_LIMIT_PER_MIN,
     maxBodyBytes: e.TIANFU_MAX_BODY_BYTES,
+    maxInvoiceXmlBytes: e.TIANFU_MAX_INVOICE_XML_BYTES,
     usccLegacyExceptions: e.TIANFU_USCC_LEGACY_EXCEPTIONS?.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }
