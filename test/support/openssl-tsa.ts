@@ -10,10 +10,12 @@ import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
+import { requireTool } from './system-tools';
 
 const run = promisify(execFile);
 
-export const OPENSSL = process.env.TIANFU_OPENSSL_PATH ?? '/usr/bin/openssl';
+/** The OpenSSL CLI, found (or installed) by the test set-up. */
+export const OPENSSL = requireTool('openssl');
 
 export interface TestPki {
   dir: string;
