@@ -8,3 +8,5 @@ export * from './record';
 export * from './formats';
 export * from './signatures';
 export * from './verify';
+export * from './timestamp';
+export * from './timestamp-evidence';
