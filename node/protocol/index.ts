@@ -7,4 +7,5 @@ export * from './merkle';
 export * from './record';
 export * from './formats';
 export * from './signatures';
-export * from './verify';
+export * from './chain';
+export { loadBundle, BundleFormatError } from './bundle-schema';
