@@ -51,7 +51,7 @@ const HISTORIES = ['node/invoice/history', 'node/evidence/history'];
 const VERIFIER = 'node/verifier';
 const CHAIN_READER = 'node/chain/chain-reader';
 /** Pure packages node/protocol builds on (no I/O, browser-safe). */
-const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes'];
+const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs'];
 
 /** Each layer: the files, and what they may import. Read top-down: nothing imports a layer above it. */
 const LAYERS = [

@@ -9,3 +9,5 @@ export * from './formats';
 export * from './signatures';
 export * from './chain';
 export { loadBundle, BundleFormatError } from './bundle-schema';
+export * from './timestamp';
+export * from './timestamp-evidence';
