@@ -1,7 +1,7 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
  *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
- * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/protocol's verifier (the same code
+ * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
  * Exit codes: 0 valid (or pending with --allow-pending); 1 invalid, with the first failing step
@@ -13,19 +13,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  BundleFormatError,
-  ChainReadError,
-  loadBundle,
-  verifyBundle,
-  type Bundle,
-  type Hex,
-  type VerificationReport,
-  type VerificationStep,
-  type VerifyFileDigests,
-} from '../../node/protocol';
+import { BundleFormatError, ChainReadError, loadBundle, type Bundle, type Hex } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
 import { ExitCode, UsageError, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 
