@@ -24,6 +24,7 @@ import { recoverSigner, receiptMessage } from './signatures';
 import { ProtocolError } from './errors';
 import { BUNDLE_FORMAT, type Anchor, type Bundle, type BundleItem } from './formats';
 import { loadBundle } from './bundle-schema';
+import { subjectComparisons } from './subject';
 
 export { loadBundle, BundleFormatError } from './bundle-schema';
 
@@ -192,7 +193,8 @@ export interface VerificationReport {
   accepted: boolean;
   /** The first failed step (invalid), else the first pending one (pending), else null. */
   firstFailure: VerificationStep | null;
-  bundle: { format: string; kind: Bundle['kind']; subject: string; logId: Hex; operator: Hex; chainId: string; registry: Hex; items: number; createdAt: string };
+  /** subjectKey: the plain subject a pseudonymous one is linked to (the invoice key), when the bundle carries the link. */
+  bundle: { format: string; kind: Bundle['kind']; subject: string; subjectKey?: Hex; logId: Hex; operator: Hex; chainId: string; registry: Hex; items: number; createdAt: string };
   items: ItemSummary[];
   checkpoints: CheckpointSummary[];
   file: (VerifyFileDigests & { status: StepStatus }) | null;
@@ -307,12 +309,11 @@ function checkItem(b: Bundle, it: BundleItem, i: number, steps: Steps, recover: 
   // 4. entry: about this bundle's subject, of this bundle's domain, and the record names the same subject.
   {
     const prefix = KIND_PREFIX[b.kind];
-    const rec = it.record ?? {};
-    const bound = typeof rec.evidenceId === 'string' ? ['record.evidenceId', rec.evidenceId] : typeof rec.invoiceKey === 'string' ? ['record.invoiceKey', rec.invoiceKey] : null;
+    const [sameSubject, ...subjectLinks] = subjectComparisons(b, it.entry.subject, it.record);
     const m = firstMismatch([
-      ['entry.subject (vs bundle.subject)', b.subject, it.entry.subject],
+      sameSubject!,
       ...(prefix !== undefined ? ([[`entry.kind in the ${b.kind} domain`, true, it.entry.kind.startsWith(prefix)]] as [string, unknown, unknown][]) : []),
-      ...(bound !== null ? ([[`${bound[0]} (vs entry.subject)`, it.entry.subject, bound[1]]] as [string, unknown, unknown][]) : []),
+      ...subjectLinks,
     ]);
     if (m) fail({ name: 'entry', detail: `${m[0]} differs${m[0].startsWith('entry.kind') ? `: ${it.entry.kind}` : ''}`, expected: m[1], calculated: m[2] });
     else ok({ name: 'entry', detail: `${it.entry.kind} about ${it.entry.subject} at ${it.entry.at}` });
@@ -831,7 +832,7 @@ function finish(b: Bundle, opts: Omit<VerifyOptions, 'chain'>, steps: Steps, res
     verdict,
     accepted: verdict === 'valid' || (verdict === 'pending' && opts.allowPending === true),
     firstFailure: failed ?? pendingStep,
-    bundle: { format: BUNDLE_FORMAT, kind: b.kind, subject: b.subject, logId: b.log.logId, operator: b.log.operator.toLowerCase() as Hex, chainId: b.log.chainId, registry: b.log.registry.toLowerCase() as Hex, items: b.items.length, createdAt: b.createdAt },
+    bundle: { format: BUNDLE_FORMAT, kind: b.kind, subject: b.subject, ...(b.subjectLink ? { subjectKey: b.subjectLink.key } : {}), logId: b.log.logId, operator: b.log.operator.toLowerCase() as Hex, chainId: b.log.chainId, registry: b.log.registry.toLowerCase() as Hex, items: b.items.length, createdAt: b.createdAt },
     items,
     checkpoints: cps,
     file,
