@@ -8,4 +8,7 @@ export * from './record';
 export * from './subject';
 export * from './formats';
 export * from './signatures';
-export * from './verify';
+export * from './chain';
+export { loadBundle, BundleFormatError } from './bundle-schema';
+export * from './timestamp';
+export * from './timestamp-evidence';

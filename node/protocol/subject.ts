@@ -47,24 +47,3 @@ export function linkOpens(link: SubjectLink, subject: string): boolean {
   return link.scheme === SUBJECT_SCHEME && subjectPseudonym(link.salt, link.key) === subject;
 }
 
-/**
- * The verifier's `entry` step comparisons about the subject, as [what, expected, calculated]:
- * the entry names the bundle's subject; with a link, the link opens that subject and the record
- * names the link's key; without one (evidence ids, invoices logged before pseudonyms), the record
- * names the entry's subject itself.
- */
-export function subjectComparisons(
-  b: { subject: string; subjectLink?: SubjectLink },
-  entrySubject: string,
-  record: Record<string, unknown> | null,
-): [string, unknown, unknown][] {
-  const rec = record ?? {};
-  const bound = typeof rec.evidenceId === 'string' ? ['record.evidenceId', rec.evidenceId] : typeof rec.invoiceKey === 'string' ? ['record.invoiceKey', rec.invoiceKey] : null;
-  const out: [string, unknown, unknown][] = [['entry.subject (vs bundle.subject)', b.subject, entrySubject]];
-  if (b.subjectLink !== undefined) {
-    const link = b.subjectLink;
-    out.push(['bundle.subject (vs SHA-256("tianfu/subject/v1" 0x00 subjectLink.salt subjectLink.key))', b.subject, subjectPseudonym(link.salt, link.key)]);
-    if (bound !== null) out.push([`${bound[0]} (vs subjectLink.key)`, link.key, bound[1]]);
-  } else if (bound !== null) out.push([`${bound[0]} (vs entry.subject)`, entrySubject, bound[1]]);
-  return out;
-}
