@@ -10,13 +10,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRpcProvider } from 'ethers';
-import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, subjectLink, subjectPseudonym, toHex, verifyBundle, type Hex } from '../../node/protocol';
+import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
 import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
 import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { openPlainSubjectSequencer } from '../support/plain-subjects';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
+import { verifyBundle } from '../../node/verifier';
 import { BUYER_TAX_ID, OTHER_TAX_ID, buyerActor, issuerActor, sampleInvoice } from '../invoice/fixtures';
 
 const run = promisify(execFile);
