@@ -10,6 +10,7 @@ import { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
+import { itemProblems } from '../body';
 import { HttpProblem, statusForCode } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
@@ -100,11 +101,16 @@ export function invoicesRouter(ledger: Ledger): Router {
   r.post('/invoices/batch', requireRole('issuer'), async (req, res) => {
     const { invoices } = parseOr422(BatchBody, req.body);
     const actor = requireActor(res);
+    // Items the body reader refused (a duplicate key, a number form, a character) are refused here
+    // one by one; the rest go on.
+    const refusedAtEdge = itemProblems(res);
     // Every item on its own: valid items are not held back by invalid ones. Identical items share one
     // registration (the service queues per key, so the second is answered from the first); same key
     // with other content is a conflict, recorded like any other.
     const results = await Promise.all(
       invoices.map(async (body, i) => {
+        const edge = refusedAtEdge.get(i);
+        if (edge) return { status: edge.status, code: edge.code, detail: edge.message, ...edge.extra };
         try {
           const out = await issueOne(svc, body, actor, ['body', 'invoices', i]);
           // `status` is the item's HTTP status here; the invoice's own status is `invoiceStatus`.
@@ -112,7 +118,10 @@ export function invoicesRouter(ledger: Ledger): Router {
           return { status: out.outcome === 'created' ? 201 : 200, invoiceStatus, ...rest };
         } catch (err) {
           if (err instanceof HttpProblem) return { status: err.status, code: err.code, detail: err.message, ...err.extra };
-          throw err;
+          // Anything else is this item's failure alone: the others keep their receipts and the answer
+          // still has one result per item. Re-sending is safe: an identical invoice that did get in
+          // is answered as a duplicate with its receipt.
+          return { status: 500, code: 'INTERNAL', detail: 'internal error on this item; re-send it (an identical invoice already registered is answered with its receipt)', errors: [{ path: ['body', 'invoices', i], message: 'internal error', code: 'INTERNAL' }] };
         }
       }),
     );
