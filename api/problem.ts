@@ -47,6 +47,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   EVIDENCE_UPLOAD_FAILED: 400,
   UNKNOWN_KIND: 422,
   NOT_FOUND: 404,
+  CHECKPOINT_NOT_FOUND: 404,
   INVOICE_NOT_FOUND: 404,
   EVIDENCE_NOT_FOUND: 404,
   EVIDENCE_CONTENT_NOT_FOUND: 410,
@@ -72,6 +73,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   TEXT_NONCHARACTER: 422,
   TEXT_LONE_SURROGATE: 422,
   TEXT_NOT_NFC: 422,
+  // Invoice XML import (node/invoice/xml): the parse profile's refusals, then mapping and validation.
+  XML_MALFORMED: 400,
+  XML_DTD_FORBIDDEN: 400,
+  XML_PI_FORBIDDEN: 400,
+  XML_LIMIT: 422,
+  XML_ENCODING: 415,
+  XML_TOO_LARGE: 413,
+  INVOICE_XML_INVALID: 422,
+  INVOICE_XML_NOT_FOUND: 404,
+  INVOICE_XML_DAMAGED: 500,
 };
 
 export function statusForCode(code: string): number {

@@ -20,6 +20,12 @@ import type { Hex } from '../protocol/bytes';
 import { recordDigest } from '../protocol/record';
 import { DomainError, type Actor, type Role } from '../domain/types';
 import { textRefinement } from '../input/text';
+import { CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, EVIDENCE_ID_RE, isEvidenceId } from './history';
+
+export {
+  CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, CUSTODY_KIND_PREFIX, DEPOSIT_KIND, EVIDENCE_ID_RE, EVIDENCE_KINDS, custodyKind, isEvidenceId,
+  type ClientCustodyEvent, type CustodyEvent,
+} from './history';
 
 extendZodWithOpenApi(z);
 
@@ -27,13 +33,7 @@ export const DEPOSIT_RECORD_TYPE = 'tianfu.evidence.deposit/v1' as const;
 export const CUSTODY_RECORD_TYPE = 'tianfu.evidence.custody/v1' as const;
 
 export const EVIDENCE_METHODS = ['web-page', 'screen-recording', 'file', 'chat-export', 'other'] as const;
-/** Events an API client may post. */
-export const CLIENT_CUSTODY_EVENTS = ['transferred', 'sealed', 'exported', 'annotated', 'withdrawn'] as const;
-/** `accessed` is written by the node on every content read; `erased` by an admin's erasure. */
-export const CUSTODY_EVENTS = [...CLIENT_CUSTODY_EVENTS, 'accessed', 'erased'] as const;
 export type EvidenceMethod = (typeof EVIDENCE_METHODS)[number];
-export type ClientCustodyEvent = (typeof CLIENT_CUSTODY_EVENTS)[number];
-export type CustodyEvent = (typeof CUSTODY_EVENTS)[number];
 
 /** Bounds, so a single deposit cannot bloat every bundle and export made from it. */
 export const LIMITS = {
@@ -51,22 +51,9 @@ export const LIMITS = {
   captureSkewMs: 5 * 60 * 1000,
 } as const;
 
-/**
- * Evidence id: `ev_` + 32 lowercase hex characters (128 random bits).
- * Random, not derived from the content: the id is the `subject` of public log entries, and an id
- * computed from the file's hash would let anyone holding a candidate file test whether it was
- * deposited (the dictionary attack that salted commitments exist to stop). It also makes two deposits
- * of the same file two pieces of evidence, each with its own collector, capture and custody history.
- */
-export const EVIDENCE_ID_RE = /^ev_[0-9a-f]{32}$/;
-
 export function newEvidenceId(random: Uint8Array = randomBytes(16)): string {
   if (random.length !== 16) throw new TypeError(`an evidence id takes 16 random bytes, got ${random.length}`);
   return `ev_${Buffer.from(random).toString('hex')}`;
-}
-
-export function isEvidenceId(value: unknown): value is string {
-  return typeof value === 'string' && EVIDENCE_ID_RE.test(value);
 }
 
 // ---- building blocks ----
@@ -367,10 +354,3 @@ export function buildErasureRecord(evidenceId: string, reason: string, admin: Ac
   return EvidenceCustodyRecordSchema.parse(record);
 }
 
-/** Log entry kind for each record (see docs/evidence.md, "Entry kinds"). */
-export const DEPOSIT_KIND = 'evidence.deposited' as const;
-export const CUSTODY_KIND_PREFIX = 'evidence.custody.' as const;
-export function custodyKind(event: CustodyEvent): string {
-  return CUSTODY_KIND_PREFIX + event;
-}
-export const EVIDENCE_KINDS: readonly string[] = [DEPOSIT_KIND, ...CUSTODY_EVENTS.map(custodyKind)];

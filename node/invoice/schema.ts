@@ -103,6 +103,34 @@ export const AttachmentSchema = z
   })
   .openapi('InvoiceAttachment');
 
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x-prefixed lowercase hex of 32 bytes');
+/** At most this many unmapped XML leaves are listed in a record (a document with more is refused). */
+export const MAX_UNMAPPED_TAGS = 2000;
+
+/**
+ * The issuing XML a record was mapped from (docs/invoice-xml.md): its exact bytes' digests and size,
+ * and every element or attribute the mapping did not read. Written by the node's XML import only;
+ * the JSON routes refuse it (the node keeps the bytes of every record that names them).
+ */
+export const OriginalSchema = z
+  .strictObject({
+    mediaType: z.literal('application/xml'),
+    sha256: hex32,
+    sm3: hex32,
+    size: z.int().min(1),
+    unmapped: z
+      .array(
+        z.strictObject({
+          path: z.string().min(2).max(2000),
+          value: z.string().max(512).optional(),
+          sha256: hex32.optional().openapi({ description: 'for values over 512 characters: SHA-256 of the UTF-8 text' }),
+          length: z.int().min(513).optional(),
+        }),
+      )
+      .max(MAX_UNMAPPED_TAGS),
+  })
+  .openapi('InvoiceOriginal');
+
 export const InvoiceSchema = z
   .strictObject({
     schemaVersion: z.literal(SCHEMA_VERSION),
@@ -127,6 +155,7 @@ export const InvoiceSchema = z
     red: RedBlockSchema.optional(),
     attachments: z.array(AttachmentSchema).max(16).optional(),
     pilot: z.strictObject({ ftzCode: z.string().regex(/^[0-9A-Za-z-]{1,32}$/) }).optional(),
+    original: OriginalSchema.optional(),
   })
   .openapi('Invoice');
 
@@ -422,6 +451,12 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
       }
     }
   } else if (inv.red !== undefined) add(['red'], 'not_allowed', 'a BLUE invoice has no red block');
+
+  inv.original?.unmapped.forEach((u, i) => {
+    if ((u.value === undefined) === (u.sha256 === undefined) || (u.sha256 === undefined) !== (u.length === undefined)) {
+      add(['original', 'unmapped', i], 'invalid_value', 'an unmapped entry has a value, or the sha256 and length of a long one');
+    }
+  });
 
   const hashes = new Set<string>();
   inv.attachments?.forEach((a, i) => {

@@ -21,7 +21,7 @@ import type { Bundle } from '../protocol';
 import { invoiceKey } from './key';
 import {
   classifyIssue, createInvoiceRules, effectiveFormStatus, reversalKind,
-  type InvoiceRuleOptions, type InvoiceRules, type InvoiceState, type RedFormLine, type RedFormStatus,
+  type InvoiceRuleOptions, type InvoiceRules, type InvoiceState, type RedFormLine, type RedFormState, type RedFormStatus,
 } from './lifecycle';
 import { publicCheck, type PublicQuery, type PublicStatus } from './public-status';
 import type { Invoice, ValidateResult } from './schema';
@@ -138,12 +138,25 @@ export class InvoiceService {
    * throws INVOICE_KEY_CONFLICT (details.auditIndex names the audit entry).
    */
   async issue(v: ValidInvoice, actor: Actor): Promise<IssueResult> {
+    this.checkIssuer(v, actor);
+    return this.serial(v.invoiceKey, () => (v.invoice.colour === 'RED' ? this.issueRed(v, actor) : this.issueBlue(v, actor)));
+  }
+
+  /** Throws unless `actor` is an issuer granted the invoice's seller tax id. */
+  checkIssuer(v: ValidInvoice, actor: Actor): void {
     const seller = v.invoice.seller.taxId!;
     if (actor.role !== 'issuer') throw new DomainError('ROLE_FORBIDDEN', `role ${actor.role} may not issue invoices; needs issuer`, { role: actor.role, needed: 'issuer' });
     if (!(actor.taxIds ?? []).includes(seller)) {
       throw new DomainError('SCOPE_FORBIDDEN', `this issuer key is not granted seller tax id ${seller}`, { party: 'seller', path: ['seller', 'taxId'] });
     }
-    return this.serial(v.invoiceKey, () => (v.invoice.colour === 'RED' ? this.issueRed(v, actor) : this.issueBlue(v, actor)));
+  }
+
+  /** The reason code of a registered red-letter form (undefined when no such form exists). */
+  async formReason(formId: string): Promise<RedFormState['reasonCode'] | undefined> {
+    const key = await this.formOwner(formId);
+    if (key === undefined) return undefined;
+    const state = await this.deps.sequencer.getState<InvoiceState>(key);
+    return state?.forms.find((f) => f.formId === formId)?.reasonCode;
   }
 
   private async issueBlue(v: ValidInvoice, actor: Actor): Promise<IssueResult> {

@@ -7,7 +7,7 @@
  * claim nothing.
  */
 import { ProtocolError } from './errors';
-import { BUNDLE_FORMAT, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type InclusionProof, type Receipt } from './formats';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type BundleTimestamp, type InclusionProof, type Receipt, type SignedCheckpoint } from './formats';
 import { parseEntry } from './record';
 import type { Hex } from './bytes';
 
@@ -105,6 +105,29 @@ function loadAnchor(v: unknown, path: string): Anchor {
   };
 }
 
+function loadCheckpoint(v: unknown, path: string): SignedCheckpoint {
+  const o = obj(v, path);
+  if (o.type !== CHECKPOINT_TYPE) throw new BundleFormatError(o.type === undefined ? 'MALFORMED' : 'UNKNOWN_FORMAT', `${path}.type`, `must be ${CHECKPOINT_TYPE}, got ${describe(o.type)}`);
+  return { type: CHECKPOINT_TYPE, logId: hex32(o, 'logId', path), treeSize: count(o, 'treeSize', path), rootHash: hex32(o, 'rootHash', path), signature: field(o, 'signature', path, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function loadTimestamps(v: unknown, path: string): BundleTimestamp[] {
+  if (!Array.isArray(v)) malformed(path, `must be an array, got ${describe(v)}`);
+  if (v.length > 16) malformed(path, `has ${v.length} tokens; the verifier stops at 16`);
+  return v.map((t, i) => {
+    const p = `${path}[${i}]`;
+    const o = obj(t, p);
+    const token = o.token;
+    // 64 KiB of base64 is far more than any TSA token with its certificate chain.
+    if (typeof token !== 'string' || token.length === 0 || token.length > 65_536 || token.length % 4 !== 0 || !BASE64.test(token)) malformed(`${p}.token`, `must be a base64 DER TimeStampToken, got ${describe(token)}`);
+    for (const k of ['tsa', 'genTime'] as const) if (typeof o[k] !== 'string' || (o[k] as string).length > 1024) malformed(`${p}.${k}`, `must be a string, got ${describe(o[k])}`);
+    if (o.url !== undefined && (typeof o.url !== 'string' || o.url.length > 2048)) malformed(`${p}.url`, `must be a string, got ${describe(o.url)}`);
+    return { token, tsa: o.tsa as string, genTime: o.genTime as string, treeSize: count(o, 'treeSize', p), ...(typeof o.url === 'string' ? { url: o.url } : {}) };
+  });
+}
+
 function loadItem(v: unknown, path: string): BundleItem {
   const o = obj(v, path);
   const record = o.record;
@@ -167,6 +190,8 @@ export function loadBundle(json: unknown): Bundle {
     log: { logId: hex32(log, 'logId', 'log'), operator: address(log, 'operator', 'log'), chainId: decimal(log, 'chainId', 'log'), registry: address(log, 'registry', 'log') },
     items: items.map((it, i) => loadItem(it, `items[${i}]`)),
     ...(file !== undefined ? { file } : {}),
+    ...(o.checkpoint !== undefined && o.checkpoint !== null ? { checkpoint: loadCheckpoint(o.checkpoint, 'checkpoint') } : {}),
+    ...(o.timestamps !== undefined && o.timestamps !== null ? { timestamps: loadTimestamps(o.timestamps, 'timestamps') } : {}),
     createdAt,
   };
 }

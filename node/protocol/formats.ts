@@ -82,5 +82,23 @@ export interface Bundle {
   items: BundleItem[];
   /** For evidence: the digests the file beside the bundle must have. */
   file?: { sha256: Hex; sm3: Hex; size: number } | null;
+  /** The operator-signed checkpoint the items' anchor names (what RFC 3161 tokens stamp). */
+  checkpoint?: SignedCheckpoint;
+  /** RFC 3161 time-stamp tokens over that signed checkpoint, one per TSA that answered. */
+  timestamps?: BundleTimestamp[];
   createdAt: string;
+}
+
+/** One RFC 3161 token in a bundle (`bundle.timestamps[]`). */
+export interface BundleTimestamp {
+  /** The TimeStampToken (CMS ContentInfo), DER, base64. */
+  token: string;
+  /** The TSA's name: its signer certificate's subject (the URL when unreadable). Informational. */
+  tsa: string;
+  /** genTime as the token states it (RFC 3339, UTC). Informational: the verifier reads it from the token. */
+  genTime: string;
+  /** Tree size of the signed checkpoint the token stamps. */
+  treeSize: number;
+  /** Where the node obtained it (informational). */
+  url?: string;
 }

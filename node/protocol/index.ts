@@ -7,4 +7,7 @@ export * from './merkle';
 export * from './record';
 export * from './formats';
 export * from './signatures';
-export * from './verify';
+export * from './chain';
+export { loadBundle, BundleFormatError } from './bundle-schema';
+export * from './timestamp';
+export * from './timestamp-evidence';

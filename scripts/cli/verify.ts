@@ -1,7 +1,7 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
  *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
- * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/protocol's verifier (the same code
+ * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
  * Exit codes: 0 valid (or pending with --allow-pending); 1 invalid, with the first failing step
@@ -13,19 +13,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  BundleFormatError,
-  ChainReadError,
-  loadBundle,
-  verifyBundle,
-  type Bundle,
-  type Hex,
-  type VerificationReport,
-  type VerificationStep,
-  type VerifyFileDigests,
-} from '../../node/protocol';
+import { BundleFormatError, ChainReadError, loadBundle, type Bundle, type Hex } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
 import { ExitCode, UsageError, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 
@@ -109,7 +99,10 @@ async function getJson(base: string, p: string, timeoutMs: number): Promise<Reco
  */
 export async function refreshBundle(b: Bundle, nodeUrl: string, timeoutMs: number): Promise<{ bundle: Bundle; refreshed: number; note: string }> {
   const pending = b.items.filter((it) => it.inclusion === null || it.anchor === null);
-  if (pending.length === 0) return { bundle: b, refreshed: 0, note: 'nothing to refresh: every item is anchored' };
+  if (pending.length === 0) {
+    const t = await refreshTimestamps(b, nodeUrl, timeoutMs);
+    return t ? { bundle: t.bundle, refreshed: t.added, note: t.note } : { bundle: b, refreshed: 0, note: 'nothing to refresh: every item is anchored' };
+  }
   const info = await getJson(nodeUrl, 'v1/log', timeoutMs);
   for (const [k, want] of [['logId', b.log.logId], ['chainId', b.log.chainId], ['registry', b.log.registry]] as const) {
     if (String(info[k]).toLowerCase() !== want.toLowerCase()) throw new UsageError(`--refresh: the node at ${nodeUrl} serves ${k} ${String(info[k])}, the bundle's is ${want}`);
@@ -140,7 +133,30 @@ export async function refreshBundle(b: Bundle, nodeUrl: string, timeoutMs: numbe
     if (err instanceof BundleFormatError) throw new UsageError(`--refresh: the node's answer does not fit the bundle: ${err.message}`);
     throw err;
   }
-  return { bundle, refreshed: pending.length, note: `${pending.length} pending item${pending.length === 1 ? '' : 's'} filled from checkpoint ${cp.treeSize}` };
+  const note = `${pending.length} pending item${pending.length === 1 ? '' : 's'} filled from checkpoint ${cp.treeSize}`;
+  const t = await refreshTimestamps(bundle, nodeUrl, timeoutMs);
+  return t ? { bundle: t.bundle, refreshed: pending.length + t.added, note: `${note}; ${t.note}` } : { bundle, refreshed: pending.length, note };
+}
+
+/**
+ * Fills the signed checkpoint and the RFC 3161 tokens the node holds for the bundle's checkpoint (a
+ * token is asked for after anchoring, so a bundle made right then has none yet). Null when there is
+ * nothing new. The tokens are not trusted here: the verifier checks them like the rest.
+ */
+async function refreshTimestamps(b: Bundle, nodeUrl: string, timeoutMs: number): Promise<{ bundle: Bundle; added: number; note: string } | null> {
+  const size = b.checkpoint?.treeSize ?? b.items.find((it) => it.anchor !== null)?.anchor?.treeSize;
+  if (size === undefined) return null;
+  const have = new Set((b.timestamps ?? []).map((t) => t.token));
+  const got = await getJson(nodeUrl, `v1/log/checkpoints/${size}/timestamps`, timeoutMs);
+  const fresh = (Array.isArray(got.timestamps) ? got.timestamps : []).filter((t: { token?: unknown }) => typeof t.token === 'string' && !have.has(t.token));
+  if (fresh.length === 0 && b.checkpoint !== undefined) return null;
+  try {
+    const bundle = loadBundle({ ...b, checkpoint: b.checkpoint ?? got.checkpoint, timestamps: [...(b.timestamps ?? []), ...fresh] });
+    return { bundle, added: fresh.length, note: fresh.length ? `${fresh.length} RFC 3161 token${fresh.length === 1 ? '' : 's'} added for checkpoint ${size}` : `signed checkpoint ${size} added (no RFC 3161 token yet)` };
+  } catch (err) {
+    if (err instanceof BundleFormatError) throw new UsageError(`--refresh: the node's timestamps do not fit the bundle: ${err.message}`);
+    throw err;
+  }
 }
 
 const STATUS_LABEL: Record<VerificationStep['status'], string> = { ok: 'ok', failed: 'FAILED', pending: 'pending', skipped: 'skipped' };

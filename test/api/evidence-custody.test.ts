@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { verifyBundle as verifyWithProtocol, type Bundle } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules } from '../../node/verifier';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { bytesOf, deposit, metadata, sha256Hex, verifyBundle } from './evidence-support';
 

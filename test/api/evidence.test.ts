@@ -14,7 +14,7 @@ import http from 'node:http';
 import { Wallet, getBytes } from 'ethers';
 import { claimDigest, signerRegistrationMessage, verifyBundle as verifyWithProtocol, verifyReceiptSigner, type Bundle, type EvidenceMetadata, type Hex } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules } from '../../node/verifier';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { blobFiles, bytesOf, deposit, metadata, sha256Hex, verifyBundle } from './evidence-support';
 

@@ -21,17 +21,13 @@ import {
   receiptMessage,
   recordDigest,
   toHex,
-  verifyBundle,
-  verifyBundleOffline,
   CHECKPOINT_ANCHORED_TOPIC,
   type Bundle,
   type ChainLog,
   type ChainReader,
   type Hex,
-  type VerificationReport,
-  type VerifyOptions,
 } from '../../node/protocol';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules, verifyBundle, verifyBundleOffline, type VerificationReport, type VerifyOptions } from '../../node/verifier';
 import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
 import { buildErasureRecord, custodyKind } from '../../node/evidence/model';
 
