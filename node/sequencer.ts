@@ -21,6 +21,7 @@ import { Eip191Signer } from './crypto/eip191';
 import { keccakReady } from './crypto/keccak';
 import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
 import {
+  ProtocolError,
   RECEIPT_TYPE,
   commitment,
   entryBytes,
@@ -317,7 +318,9 @@ export class Sequencer {
             },
           });
         } catch (err) {
-          failed = err;
+          // A record with no canonical form (a lone surrogate, an unsafe integer…) is the client's
+          // input refused, not a failure of the node: say so, with the node's message.
+          failed = err instanceof ProtocolError && err.code === 'INVALID_INPUT' ? new DomainError('RECORD_INVALID', `the record has no canonical JSON form: ${err.message}`) : err;
           break;
         }
       }
