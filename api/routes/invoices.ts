@@ -10,6 +10,7 @@ import express, { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
+import { itemProblems } from '../body';
 import { HttpProblem, statusForCode } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
@@ -131,9 +132,14 @@ function batchItem(out: IssueResult, body: object): object {
   return { status: out.outcome === 'created' ? 201 : 200, invoiceStatus, ...rest };
 }
 
-function batchRefusal(err: unknown): { status: number } {
+/**
+ * One item's refusal. Anything but a problem is this item's failure alone: the others keep their
+ * receipts and the answer still has one result per item. Re-sending is safe: an identical invoice
+ * that did get in is answered as a duplicate with its receipt.
+ */
+function batchRefusal(err: unknown, path: (string | number)[]): { status: number } {
   if (err instanceof HttpProblem) return { status: err.status, code: err.code, detail: err.message, ...err.extra } as { status: number };
-  throw err;
+  return { status: 500, code: 'INTERNAL', detail: 'internal error on this item; re-send it (an identical invoice already registered is answered with its receipt)', errors: [{ path, message: 'internal error', code: 'INTERNAL' }] } as { status: number };
 }
 
 async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[]): Promise<IssueResult> {
@@ -185,7 +191,7 @@ export function invoicesRouter(ledger: Ledger): Router {
             const out = await importOne(imp, bytes, actor, ['body', 'documents', i, 'xml']);
             return { ...named, ...batchItem(out, xmlIssueBody(out)) } as { status: number };
           } catch (err) {
-            return { ...named, ...batchRefusal(err) };
+            return { ...named, ...batchRefusal(err, ['body', 'documents', i]) };
           }
         }),
       );
@@ -193,16 +199,21 @@ export function invoicesRouter(ledger: Ledger): Router {
       return;
     }
     const { invoices } = parseOr422(BatchBody, req.body);
+    // Items the body reader refused (a duplicate key, a number form, a character) are refused here
+    // one by one; the rest go on.
+    const refusedAtEdge = itemProblems(res);
     // Every item on its own: valid items are not held back by invalid ones. Identical items share one
     // registration (the service queues per key, so the second is answered from the first); same key
     // with other content is a conflict, recorded like any other.
     const results = await Promise.all(
       invoices.map(async (body, i) => {
+        const edge = refusedAtEdge.get(i);
+        if (edge) return { status: edge.status, code: edge.code, detail: edge.message, ...edge.extra };
         try {
           const out = await issueOne(svc, body, actor, ['body', 'invoices', i]);
           return batchItem(out, issueBody(out)) as { status: number };
         } catch (err) {
-          return batchRefusal(err);
+          return batchRefusal(err, ['body', 'invoices', i]);
         }
       }),
     );

@@ -13,6 +13,7 @@ import type { Hex } from '../protocol';
 import { amountInWords, DECIMAL_RE, lineAmountFromQuantity, taxForAmount } from './money';
 import { idCardProblem, KNOWN_LEGACY_USCC_EXCEPTIONS, usccCheckChar, usccProblem } from './tax-id';
 import { invoiceKey } from './key';
+import { textProblem, textRefinement } from '../input/text';
 
 extendZodWithOpenApi(z);
 
@@ -46,7 +47,8 @@ export const TAX_RATES_IN_FORCE: readonly TaxRateInForce[] = Object.freeze([
   { bps: 100, until: '2027-12-31' }, { bps: 50 }, { bps: 0 },
 ]);
 
-const text = (max: number) => z.string().min(1).max(max);
+/** A human-readable single-line field: the text rule of node/input/text.ts (docs/input.md). */
+const text = (max: number) => z.string().min(1).max(max).superRefine(textRefinement());
 const fen = z.int().openapi({ description: 'integer fen (1/100 CNY)' });
 export const ISSUE_DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?\+08:00$/;
 export const INVOICE_NUMBER_RE = /^\d{20}$/;
@@ -71,7 +73,7 @@ export const LineSchema = z
     lineNo: z.int().min(1),
     lineKind: z.enum(LINE_KINDS),
     discountOfLineNo: z.int().min(1).optional(),
-    itemName: z.string().max(300).regex(/^\*[^*]+\*.+$/, 'itemName must be *简称*名称, e.g. *餐饮服务*餐饮费'),
+    itemName: z.string().max(300).regex(/^\*[^*]+\*.+$/, 'itemName must be *简称*名称, e.g. *餐饮服务*餐饮费').superRefine(textRefinement()),
     taxClassificationCode: z.string().regex(/^\d{19}$/, 'taxClassificationCode must be 19 digits'),
     specification: text(150).optional(),
     unit: text(20).optional(),
@@ -146,7 +148,7 @@ export const InvoiceSchema = z
     totalWithTaxFen: fen,
     totalWithTaxUpper: z.string().optional().openapi({ description: 'derived from totalWithTaxFen; refused when it differs, never stored' }),
     currency: z.literal('CNY'),
-    remarks: z.string().max(200).optional(),
+    remarks: z.string().max(200).superRefine(textRefinement({ multiline: true })).optional(),
     drawer: text(20),
     reviewer: text(20).optional(),
     payee: text(20).optional(),
@@ -237,7 +239,9 @@ function zodProblems(error: z.ZodError, body: unknown): Problem[] {
       out.push({ path, code: 'required', message: `${path.join('.') || 'body'} is required` });
       continue;
     }
-    out.push({ path, code: issue.code, message: issue.message });
+    // The text rule names its own code (TEXT_BIDI, TEXT_NOT_NFC, …) and the code point.
+    const textCode = issue.code === 'custom' ? (issue.params as { textCode?: string } | undefined)?.textCode : undefined;
+    out.push({ path, code: textCode ?? issue.code, message: issue.message });
   }
   return out;
 }
@@ -346,8 +350,10 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
   const add = (path: (string | number)[], code: string, message: string) => problems.push({ path, code, message });
   const sign = inv.colour === 'BLUE' ? 1 : -1;
 
+  // Every other string (codes, numbers as text, URIs) is held to the multi-line text rule too.
   walkStrings(inv, [], (s, path) => {
-    if (!ASCII.test(s) && s !== s.normalize('NFC')) add([...path], 'not_nfc', 'text must be in Unicode NFC (it is hashed as sent)');
+    const p = ASCII.test(s) && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s) ? null : textProblem(s, { multiline: true });
+    if (p) add([...path], p.code, p.message);
   });
 
   // Number and time (notes §2.2).

@@ -56,7 +56,7 @@ export function buildReport(b: Bundle, opts: OfflineOptions, steps: Steps, resul
     verdict,
     accepted: verdict === 'valid' || (verdict === 'pending' && opts.allowPending === true),
     firstFailure: failed ?? pendingStep,
-    bundle: { format: BUNDLE_FORMAT, kind: b.kind, subject: b.subject, logId: b.log.logId, operator: b.log.operator.toLowerCase() as Hex, chainId: b.log.chainId, registry: b.log.registry.toLowerCase() as Hex, items: b.items.length, createdAt: b.createdAt },
+    bundle: { format: BUNDLE_FORMAT, kind: b.kind, subject: b.subject, ...(b.subjectLink ? { subjectKey: b.subjectLink.key } : {}), logId: b.log.logId, operator: b.log.operator.toLowerCase() as Hex, chainId: b.log.chainId, registry: b.log.registry.toLowerCase() as Hex, items: b.items.length, createdAt: b.createdAt },
     items,
     checkpoints: cps,
     file,

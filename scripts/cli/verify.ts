@@ -177,7 +177,8 @@ export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFi
   const title = r.verdict === 'valid' ? 'VALID' : r.verdict === 'pending' ? 'PENDING (not yet anchored)' : 'INVALID';
   out.push(`Tianfu bundle verification: ${title}`, '');
   out.push(`  bundle     ${ctx.bundleFile} (${r.bundle.format}, made ${r.bundle.createdAt})`);
-  out.push(`  subject    ${r.bundle.kind} ${r.bundle.subject}, ${r.bundle.items} record${r.bundle.items === 1 ? '' : 's'}`);
+  const subject = r.bundle.subjectKey !== undefined ? `${r.bundle.subjectKey} (in the log as ${r.bundle.subject})` : r.bundle.subject;
+  out.push(`  subject    ${r.bundle.kind} ${subject}, ${r.bundle.items} record${r.bundle.items === 1 ? '' : 's'}`);
   out.push(`  log        ${r.bundle.logId}, operator ${r.bundle.operator}`);
   out.push(`  chain      ${r.bundle.chainId} via ${ctx.rpc}, registry ${r.bundle.registry}`);
   for (const c of r.checkpoints) {
