@@ -4,10 +4,11 @@
  * all items, so a verifier reads the chain once. Records not yet covered by an anchored checkpoint
  * are pending (inclusion and anchor null) and can be refreshed later.
  */
-import { BUNDLE_FORMAT, type Anchor, type Bundle, type BundleItem, type Hex } from './protocol';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, subjectLink, type Anchor, type Bundle, type BundleItem, type Hex } from './protocol';
 import type { Sequencer } from './sequencer';
 import type { LogStore } from './store/log-store';
 import type { Anchorer, AnchoredRecord } from './anchorer';
+import type { Timestamper } from './tsa/timestamper';
 
 export interface BundleDeps {
   sequencer: Sequencer;
@@ -17,6 +18,8 @@ export interface BundleDeps {
   operator: Hex;
   chainId: bigint;
   registry: Hex;
+  /** RFC 3161 tokens over the checkpoint (TIANFU_TSA_URLS); null when no TSA is configured. */
+  timestamper?: Timestamper | null;
 }
 
 export async function buildBundle(
@@ -28,10 +31,15 @@ export async function buildBundle(
   const indexes = opts.indexes ?? (await d.sequencer.subjectIndexes(subject));
   const cp: AnchoredRecord | null = d.anchorer.status().anchored;
   const items: BundleItem[] = [];
+  let link: Bundle['subjectLink'];
+  let entrySubject: string | undefined;
   for (const index of indexes) {
     const rec = await d.sequencer.getRecord(index);
     const receipt = await d.sequencer.getReceipt(index);
     if (!rec || !receipt) throw new Error(`record ${index} is missing from the store`);
+    // The parties get the link from a pseudonymous subject to the invoice key (the public log never shows it).
+    entrySubject ??= rec.entry.subject;
+    if (rec.subjectSalt !== undefined) link ??= subjectLink(rec.subject as Hex, rec.subjectSalt);
     let inclusion: BundleItem['inclusion'] = null;
     let anchor: Anchor | null = null;
     if (cp && index < cp.treeSize) {
@@ -49,13 +57,18 @@ export async function buildBundle(
     }
     items.push({ record: rec.record, salt: rec.salt, entry: rec.entry, index, receipt, inclusion, anchor });
   }
+  const anchoredAny = cp !== null && items.some((it) => it.anchor !== null);
+  const timestamps = anchoredAny && d.timestamper ? await d.timestamper.tokensFor(cp.treeSize) : [];
   return {
     format: BUNDLE_FORMAT,
     kind,
-    subject,
+    subject: entrySubject ?? subject,
+    ...(link !== undefined ? { subjectLink: link } : {}),
     log: { logId: d.logId, operator: d.operator, chainId: d.chainId.toString(), registry: d.registry },
     items,
     ...(opts.file !== undefined ? { file: opts.file } : {}),
+    // The signed checkpoint the anchors name, and the RFC 3161 tokens over it (none yet: refresh later).
+    ...(anchoredAny ? { checkpoint: { type: CHECKPOINT_TYPE, logId: d.logId, treeSize: cp.treeSize, rootHash: cp.rootHash, signature: cp.signature }, timestamps } : {}),
     createdAt: new Date().toISOString(),
   };
 }

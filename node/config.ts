@@ -34,6 +34,15 @@ const EnvSchema = z.object({
   TIANFU_RATE_LIMIT_PER_MIN: int(0, 10_000_000).default(6000),
   TIANFU_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   TIANFU_USCC_LEGACY_EXCEPTIONS: z.string().optional(),
+  // One invoice XML document (POST /v1/invoices as application/xml, each document of a batch).
+  TIANFU_MAX_INVOICE_XML_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  // RFC 3161 TSAs (comma-separated http(s) URLs) asked for a token over every anchored checkpoint.
+  TIANFU_TSA_URLS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL')).max(8, 'at most 8 TSAs')).optional(),
+  TIANFU_TSA_RETRY_MS: int(10, 3_600_000).default(30_000),
+  TIANFU_TSA_TIMEOUT_MS: int(100, 600_000).default(10_000),
 });
 
 export type NodeConfig = ReturnType<typeof loadConfig>;
@@ -80,6 +89,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.TIANFU_LOG_LEVEL,
     rateLimitPerMin: e.TIANFU_RATE_LIMIT_PER_MIN,
     maxBodyBytes: e.TIANFU_MAX_BODY_BYTES,
+    maxInvoiceXmlBytes: e.TIANFU_MAX_INVOICE_XML_BYTES,
+    tsaUrls: e.TIANFU_TSA_URLS ?? [],
+    tsaRetryMs: e.TIANFU_TSA_RETRY_MS,
+    tsaTimeoutMs: e.TIANFU_TSA_TIMEOUT_MS,
     usccLegacyExceptions: e.TIANFU_USCC_LEGACY_EXCEPTIONS?.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

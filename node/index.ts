@@ -1,5 +1,6 @@
 /** The node's public entry: what api/ (and the CLI's node-backed commands) may import. */
 export * from './protocol';
+export * from './verifier';
 export { DomainError, type Actor, type Role, type DomainRules, type TransitionContext } from './domain/types';
 export { loadConfig, ConfigError, type NodeConfig } from './config';
 export { Ledger, LedgerStartError, type ChainInfo, type LedgerLogger } from './ledger';

@@ -23,6 +23,7 @@ import { evidenceRules, BlobStore } from './evidence';
 import type { DomainRules } from './domain/types';
 import type { NodeConfig } from './config';
 import { buildBundle } from './bundles';
+import { Timestamper } from './tsa/timestamper';
 import type { Bundle } from './protocol';
 
 export interface LedgerLogger extends AnchorerLogger {
@@ -58,6 +59,8 @@ export class Ledger {
     readonly chain: ChainInfo,
     private readonly embedded: EmbeddedChain | null,
     private readonly logger: LedgerLogger,
+    /** RFC 3161 client (TIANFU_TSA_URLS); null when no TSA is configured. */
+    readonly timestamper: Timestamper | null = null,
   ) {}
 
   static async start(config: NodeConfig, logger: LedgerLogger = silent): Promise<Ledger> {
@@ -131,7 +134,19 @@ export class Ledger {
       });
       const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
       const chain: ChainInfo = { rpcUrl, chainId, registry: registryAddress, embedded: embedded !== null };
-      const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger);
+      let timestamper: Timestamper | null = null;
+      if (config.tsaUrls.length > 0) {
+        timestamper = await Timestamper.open({ db, urls: config.tsaUrls, logId, retryMs: config.tsaRetryMs, timeoutMs: config.tsaTimeoutMs, logger }, anchorer.status().anchored);
+        const ts = timestamper;
+        const prev = anchorer.onAnchored;
+        // Only the wish is recorded here (one write); the TSA is asked in the background, so a TSA
+        // that is slow or down never holds up anchoring.
+        anchorer.onAnchored = (rec, previousSize, latencyMs) => {
+          prev?.(rec, previousSize, latencyMs);
+          ts.want(rec).catch((err: unknown) => logger.warn({ err: (err as Error).message, treeSize: rec.treeSize }, 'could not record the RFC 3161 request'));
+        };
+      }
+      const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger, timestamper);
       anchorer.start();
       logger.info({ logId, operator: operator.address, registry: registryAddress, chainId: chainId.toString(), rpcUrl, treeSize: log.size }, 'ledger started');
       return ledger;
@@ -144,7 +159,7 @@ export class Ledger {
   /** A `tianfu.bundle/v1` for every record about `subject` (or the given indexes). */
   bundle(kind: Bundle['kind'], subject: string, opts: { indexes?: number[]; file?: Bundle['file'] } = {}): Promise<Bundle> {
     return buildBundle(
-      { sequencer: this.sequencer, log: this.log, anchorer: this.anchorer, logId: this.logId, operator: this.operator.address.toLowerCase() as Hex, chainId: this.chain.chainId, registry: this.chain.registry },
+      { sequencer: this.sequencer, log: this.log, anchorer: this.anchorer, timestamper: this.timestamper, logId: this.logId, operator: this.operator.address.toLowerCase() as Hex, chainId: this.chain.chainId, registry: this.chain.registry },
       kind,
       subject,
       opts,
@@ -155,6 +170,7 @@ export class Ledger {
   async stop(): Promise<void> {
     await this.sequencer.close();
     await this.anchorer.stop();
+    await this.timestamper?.stop();
     await this.db.close();
     this.provider.destroy();
     await this.embedded?.close();

@@ -18,7 +18,6 @@ export function buildPage(): string {
     minify: true,
     sourcemap: false,
     legalComments: 'none',
-    alias: { 'node:crypto': path.join(root, 'api/page/crypto-shim.ts') },
     logLevel: 'warning',
   });
   return outfile;

@@ -1,14 +1,13 @@
 /**
  * The browser verification page: a judge opens it, picks the bundle (and the evidence file), and the
- * page runs the SAME verifier as `tianfu verify` (node/protocol/verify.ts) in the browser. The file is
+ * page runs the SAME verifier as `tianfu verify` (node/verifier/) in the browser. The file is
  * hashed locally — it never leaves the judge's machine — and the chain is read over JSON-RPC directly,
  * not through the ledger's API.
  */
 import { createSHA256, createSM3 } from 'hash-wasm';
-import { loadBundle, verifyBundle, type VerificationReport, type VerifyFileDigests } from '../../node/protocol/verify';
 import { toHex, type Hex } from '../../node/protocol/bytes';
 import { connectChainReader } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules, loadBundle, verifyBundle, type VerificationReport, type VerifyFileDigests } from '../../node/verifier';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 

@@ -4,7 +4,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
-import type { Ledger } from '../../node';
+import { CHECKPOINT_TYPE, type Ledger } from '../../node';
 
 export const MAX_ENTRIES_PAGE = 1000;
 
@@ -49,6 +49,13 @@ export function registerLogOpenApi(r: OpenAPIRegistry): void {
     summary: 'RFC 9162 consistency proof',
     request: { query: ConsistencyQuery },
     responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ from: z.number(), to: z.number(), proof: z.array(hex32) }) } } }, ...problemResponses(400) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/log/checkpoints/{treeSize}/timestamps',
+    summary: 'The signed checkpoint of an anchored tree size and the RFC 3161 tokens held for it (TIANFU_TSA_URLS)',
+    request: { params: z.object({ treeSize: count }) },
+    responses: { 200: { description: '{treeSize, checkpoint, timestamps}' }, ...problemResponses(404, 422) },
   });
   r.registerPath({ method: 'get', path: '/v1/log/checkpoints', summary: 'Anchored checkpoints with their transactions', request: { query: CheckpointsQuery }, responses: { 200: { description: 'checkpoints' } } });
 }
@@ -101,6 +108,14 @@ export function logRouter(ledger: Ledger): Router {
     const q = parseOr422(CheckpointsQuery, req.query, 'query');
     const cps = await ledger.anchorer.checkpoints({ fromSize: q.fromSize ?? 0, limit: q.limit ?? 1000 });
     res.json({ chainId: ledger.chain.chainId.toString(), registry: ledger.chain.registry, logId: ledger.logId, checkpoints: cps });
+  });
+
+  r.get('/log/checkpoints/:treeSize/timestamps', async (req, res) => {
+    const { treeSize } = parseOr422(z.strictObject({ treeSize: count }), req.params, 'params');
+    const cp = await ledger.anchorer.checkpointCovering(treeSize);
+    if (!cp || cp.treeSize !== treeSize) throw new HttpProblem(404, 'CHECKPOINT_NOT_FOUND', `no anchored checkpoint of tree size ${treeSize}`);
+    const timestamps = ledger.timestamper ? await ledger.timestamper.tokensFor(treeSize) : [];
+    res.json({ treeSize, checkpoint: { type: CHECKPOINT_TYPE, logId: ledger.logId, treeSize, rootHash: cp.rootHash, signature: cp.signature }, timestamps, tsaConfigured: ledger.timestamper !== null });
   });
 
   return r;

@@ -15,7 +15,7 @@ import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
 import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Hex, type Ledger, type VerifyFileDigests } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules } from '../../node/verifier';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lowercase hex digits');

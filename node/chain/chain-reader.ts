@@ -1,12 +1,12 @@
 /**
- * A ChainReader (node/protocol/verify.ts) over any EVM JSON-RPC endpoint, with ethers v6. It reads
+ * A ChainReader (node/protocol/chain.ts) over any EVM JSON-RPC endpoint, with ethers v6. It reads
  * the registry through a minimal human-readable ABI, so a verifier needs neither compiled artifacts
  * nor the node's store or API: only an RPC URL. Every request has a timeout, so an unreachable
  * endpoint fails fast (the CLI turns that into exit 2) instead of ethers' endless network retry.
  */
 import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, isError, type Provider } from 'ethers';
 import type { Hex } from '../protocol/bytes';
-import { ChainReadError, type ChainReader } from '../protocol/verify';
+import { ChainReadError, type ChainReader } from '../protocol/chain';
 
 /** The registry reads a verifier needs, and the errors an unknown log or checkpoint reverts with. */
 export const REGISTRY_READ_ABI = [

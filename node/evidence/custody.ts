@@ -30,12 +30,13 @@ import {
   LIMITS,
   claimDigest,
   custodyKind,
-  isEvidenceId,
   type ActorRef,
   type CustodyEvent,
   type FileDigests,
 } from './model';
 import { recoverCollectorAddress } from './signature';
+
+export { EvidenceEntryReplayer, replayEntries, type EntryViolation, type EntryViolationCode } from './history';
 
 export interface EvidenceState {
   evidenceId: string;
@@ -72,7 +73,7 @@ function refuse(code: EvidenceRuleCode, message: string, details: Record<string,
   throw new DomainError(code, message, details);
 }
 
-function isDepositor(state: EvidenceState, who: { keyId: string; role: string }): boolean {
+export function isDepositor(state: EvidenceState, who: { keyId: string; role: string }): boolean {
   return who.role === 'collector' && who.keyId === state.collector.keyId;
 }
 
@@ -220,84 +221,6 @@ export const evidenceRules: DomainRules<EvidenceState> = {
     throw new DomainError('EVIDENCE_INVALID_RECORD', `kind ${ctx.kind} is not an evidence kind (${EVIDENCE_KINDS.join(', ')})`, { kind: ctx.kind });
   },
 };
-
-// ---- entry-level replay, for auditors with only the public log ----
-
-export type EntryViolationCode =
-  | 'BAD_SUBJECT'
-  | 'UNKNOWN_KIND'
-  | 'DUPLICATE_DEPOSIT'
-  | 'CUSTODY_BEFORE_DEPOSIT'
-  | 'EVENT_AFTER_WITHDRAWN'
-  | 'EVENT_AFTER_ERASED'
-  | 'DUPLICATE_SEAL'
-  | 'TIME_REVERSED';
-
-export interface EntryViolation {
-  index: number;
-  subject: string;
-  kind: string;
-  at: string;
-  code: EntryViolationCode;
-  message: string;
-}
-
-interface EntryState {
-  sealed: boolean;
-  withdrawn: boolean;
-  erased: boolean;
-  lastAt: string;
-}
-
-/**
- * What can be checked from public entries alone (kind, subject, time) — no records, so no roles:
- * deposit first and once, nothing after withdrawal but annotations (and erasure), nothing after
- * erasure but annotations, one seal, non-decreasing times per subject. Feed entries in log order;
- * state per subject is four fields, so a whole log replays in little memory. Roles, readers and
- * signatures need the records: replay `evidenceRules.apply` over an export for those.
- */
-export class EvidenceEntryReplayer {
-  readonly violations: EntryViolation[] = [];
-  private readonly subjects = new Map<string, EntryState>();
-
-  push(index: number, entry: LogEntry): void {
-    const { kind, subject, at } = entry;
-    if (!kind.startsWith('evidence.')) return; // other domains' entries
-    const flag = (code: EntryViolationCode, message: string): void => {
-      this.violations.push({ index, subject, kind, at, code, message });
-    };
-    if (!EVIDENCE_KINDS.includes(kind)) return flag('UNKNOWN_KIND', `unknown evidence kind ${kind}`);
-    if (!isEvidenceId(subject)) return flag('BAD_SUBJECT', `subject ${JSON.stringify(subject)} is not an evidence id`);
-    const s = this.subjects.get(subject);
-    if (kind === DEPOSIT_KIND) {
-      if (s) return flag('DUPLICATE_DEPOSIT', `evidence ${subject} deposited again (first deposit's last record at ${s.lastAt})`);
-      this.subjects.set(subject, { sealed: false, withdrawn: false, erased: false, lastAt: at });
-      return;
-    }
-    if (!s) return flag('CUSTODY_BEFORE_DEPOSIT', `custody event for evidence ${subject} before any deposit`);
-    const event = kind.slice(CUSTODY_KIND_PREFIX.length) as CustodyEvent;
-    if (at < s.lastAt) flag('TIME_REVERSED', `at ${at} is before the subject's previous record at ${s.lastAt}`);
-    if (s.erased && event !== 'annotated') flag('EVENT_AFTER_ERASED', `'${event}' after the content was erased`);
-    else if (s.withdrawn && event !== 'annotated' && event !== 'erased') flag('EVENT_AFTER_WITHDRAWN', `'${event}' after the evidence was withdrawn`);
-    if (event === 'sealed' && s.sealed) flag('DUPLICATE_SEAL', `evidence ${subject} sealed twice`);
-    if (event === 'sealed') s.sealed = true;
-    if (event === 'withdrawn') s.withdrawn = true;
-    if (event === 'erased') s.erased = true;
-    if (at > s.lastAt) s.lastAt = at;
-  }
-}
-
-/** Replays entries in log order; `index` is the entry's log index (array position when plain entries are given). */
-export function replayEntries(entries: Iterable<LogEntry | { index: number; entry: LogEntry }>): EntryViolation[] {
-  const r = new EvidenceEntryReplayer();
-  let i = 0;
-  for (const e of entries) {
-    if ('entry' in e) r.push(e.index, e.entry);
-    else r.push(i, e);
-    i++;
-  }
-  return r.violations;
-}
 
 // ---- record-level replay, for auditors holding an export (records and salts) ----
 

@@ -19,6 +19,13 @@ import { canonicalBytes } from '../protocol/canonical';
 import type { Hex } from '../protocol/bytes';
 import { recordDigest } from '../protocol/record';
 import { DomainError, type Actor, type Role } from '../domain/types';
+import { textRefinement } from '../input/text';
+import { CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, EVIDENCE_ID_RE, isEvidenceId } from './history';
+
+export {
+  CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, CUSTODY_KIND_PREFIX, DEPOSIT_KIND, EVIDENCE_ID_RE, EVIDENCE_KINDS, custodyKind, isEvidenceId,
+  type ClientCustodyEvent, type CustodyEvent,
+} from './history';
 
 extendZodWithOpenApi(z);
 
@@ -26,13 +33,7 @@ export const DEPOSIT_RECORD_TYPE = 'tianfu.evidence.deposit/v1' as const;
 export const CUSTODY_RECORD_TYPE = 'tianfu.evidence.custody/v1' as const;
 
 export const EVIDENCE_METHODS = ['web-page', 'screen-recording', 'file', 'chat-export', 'other'] as const;
-/** Events an API client may post. */
-export const CLIENT_CUSTODY_EVENTS = ['transferred', 'sealed', 'exported', 'annotated', 'withdrawn'] as const;
-/** `accessed` is written by the node on every content read; `erased` by an admin's erasure. */
-export const CUSTODY_EVENTS = [...CLIENT_CUSTODY_EVENTS, 'accessed', 'erased'] as const;
 export type EvidenceMethod = (typeof EVIDENCE_METHODS)[number];
-export type ClientCustodyEvent = (typeof CLIENT_CUSTODY_EVENTS)[number];
-export type CustodyEvent = (typeof CUSTODY_EVENTS)[number];
 
 /** Bounds, so a single deposit cannot bloat every bundle and export made from it. */
 export const LIMITS = {
@@ -50,22 +51,9 @@ export const LIMITS = {
   captureSkewMs: 5 * 60 * 1000,
 } as const;
 
-/**
- * Evidence id: `ev_` + 32 lowercase hex characters (128 random bits).
- * Random, not derived from the content: the id is the `subject` of public log entries, and an id
- * computed from the file's hash would let anyone holding a candidate file test whether it was
- * deposited (the dictionary attack that salted commitments exist to stop). It also makes two deposits
- * of the same file two pieces of evidence, each with its own collector, capture and custody history.
- */
-export const EVIDENCE_ID_RE = /^ev_[0-9a-f]{32}$/;
-
 export function newEvidenceId(random: Uint8Array = randomBytes(16)): string {
   if (random.length !== 16) throw new TypeError(`an evidence id takes 16 random bytes, got ${random.length}`);
   return `ev_${Buffer.from(random).toString('hex')}`;
-}
-
-export function isEvidenceId(value: unknown): value is string {
-  return typeof value === 'string' && EVIDENCE_ID_RE.test(value);
 }
 
 // ---- building blocks ----
@@ -83,25 +71,23 @@ const AddressSchema = z.string().regex(/^0x[0-9a-f]{40}$/, '20-byte address, 0x-
 /** RFC 3339 date-time with an explicit offset (Z or ±hh:mm), e.g. 2025-03-01T10:15:00.000+08:00. */
 const Rfc3339Schema = z.iso.datetime({ offset: true }).openapi({ description: 'RFC 3339 date-time with offset', example: '2025-03-01T10:15:00+08:00' });
 
-const noControl = (s: string): boolean => !/[\u0000-\u001f\u007f]/.test(s);
-/** Free text may span lines; other control characters (escape sequences, NUL) are refused. */
-const noControlButLines = (s: string): boolean => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
 // No transforms anywhere (no trimming, no URL normalising): the parsed metadata must be byte-for-byte
 // what the collector sent, or the claim digest it signed would not match the one the node computes.
+// Characters: the text rule of node/input/text.ts (docs/input.md); free text may span lines.
 const text = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((s) => s.trim().length > 0, 'must not be blank')
-    .refine(noControl, 'must not contain control characters');
+    .superRefine(textRefinement());
 const longText = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((s) => s.trim().length > 0, 'must not be blank')
-    .refine(noControlButLines, 'must not contain control characters other than line breaks and tabs');
+    .superRefine(textRefinement({ multiline: true }));
 
 export const EvidenceSourceSchema = z
   .union([
@@ -280,9 +266,11 @@ export function parseCustodyEventInput(value: unknown): CustodyEventInput {
 function invalid(code: string, what: string, error: z.ZodError): DomainError {
   const first = error.issues[0];
   const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+  const pathOf = (i: z.core.$ZodIssue) => i.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   return new DomainError(code, `invalid ${what}${where}: ${first?.message ?? 'malformed'}`, {
-    path: (first?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p)),
-    issues: error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    path: first ? pathOf(first) : [],
+    // One entry per issue with its field path; the text rule's issues carry its own code (TEXT_BIDI, …).
+    problems: error.issues.map((i) => ({ path: pathOf(i), message: i.message, code: (i.code === 'custom' ? (i.params as { textCode?: string } | undefined)?.textCode : undefined) ?? i.code })),
   });
 }
 
@@ -366,10 +354,3 @@ export function buildErasureRecord(evidenceId: string, reason: string, admin: Ac
   return EvidenceCustodyRecordSchema.parse(record);
 }
 
-/** Log entry kind for each record (see docs/evidence.md, "Entry kinds"). */
-export const DEPOSIT_KIND = 'evidence.deposited' as const;
-export const CUSTODY_KIND_PREFIX = 'evidence.custody.' as const;
-export function custodyKind(event: CustodyEvent): string {
-  return CUSTODY_KIND_PREFIX + event;
-}
-export const EVIDENCE_KINDS: readonly string[] = [DEPOSIT_KIND, ...CUSTODY_EVENTS.map(custodyKind)];

@@ -19,29 +19,8 @@ import {
   type Invoice, type Problem, type ValidateOptions, type ValidateResult,
 } from './schema';
 
-export const INVOICE_KINDS_ISSUED = 'invoice.issued';
-export const INVOICE_ENTRY_KINDS = [
-  'invoice.issued',
-  'invoice.conflict-refused',
-  'invoice.reimbursement-locked',
-  'invoice.reimbursement-unlocked',
-  'invoice.reimbursement-closed',
-  'invoice.use-confirmed',
-  'invoice.booked',
-  'invoice.red-form-opened',
-  'invoice.red-form-confirmed',
-  'invoice.red-form-rejected',
-  'invoice.red-form-withdrawn',
-  'invoice.red-form-expired',
-  'invoice.partially-reversed',
-  'invoice.reversed',
-] as const;
-export type InvoiceEntryKind = (typeof INVOICE_ENTRY_KINDS)[number];
-
-/** The only kinds a fully reversed invoice still accepts: an audit note, and releasing a stale lock. */
-export const KINDS_AFTER_FULL_REVERSAL: readonly string[] = ['invoice.conflict-refused', 'invoice.reimbursement-unlocked'];
-
-export const RED_FORM_TTL_MS = 72 * 3_600_000;
+export { INVOICE_KINDS_ISSUED, INVOICE_ENTRY_KINDS, KINDS_AFTER_FULL_REVERSAL, RED_FORM_TTL_MS, type InvoiceEntryKind } from './history';
+import { INVOICE_ENTRY_KINDS, KINDS_AFTER_FULL_REVERSAL, RED_FORM_TTL_MS, type InvoiceEntryKind } from './history';
 
 export type InvoiceStatus = 'issued' | 'partially-reversed' | 'fully-reversed';
 export type UseState = 'none' | 'use-confirmed' | 'booked';
@@ -230,7 +209,7 @@ function replaceForm(state: InvoiceState, form: RedFormState): RedFormState[] {
 function formStateError(form: RedFormState, status: RedFormStatus, what: string): DomainError {
   if (status === 'expired') return new DomainError('RED_FORM_EXPIRED', `red-letter form ${form.formId} expired unconfirmed at ${form.deadline}; cannot ${what}`);
   if (status === 'used') return new DomainError('RED_FORM_USED', `red-letter form ${form.formId} was already used for a red invoice`);
-  return new DomainError('RED_FORM_STATE', `red-letter form ${form.formId} is ${status}; cannot ${what}`, { status });
+  return new DomainError('RED_FORM_STATE', `red-letter form ${form.formId} is ${status}; cannot ${what}`, { formStatus: status });
 }
 
 /**
@@ -547,6 +526,8 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
 
   return {
     kinds: INVOICE_ENTRY_KINDS,
+    // Invoice keys are computable from public facts: the log carries a salted pseudonym (docs/architecture.md).
+    pseudonymousSubjects: true,
     options,
     validate: (body, now) => validateInvoice(body, now === undefined ? options : { ...options, now }),
     apply,

@@ -7,9 +7,10 @@
  * claim nothing.
  */
 import { ProtocolError } from './errors';
-import { BUNDLE_FORMAT, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type InclusionProof, type Receipt } from './formats';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type BundleTimestamp, type InclusionProof, type Receipt, type SignedCheckpoint } from './formats';
 import { parseEntry } from './record';
 import type { Hex } from './bytes';
+import { SUBJECT_SCHEME, type SubjectLink } from './subject';
 
 /** A bundle refused at load time; `path` is the offending field (`''` for the whole document). */
 export class BundleFormatError extends ProtocolError {
@@ -105,6 +106,29 @@ function loadAnchor(v: unknown, path: string): Anchor {
   };
 }
 
+function loadCheckpoint(v: unknown, path: string): SignedCheckpoint {
+  const o = obj(v, path);
+  if (o.type !== CHECKPOINT_TYPE) throw new BundleFormatError(o.type === undefined ? 'MALFORMED' : 'UNKNOWN_FORMAT', `${path}.type`, `must be ${CHECKPOINT_TYPE}, got ${describe(o.type)}`);
+  return { type: CHECKPOINT_TYPE, logId: hex32(o, 'logId', path), treeSize: count(o, 'treeSize', path), rootHash: hex32(o, 'rootHash', path), signature: field(o, 'signature', path, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function loadTimestamps(v: unknown, path: string): BundleTimestamp[] {
+  if (!Array.isArray(v)) malformed(path, `must be an array, got ${describe(v)}`);
+  if (v.length > 16) malformed(path, `has ${v.length} tokens; the verifier stops at 16`);
+  return v.map((t, i) => {
+    const p = `${path}[${i}]`;
+    const o = obj(t, p);
+    const token = o.token;
+    // 64 KiB of base64 is far more than any TSA token with its certificate chain.
+    if (typeof token !== 'string' || token.length === 0 || token.length > 65_536 || token.length % 4 !== 0 || !BASE64.test(token)) malformed(`${p}.token`, `must be a base64 DER TimeStampToken, got ${describe(token)}`);
+    for (const k of ['tsa', 'genTime'] as const) if (typeof o[k] !== 'string' || (o[k] as string).length > 1024) malformed(`${p}.${k}`, `must be a string, got ${describe(o[k])}`);
+    if (o.url !== undefined && (typeof o.url !== 'string' || o.url.length > 2048)) malformed(`${p}.url`, `must be a string, got ${describe(o.url)}`);
+    return { token, tsa: o.tsa as string, genTime: o.genTime as string, treeSize: count(o, 'treeSize', p), ...(typeof o.url === 'string' ? { url: o.url } : {}) };
+  });
+}
+
 function loadItem(v: unknown, path: string): BundleItem {
   const o = obj(v, path);
   const record = o.record;
@@ -158,15 +182,35 @@ export function loadBundle(json: unknown): Bundle {
     const f = obj(o.file, 'file');
     file = { sha256: hex32(f, 'sha256', 'file'), sm3: hex32(f, 'sm3', 'file'), size: count(f, 'size', 'file') };
   } else if (o.file === null) file = null;
+  let xml: Bundle['xml'];
+  if (o.xml !== undefined) {
+    const x = obj(o.xml, 'xml');
+    if (x.mediaType !== 'application/xml') malformed('xml.mediaType', `must be "application/xml", got ${describe(x.mediaType)}`);
+    if (typeof x.base64 !== 'string' || x.base64.length === 0 || x.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(x.base64)) malformed('xml.base64', 'must be the document in standard base64');
+    xml = { mediaType: 'application/xml', base64: x.base64 as string };
+  }
+  let link: SubjectLink | undefined;
+  if (o.subjectLink !== undefined && o.subjectLink !== null) {
+    const l = obj(o.subjectLink, 'subjectLink');
+    if (l.scheme !== SUBJECT_SCHEME) {
+      if (typeof l.scheme !== 'string') malformed('subjectLink.scheme', `must be "${SUBJECT_SCHEME}", got ${describe(l.scheme)}`);
+      throw new BundleFormatError('UNKNOWN_FORMAT', 'subjectLink.scheme', `${describe(l.scheme)} is not a subject scheme this verifier knows (${SUBJECT_SCHEME})`);
+    }
+    link = { scheme: SUBJECT_SCHEME, key: hex32(l, 'key', 'subjectLink'), salt: hex32(l, 'salt', 'subjectLink') };
+  }
   const createdAt = o.createdAt;
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) malformed('createdAt', `must be an RFC 3339 time, got ${describe(createdAt)}`);
   return {
     format: BUNDLE_FORMAT,
     kind: kind as Bundle['kind'],
     subject,
+    ...(link !== undefined ? { subjectLink: link } : {}),
     log: { logId: hex32(log, 'logId', 'log'), operator: address(log, 'operator', 'log'), chainId: decimal(log, 'chainId', 'log'), registry: address(log, 'registry', 'log') },
     items: items.map((it, i) => loadItem(it, `items[${i}]`)),
     ...(file !== undefined ? { file } : {}),
+    ...(xml !== undefined ? { xml } : {}),
+    ...(o.checkpoint !== undefined && o.checkpoint !== null ? { checkpoint: loadCheckpoint(o.checkpoint, 'checkpoint') } : {}),
+    ...(o.timestamps !== undefined && o.timestamps !== null ? { timestamps: loadTimestamps(o.timestamps, 'timestamps') } : {}),
     createdAt,
   };
 }

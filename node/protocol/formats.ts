@@ -6,6 +6,7 @@
  */
 import type { Hex } from './bytes';
 import type { LogEntry } from './record';
+import type { SubjectLink } from './subject';
 
 export const RECEIPT_TYPE = 'tianfu.receipt/v1' as const;
 export const CHECKPOINT_TYPE = 'tianfu.checkpoint/v1' as const;
@@ -76,11 +77,41 @@ export interface Bundle {
   format: typeof BUNDLE_FORMAT;
   /** 'invoice' (issue + every lifecycle record) or 'evidence' (deposit + custody events) or 'record'. */
   kind: 'invoice' | 'evidence' | 'record';
+  /** The subject as its entries name it: for an invoice, its pseudonym (or, logged before pseudonyms, its key). */
   subject: string;
+  /**
+   * Opens a pseudonymous subject for whoever holds the bundle: subjectPseudonym(salt, key) = subject,
+   * and key is the subject the records name (record.invoiceKey). Absent when the entries name the
+   * plain subject (evidence ids; invoices logged before pseudonyms).
+   */
+  subjectLink?: SubjectLink;
   log: { logId: Hex; operator: Hex; chainId: string; registry: Hex };
   /** Ordered by log index; items[0] is the primary record (invoice issue, evidence deposit). */
   items: BundleItem[];
   /** For evidence: the digests the file beside the bundle must have. */
   file?: { sha256: Hex; sm3: Hex; size: number } | null;
+  /**
+   * For an invoice registered from XML, optionally: the original document itself (base64), so the
+   * bundle alone shows the XML is the one the record came from (its digests are in the record's `original`).
+   */
+  xml?: { mediaType: 'application/xml'; base64: string };
+  /** The operator-signed checkpoint the items' anchor names (what RFC 3161 tokens stamp). */
+  checkpoint?: SignedCheckpoint;
+  /** RFC 3161 time-stamp tokens over that signed checkpoint, one per TSA that answered. */
+  timestamps?: BundleTimestamp[];
   createdAt: string;
+}
+
+/** One RFC 3161 token in a bundle (`bundle.timestamps[]`). */
+export interface BundleTimestamp {
+  /** The TimeStampToken (CMS ContentInfo), DER, base64. */
+  token: string;
+  /** The TSA's name: its signer certificate's subject (the URL when unreadable). Informational. */
+  tsa: string;
+  /** genTime as the token states it (RFC 3339, UTC). Informational: the verifier reads it from the token. */
+  genTime: string;
+  /** Tree size of the signed checkpoint the token stamps. */
+  treeSize: number;
+  /** Where the node obtained it (informational). */
+  url?: string;
 }

@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, Ledger, type Actor } from '../../node';
 import { buildCustodyRecord, buildDepositRecord, custodyKind, newEvidenceId, parseEvidenceMetadata } from '../../node/evidence/model';
-import { verifyBundle, verifyBundleOffline, type Bundle, type Hex } from '../../node/protocol';
+import type { Bundle, Hex } from '../../node/protocol';
+import { verifyBundle, verifyBundleOffline } from '../../node/verifier';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 import { connectChainReader } from '../../node/chain/chain-reader';
 

@@ -12,7 +12,7 @@ import { deploy, DEFAULT_LOG_NAME } from '../deploy';
 import { loadSigner, SignerError } from '../../node/chain/signer';
 import { writeAddressBook } from '../../node/chain/address-book';
 import { probeChainId as probeRpcChainId } from '../../node/chain/chain-reader';
-import { ChainReadError } from '../../node/protocol/verify';
+import { ChainReadError } from '../../node/protocol/chain';
 import { UsageError, printJson } from './common';
 import type { Hex } from '../../node/protocol';
 

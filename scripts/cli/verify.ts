@@ -1,7 +1,7 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
  *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
- * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/protocol's verifier (the same code
+ * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
  * Exit codes: 0 valid (or pending with --allow-pending); 1 invalid, with the first failing step
@@ -13,19 +13,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  BundleFormatError,
-  ChainReadError,
-  loadBundle,
-  verifyBundle,
-  type Bundle,
-  type Hex,
-  type VerificationReport,
-  type VerificationStep,
-  type VerifyFileDigests,
-} from '../../node/protocol';
+import { BundleFormatError, ChainReadError, loadBundle, type Bundle, type Hex } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
-import { domainHistoryRules } from '../../node/domain/history-rules';
+import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
 import { ExitCode, UsageError, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 
@@ -62,6 +52,10 @@ export async function hashFile(file: string): Promise<Required<VerifyFileDigests
     throw new UsageError(`--file ${file} cannot be read: ${(err as Error).message}`);
   }
   return { sha256: `0x${sha.digest('hex')}` as Hex, sm3: `0x${sm3.digest('hex')}` as Hex, size };
+}
+
+function digestsOfBytes(b: Buffer): Required<VerifyFileDigests> {
+  return { sha256: `0x${createHash('sha256').update(b).digest('hex')}` as Hex, sm3: `0x${createHash('sm3').update(b).digest('hex')}` as Hex, size: b.length };
 }
 
 export async function readBundleFile(file: string): Promise<Bundle> {
@@ -109,7 +103,10 @@ async function getJson(base: string, p: string, timeoutMs: number): Promise<Reco
  */
 export async function refreshBundle(b: Bundle, nodeUrl: string, timeoutMs: number): Promise<{ bundle: Bundle; refreshed: number; note: string }> {
   const pending = b.items.filter((it) => it.inclusion === null || it.anchor === null);
-  if (pending.length === 0) return { bundle: b, refreshed: 0, note: 'nothing to refresh: every item is anchored' };
+  if (pending.length === 0) {
+    const t = await refreshTimestamps(b, nodeUrl, timeoutMs);
+    return t ? { bundle: t.bundle, refreshed: t.added, note: t.note } : { bundle: b, refreshed: 0, note: 'nothing to refresh: every item is anchored' };
+  }
   const info = await getJson(nodeUrl, 'v1/log', timeoutMs);
   for (const [k, want] of [['logId', b.log.logId], ['chainId', b.log.chainId], ['registry', b.log.registry]] as const) {
     if (String(info[k]).toLowerCase() !== want.toLowerCase()) throw new UsageError(`--refresh: the node at ${nodeUrl} serves ${k} ${String(info[k])}, the bundle's is ${want}`);
@@ -140,7 +137,30 @@ export async function refreshBundle(b: Bundle, nodeUrl: string, timeoutMs: numbe
     if (err instanceof BundleFormatError) throw new UsageError(`--refresh: the node's answer does not fit the bundle: ${err.message}`);
     throw err;
   }
-  return { bundle, refreshed: pending.length, note: `${pending.length} pending item${pending.length === 1 ? '' : 's'} filled from checkpoint ${cp.treeSize}` };
+  const note = `${pending.length} pending item${pending.length === 1 ? '' : 's'} filled from checkpoint ${cp.treeSize}`;
+  const t = await refreshTimestamps(bundle, nodeUrl, timeoutMs);
+  return t ? { bundle: t.bundle, refreshed: pending.length + t.added, note: `${note}; ${t.note}` } : { bundle, refreshed: pending.length, note };
+}
+
+/**
+ * Fills the signed checkpoint and the RFC 3161 tokens the node holds for the bundle's checkpoint (a
+ * token is asked for after anchoring, so a bundle made right then has none yet). Null when there is
+ * nothing new. The tokens are not trusted here: the verifier checks them like the rest.
+ */
+async function refreshTimestamps(b: Bundle, nodeUrl: string, timeoutMs: number): Promise<{ bundle: Bundle; added: number; note: string } | null> {
+  const size = b.checkpoint?.treeSize ?? b.items.find((it) => it.anchor !== null)?.anchor?.treeSize;
+  if (size === undefined) return null;
+  const have = new Set((b.timestamps ?? []).map((t) => t.token));
+  const got = await getJson(nodeUrl, `v1/log/checkpoints/${size}/timestamps`, timeoutMs);
+  const fresh = (Array.isArray(got.timestamps) ? got.timestamps : []).filter((t: { token?: unknown }) => typeof t.token === 'string' && !have.has(t.token));
+  if (fresh.length === 0 && b.checkpoint !== undefined) return null;
+  try {
+    const bundle = loadBundle({ ...b, checkpoint: b.checkpoint ?? got.checkpoint, timestamps: [...(b.timestamps ?? []), ...fresh] });
+    return { bundle, added: fresh.length, note: fresh.length ? `${fresh.length} RFC 3161 token${fresh.length === 1 ? '' : 's'} added for checkpoint ${size}` : `signed checkpoint ${size} added (no RFC 3161 token yet)` };
+  } catch (err) {
+    if (err instanceof BundleFormatError) throw new UsageError(`--refresh: the node's timestamps do not fit the bundle: ${err.message}`);
+    throw err;
+  }
 }
 
 const STATUS_LABEL: Record<VerificationStep['status'], string> = { ok: 'ok', failed: 'FAILED', pending: 'pending', skipped: 'skipped' };
@@ -157,7 +177,8 @@ export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFi
   const title = r.verdict === 'valid' ? 'VALID' : r.verdict === 'pending' ? 'PENDING (not yet anchored)' : 'INVALID';
   out.push(`Tianfu bundle verification: ${title}`, '');
   out.push(`  bundle     ${ctx.bundleFile} (${r.bundle.format}, made ${r.bundle.createdAt})`);
-  out.push(`  subject    ${r.bundle.kind} ${r.bundle.subject}, ${r.bundle.items} record${r.bundle.items === 1 ? '' : 's'}`);
+  const subject = r.bundle.subjectKey !== undefined ? `${r.bundle.subjectKey} (in the log as ${r.bundle.subject})` : r.bundle.subject;
+  out.push(`  subject    ${r.bundle.kind} ${subject}, ${r.bundle.items} record${r.bundle.items === 1 ? '' : 's'}`);
   out.push(`  log        ${r.bundle.logId}, operator ${r.bundle.operator}`);
   out.push(`  chain      ${r.bundle.chainId} via ${ctx.rpc}, registry ${r.bundle.registry}`);
   for (const c of r.checkpoints) {
@@ -165,7 +186,7 @@ export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFi
     out.push(`             block ${c.blockNumber}${c.blockHash ? ` (hash ${c.blockHash})` : ''}${c.blockTime ? ` at ${c.blockTime}` : ''}${c.confirmations !== null ? `, ${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'}` : ''}, tx ${c.txHash} [${c.status}]`);
   }
   for (const it of r.items) out.push(`  item ${it.item}     log index ${it.index}, ${it.kind}, accepted ${it.at} [${it.status}]`);
-  if (r.file) out.push(`  file       ${ctx.file ?? '(given)'}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
+  if (r.file) out.push(`  ${r.bundle.kind === 'invoice' ? 'xml ' : 'file'}       ${ctx.file ?? (r.bundle.kind === 'invoice' ? '(carried in the bundle)' : '(given)')}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
   out.push('', 'Steps');
   for (const s of r.steps) {
     out.push(`  ${STATUS_LABEL[s.status].padEnd(8)} ${s.name.padEnd(18)} ${where(s).padEnd(14)} ${s.detail}`);
@@ -197,7 +218,8 @@ async function writeAtomically(file: string, bundle: Bundle): Promise<void> {
 export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise<number> {
   const rpc = flags.rpc ?? DEFAULT_RPC_URL;
   let bundle = await readBundleFile(bundleFile);
-  const file = flags.file !== undefined ? await hashFile(flags.file) : undefined;
+  // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
+  const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
   let refreshNote: string | null = null;
   let refreshed = 0;
   if (flags.refresh !== undefined) {
@@ -254,7 +276,7 @@ export function register(program: Command): void {
     .command('verify')
     .description('verify a tianfu.bundle/v1 against the chain it names: record, commitment, entry, inclusion, receipt, on-chain checkpoint, block; the evidence file; the order of events')
     .argument('<bundle>', 'bundle JSON file')
-    .option('--file <file>', 'the evidence file beside the bundle: hashed here (SHA-256 and SM3) and compared with the deposit record')
+    .option('--file <file>', 'the evidence file beside the bundle, or the XML an invoice was registered from: hashed here (SHA-256 and SM3) and compared with the deposit record (the invoice record\'s original)')
     .option('--rpc <url>', `JSON-RPC endpoint of the bundle's chain (default ${DEFAULT_RPC_URL})`)
     .option('--confirmations <n>', 'confirmations the anchoring block needs', positiveInt(1_000_000), 1)
     .option('--clock-skew-ms <ms>', "how far an entry's time may be after its anchoring block's (the node's clock ahead of the chain's)", positiveInt(86_400_000), 5000)

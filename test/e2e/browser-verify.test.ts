@@ -10,8 +10,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { startInvoiceLedger, blue, type Parties } from '../api/invoices-support';
 import type { TestLedger } from '../support/ledger';
 import { depositEvidence } from '../verify/fixtures';
+import { chromiumPath, CHROMIUM_ARGS } from '../support/system-tools';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('browser verification page (real Chromium)', () => {
   let t: TestLedger;
@@ -30,8 +30,8 @@ describe('browser verification page (real Chromium)', () => {
     expect(b.status).toBe(200);
     bundle = b.body;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+      executablePath: chromiumPath(),
+      args: CHROMIUM_ARGS,
     });
   });
   afterAll(async () => {
