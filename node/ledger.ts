@@ -117,6 +117,8 @@ export class Ledger {
         evidenceRules as unknown as DomainRules<unknown>,
       ];
       const stateMap = config.stateMap ? await StateMapStore.open(db) : undefined;
+      const caughtUp = stateMap ? await stateMap.catchUp(log) : 0;
+      if (caughtUp > 0) logger.info({ entries: caughtUp, root: stateMap!.root }, 'state map brought up to the log (entries logged before it, or while it was off)');
       const sequencer = await Sequencer.open({ db, log, logId, operatorKey, rules, durable: config.durable, signingWorkers: config.signingWorkers, stateMap });
       const anchorer = await Anchorer.open({
         db,

@@ -18,8 +18,9 @@
  * updated paths (the top levels come from an in-memory cache), the hashes of the changed nodes, and two
  * puts per changed node (current + history).
  */
-import { fromHex, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
-import type { BatchOp, Database } from '../store/db';
+import { STATE_ROOT_KIND, isMappedKind, parseEntry, fromHex, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
+import { writeOps, type BatchOp, type Database } from '../store/db';
+import { MAX_ENTRIES_PER_READ, type LogStore } from '../store/log-store';
 import { applyUpdates, buildProof, normaliseUpdates, prefetch, type MapUpdate } from './smt';
 
 export const SMT_PREFIX = '!smt!';
@@ -32,6 +33,7 @@ const META = SMT_PREFIX + 'meta';
 /** Nodes at depths below this stay in memory once read (at most 2^CACHE_DEPTH - 1 of them). */
 const CACHE_DEPTH = 12;
 
+const decoder = new TextDecoder();
 const padEpoch = (e: number): string => e.toString(16).padStart(10, '0');
 const padSize = (n: number): string => n.toString(16).padStart(14, '0');
 
@@ -145,6 +147,43 @@ export class StateMapStore {
         for (const [p, n] of written) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
       },
     };
+  }
+
+  /**
+   * Brings the map up to the log's size when the log is ahead (a node upgraded from before the map, or
+   * run for a while with TIANFU_STATE_MAP=false): replays the missing entries in batches of at most
+   * MAX_ENTRIES_PER_READ, each written with the map's size in one batch. A `state.root` entry met on the
+   * way is recorded when it agrees with the map (and closes its epoch); one that does not is left for
+   * the audit to flag. Returns how many entries were replayed.
+   */
+  async catchUp(log: LogStore): Promise<number> {
+    let replayed = 0;
+    while (this.meta.size < log.size) {
+      const start = this.meta.size;
+      const end = Math.min(log.size, start + MAX_ENTRIES_PER_READ);
+      const rows = await log.entries(start, end);
+      const changes: MapChange[] = [];
+      let rootAt: number | undefined;
+      let stop = end;
+      for (const [j, r] of rows.entries()) {
+        const e = parseEntry(JSON.parse(decoder.decode(r.bytes)));
+        if (e.kind === STATE_ROOT_KIND) {
+          // A state root closes the epoch before the entries after it: first in a batch, or it starts the next batch.
+          if (j > 0) {
+            stop = r.index;
+            break;
+          }
+          if (e.commitment === this.meta.root) rootAt = r.index;
+          continue;
+        }
+        if (isMappedKind(e.kind)) changes.push({ kind: e.kind, subject: e.subject, at: e.at, index: r.index, leafHash: r.leafHash });
+      }
+      const u = await this.prepare(changes, stop, rootAt);
+      await writeOps(this.db, u.ops, { sync: true });
+      u.commit();
+      replayed += stop - start;
+    }
+    return replayed;
   }
 
   private async readNodes(positions: string[]): Promise<(Uint8Array | undefined)[]> {

@@ -104,3 +104,32 @@ describe('state map on the write path', () => {
     await o.db.close();
   });
 });
+
+describe('state map catch-up', () => {
+  it('a log written without the map (an upgraded node) is brought up to date at open, state roots included', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
+    dirs.push(dir);
+    let o = await openAll(dir);
+    for (let i = 0; i < 5; i++) await o.seq.submit({ kind: 'invoice.issued', subject: `a${i}`, record: {}, actor: null });
+    await o.seq.appendStateRoot();
+    await o.seq.close();
+    await o.db.close();
+    // The same data, written on by a node without the map.
+    const db = await openDatabase(dir);
+    const log = await LogStore.open(db);
+    const plain = await Sequencer.open({ db, log, logId: logIdFor('map-test'), operatorKey: operator.privateKey as Hex, rules: [anyRules as DomainRules<unknown>], signingWorkers: 0 });
+    for (let i = 0; i < 7; i++) await plain.submit({ kind: 'evidence.custody.sealed', subject: `a${i % 3}`, record: {}, actor: null });
+    await plain.close();
+    await db.close();
+    o = await openAll(dir);
+    expect(o.stateMap.size).toBe(6);
+    expect(await o.stateMap.catchUp(o.log)).toBe(7);
+    const { replay, roots } = await replayLog(o.log);
+    expect(o.stateMap.root).toBe(replay.root());
+    expect(o.stateMap.size).toBe(o.log.size);
+    expect(roots).toHaveLength(1);
+    expect((await o.stateMap.stateRoot(roots[0]!.index))?.root).toBe(roots[0]!.commitment);
+    await o.seq.close();
+    await o.db.close();
+  });
+});
