@@ -526,6 +526,8 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
 
   return {
     kinds: INVOICE_ENTRY_KINDS,
+    // Invoice keys are computable from public facts: the log carries a salted pseudonym (docs/architecture.md).
+    pseudonymousSubjects: true,
     options,
     validate: (body, now) => validateInvoice(body, now === undefined ? options : { ...options, now }),
     apply,
