@@ -2,17 +2,18 @@
  * The HTTP API, built apart from `listen` (createApp(deps)) so tests run it on an ephemeral port.
  * Express 5 forwards rejected promises from async handlers to the one problem handler.
  */
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
 import type { Ledger } from '../node';
 import { authenticate } from './auth';
+import { strictJsonBody } from './body';
 import { HttpProblem, problemHandler, sendProblem, type ProblemLogger } from './problem';
 import { createMetrics } from './metrics';
 import { createOpenApiRegistry, generateDocument } from './openapi';
-import { healthRouter } from './routes/health';
+import { healthRouter, registerHealthOpenApi } from './routes/health';
 import { logRouter, registerLogOpenApi } from './routes/log';
 import { keysRouter, registerKeysOpenApi } from './routes/keys';
 // Features are imported statically: a require('./routes/…') of a TypeScript file is not resolved
@@ -57,12 +58,14 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
       }),
     );
   }
-  const json: RequestHandler = express.json({ limit: ledger.config.maxBodyBytes, strict: true, type: ['application/json', 'application/*+json'] });
-  app.use('/v1', json);
+  // Every JSON body: the strict reader (api/body.ts). /verify reads bundles, whose logged text must
+  // be verifiable as it is, so only the text rule is off there.
+  app.use('/v1', strictJsonBody({ limit: ledger.config.maxBodyBytes, textExempt: ['/verify'], perItem: { '/invoices/batch': 'invoices' } }));
   app.use('/v1', authenticate(ledger.keys));
 
   const registry = createOpenApiRegistry();
   registerLogOpenApi(registry);
+  registerHealthOpenApi(registry);
   registerKeysOpenApi(registry);
   // Busiest first: express matches a request against every earlier layer, and no two routers share a
   // path, so the order only decides how many layers the invoice and evidence writes walk past.

@@ -60,6 +60,29 @@ const STATUS_BY_CODE: Record<string, number> = {
   EVIDENCE_SIGNER_NOT_REGISTERED: 422,
   EVIDENCE_SIGNER_PROOF_INVALID: 422,
   EVIDENCE_CONTENT_RACE: 503,
+  // The strict JSON reader and the text rule (api/body.ts, node/input/).
+  MALFORMED_JSON: 400,
+  UNSUPPORTED_CHARSET: 415,
+  JSON_DUPLICATE_KEY: 422,
+  JSON_NUMBER_FORM: 422,
+  JSON_TOO_DEEP: 422,
+  TEXT_CONTROL: 422,
+  TEXT_BIDI: 422,
+  TEXT_INVISIBLE: 422,
+  TEXT_LINE_SEPARATOR: 422,
+  TEXT_NONCHARACTER: 422,
+  TEXT_LONE_SURROGATE: 422,
+  TEXT_NOT_NFC: 422,
+  // Invoice XML import (node/invoice/xml): the parse profile's refusals, then mapping and validation.
+  XML_MALFORMED: 400,
+  XML_DTD_FORBIDDEN: 400,
+  XML_PI_FORBIDDEN: 400,
+  XML_LIMIT: 422,
+  XML_ENCODING: 415,
+  XML_TOO_LARGE: 413,
+  INVOICE_XML_INVALID: 422,
+  INVOICE_XML_NOT_FOUND: 404,
+  INVOICE_XML_DAMAGED: 500,
 };
 
 export function statusForCode(code: string): number {
@@ -91,7 +114,8 @@ export function sendProblem(res: Response, status: number, code: string, detail:
   res
     .status(status)
     .type('application/problem+json')
-    .send(JSON.stringify({ type: `https://tianfu-ledger.example/problems/${code.toLowerCase().replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, code, detail, ...extra }));
+    // The RFC 9457 members last, so no extension member can replace them: `status` is always the HTTP status number.
+    .send(JSON.stringify({ ...extra, type: `https://tianfu-ledger.example/problems/${code.toLowerCase().replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, code, detail }));
 }
 
 export interface ProblemLogger {

@@ -4,7 +4,7 @@
  * all items, so a verifier reads the chain once. Records not yet covered by an anchored checkpoint
  * are pending (inclusion and anchor null) and can be refreshed later.
  */
-import { BUNDLE_FORMAT, CHECKPOINT_TYPE, type Anchor, type Bundle, type BundleItem, type Hex } from './protocol';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, subjectLink, type Anchor, type Bundle, type BundleItem, type Hex } from './protocol';
 import type { Sequencer } from './sequencer';
 import type { LogStore } from './store/log-store';
 import type { Anchorer, AnchoredRecord } from './anchorer';
@@ -31,10 +31,15 @@ export async function buildBundle(
   const indexes = opts.indexes ?? (await d.sequencer.subjectIndexes(subject));
   const cp: AnchoredRecord | null = d.anchorer.status().anchored;
   const items: BundleItem[] = [];
+  let link: Bundle['subjectLink'];
+  let entrySubject: string | undefined;
   for (const index of indexes) {
     const rec = await d.sequencer.getRecord(index);
     const receipt = await d.sequencer.getReceipt(index);
     if (!rec || !receipt) throw new Error(`record ${index} is missing from the store`);
+    // The parties get the link from a pseudonymous subject to the invoice key (the public log never shows it).
+    entrySubject ??= rec.entry.subject;
+    if (rec.subjectSalt !== undefined) link ??= subjectLink(rec.subject as Hex, rec.subjectSalt);
     let inclusion: BundleItem['inclusion'] = null;
     let anchor: Anchor | null = null;
     if (cp && index < cp.treeSize) {
@@ -57,7 +62,8 @@ export async function buildBundle(
   return {
     format: BUNDLE_FORMAT,
     kind,
-    subject,
+    subject: entrySubject ?? subject,
+    ...(link !== undefined ? { subjectLink: link } : {}),
     log: { logId: d.logId, operator: d.operator, chainId: d.chainId.toString(), registry: d.registry },
     items,
     ...(opts.file !== undefined ? { file: opts.file } : {}),

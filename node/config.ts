@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   TIANFU_RATE_LIMIT_PER_MIN: int(0, 10_000_000).default(6000),
   TIANFU_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   TIANFU_USCC_LEGACY_EXCEPTIONS: z.string().optional(),
+  // One invoice XML document (POST /v1/invoices as application/xml, each document of a batch).
+  TIANFU_MAX_INVOICE_XML_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
   // RFC 3161 TSAs (comma-separated http(s) URLs) asked for a token over every anchored checkpoint.
   TIANFU_TSA_URLS: z
     .string()
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.TIANFU_LOG_LEVEL,
     rateLimitPerMin: e.TIANFU_RATE_LIMIT_PER_MIN,
     maxBodyBytes: e.TIANFU_MAX_BODY_BYTES,
+    maxInvoiceXmlBytes: e.TIANFU_MAX_INVOICE_XML_BYTES,
     tsaUrls: e.TIANFU_TSA_URLS ?? [],
     tsaRetryMs: e.TIANFU_TSA_RETRY_MS,
     tsaTimeoutMs: e.TIANFU_TSA_TIMEOUT_MS,

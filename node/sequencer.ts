@@ -21,6 +21,7 @@ import { Eip191Signer } from './crypto/eip191';
 import { keccakReady } from './crypto/keccak';
 import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
 import {
+  ProtocolError,
   RECEIPT_TYPE,
   commitment,
   entryBytes,
@@ -28,6 +29,7 @@ import {
   parseEntry,
   receiptMessage,
   recordDigest,
+  subjectPseudonym,
   toHex,
   type Hex,
   type LogEntry,
@@ -42,6 +44,7 @@ const RECORD = SEQ_PREFIX + 'r'; // r<index> → StoredRecord (JSON)
 const RECEIPT = SEQ_PREFIX + 'c'; // c<operator address>!<index> → Receipt (JSON), a cache
 const SUBJECT = SEQ_PREFIX + 's'; // s<subject>!<index> → ''
 const STATE = SEQ_PREFIX + 't'; // t<subject> → state (JSON)
+const LINK = SEQ_PREFIX + 'p'; // p<subject> → subject salt (0x-hex): the entry subject is its pseudonym
 const LAST_AT = SEQ_PREFIX + 'at';
 
 const pad = (i: number): string => i.toString(16).padStart(12, '0');
@@ -68,7 +71,14 @@ export interface SubmitRequest {
 export interface StoredRecord {
   index: number;
   kind: string;
+  /** The plain subject (invoice key, evidence id): state, indexes and rules go by it. */
   subject: string;
+  /**
+   * Pseudonymous subjects only: the subject's salt, so that entry.subject = subjectPseudonym(subjectSalt,
+   * subject). Absent for evidence, and for invoices first logged before pseudonyms (their entries keep
+   * the plain key for life, so one invoice's history stays one subject).
+   */
+  subjectSalt?: Hex;
   record: Record<string, unknown> | null;
   salt: Hex | null;
   recordDigest: Hex;
@@ -237,6 +247,24 @@ export class Sequencer {
     }
     const overlay = new Map<string, unknown>();
     subjects.forEach((s, i) => overlay.set(s, states[i] ?? undefined));
+    // Subject salts (pseudonymous kinds): a salt, or null for a subject logged with its plain key
+    // before pseudonyms existed, or undefined for a new subject (a salt is drawn for it below).
+    const pseudoReqs = group.reduce((n, p) => n + p.reqs.filter((r) => this.rulesByKind.get(r.kind)!.pseudonymousSubjects === true).length, 0);
+    const links = new Map<string, Hex | null | undefined>();
+    if (pseudoReqs > 0) {
+      const pseudoSubjects = [...new Set(group.flatMap((p) => p.reqs.filter((r) => this.rulesByKind.get(r.kind)!.pseudonymousSubjects === true).map((r) => r.subject)))];
+      let salts: (string | undefined)[];
+      try {
+        salts = await this.db.getMany(pseudoSubjects.map((s) => LINK + s), { valueEncoding: 'utf8' });
+      } catch (err) {
+        for (const p of group) p.reject(err);
+        return;
+      }
+      pseudoSubjects.forEach((s, i) => links.set(s, (salts[i] as Hex | undefined) ?? (overlay.get(s) !== undefined ? null : undefined)));
+    }
+    const subjectSaltPool = pseudoReqs > 0 ? randomBytes(32 * pseudoReqs) : null;
+    let subjectSaltsUsed = 0;
+    const newLinks = new Map<string, Hex>();
 
     const at = this.nextAt();
     const atIso = at.toISOString();
@@ -249,6 +277,7 @@ export class Sequencer {
     for (const p of group) {
       // Apply this submission's records against a tentative overlay; merge only if all pass.
       const tentative = new Map<string, unknown>();
+      const tentativeLinks = new Map<string, Hex | null>();
       const mine: typeof accepted = [];
       const mineBytes: Uint8Array[] = [];
       let failed: unknown = null;
@@ -261,7 +290,14 @@ export class Sequencer {
           const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor, recordDigest: digestOf });
           const salt = toHex(saltPool.subarray(32 * saltsUsed, 32 * ++saltsUsed));
           const digest = digestOf();
-          const entry = makeEntry(kind, subject, commitment(salt, digest), at);
+          let subjectSalt: Hex | null = null;
+          if (this.rulesByKind.get(kind)!.pseudonymousSubjects === true) {
+            const known = tentativeLinks.has(subject) ? tentativeLinks.get(subject) : links.get(subject);
+            subjectSalt = known !== undefined ? known : toHex(subjectSaltPool!.subarray(32 * subjectSaltsUsed, 32 * ++subjectSaltsUsed));
+            tentativeLinks.set(subject, subjectSalt);
+          }
+          const entrySubject = subjectSalt === null ? subject : subjectPseudonym(subjectSalt, subject as Hex);
+          const entry = makeEntry(kind, entrySubject, commitment(salt, digest), at);
           tentative.set(subject, next);
           mineBytes.push(entryBytes(entry));
           mine.push({
@@ -272,6 +308,7 @@ export class Sequencer {
               index: nextIndex + mine.length,
               kind,
               subject,
+              ...(subjectSalt !== null ? { subjectSalt } : {}),
               record,
               salt,
               recordDigest: digest,
@@ -281,7 +318,9 @@ export class Sequencer {
             },
           });
         } catch (err) {
-          failed = err;
+          // A record with no canonical form (a lone surrogate, an unsafe integer…) is the client's
+          // input refused, not a failure of the node: say so, with the node's message.
+          failed = err instanceof ProtocolError && err.code === 'INVALID_INPUT' ? new DomainError('RECORD_INVALID', `the record has no canonical JSON form: ${err.message}`) : err;
           break;
         }
       }
@@ -291,6 +330,10 @@ export class Sequencer {
         continue;
       }
       for (const [k, v] of tentative) overlay.set(k, v);
+      for (const [k, v] of tentativeLinks) {
+        if (v !== null && links.get(k) === undefined) newLinks.set(k, v);
+        links.set(k, v);
+      }
       nextIndex += mine.length;
       accepted.push(...mine);
       bytes.push(...mineBytes);
@@ -309,6 +352,7 @@ export class Sequencer {
       touched.add(a.stored.subject);
     });
     for (const s of touched) ops.push({ type: 'put', key: STATE + s, value: overlay.get(s), valueEncoding: 'json' } as BatchOp);
+    for (const [s, salt] of newLinks) ops.push({ type: 'put', key: LINK + s, value: salt, valueEncoding: 'utf8' } as BatchOp);
     ops.push({ type: 'put', key: LAST_AT, value: String(this.lastAtMs), valueEncoding: 'utf8' } as BatchOp);
 
     // The durable write runs on libuv's pool while this thread signs the receipts. Its outcome is
@@ -389,6 +433,17 @@ export class Sequencer {
 
   async getState<S>(subject: string): Promise<S | undefined> {
     return (await this.db.get(STATE + subject, { valueEncoding: 'json' })) as S | undefined;
+  }
+
+  /** A pseudonymous subject's salt (node/protocol/subject.ts); undefined for a plain subject or an unknown one. */
+  async subjectSalt(subject: string): Promise<Hex | undefined> {
+    return (await this.db.get(LINK + subject, { valueEncoding: 'utf8' })) as Hex | undefined;
+  }
+
+  /** The subject as the log's entries name it: its pseudonym when it has a salt, else itself. */
+  async entrySubject(subject: string): Promise<string> {
+    const salt = await this.subjectSalt(subject);
+    return salt === undefined ? subject : subjectPseudonym(salt, subject as Hex);
   }
 
   /** Log indexes of every record about `subject`, ascending. */

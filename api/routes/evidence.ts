@@ -22,7 +22,9 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
 import { requireActor, requireRole } from '../auth';
-import { HttpProblem } from '../problem';
+import { HttpProblem, statusForCode } from '../problem';
+import { readJsonPart } from '../body';
+import { toProblem } from './invoices';
 import {
   CustodyEventInputSchema,
   EvidenceIdSchema,
@@ -152,6 +154,14 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     },
   });
   r.registerPath({
+    method: 'head',
+    path: '/v1/evidence/{id}/content',
+    summary: 'The headers a content read would send (size, digests, ETag), after the same permission check; no bytes and no accessed event',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'headers only' }, ...problemResponses(401, 403, 404, 410) },
+  });
+  r.registerPath({
     method: 'get',
     path: '/v1/evidence/{id}',
     summary: 'Metadata, digests and custody history with anchoring state (depositing collector, court, auditor, admin)',
@@ -271,12 +281,14 @@ function receiveDeposit(
       // the client never sees a refusal while something of its upload is still on disk.
       void depositSettled.then(() => reject(err));
     };
-    const parseMetadata = (text: string): void => {
+    // The same strict reader as every JSON body (api/body.ts): duplicate keys, number forms, depth
+    // and the text rule, with paths under ['metadata'].
+    const parseMetadata = (bytes: Buffer | string): void => {
       try {
-        metadata = JSON.parse(text);
+        metadata = readJsonPart(bytes, ['metadata']);
         haveMetadata = true;
       } catch (err) {
-        fail(new HttpProblem(400, 'MALFORMED_JSON', `the metadata part is not valid JSON: ${(err as Error).message}`, { errors: [{ path: ['metadata'], message: 'not valid JSON' }] }));
+        fail(err);
       }
     };
 
@@ -284,6 +296,11 @@ function receiveDeposit(
     bb.on('field', (name, value, info) => {
       if (name !== 'metadata') return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form field ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
       if (info.valueTruncated) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
+      // busboy has decoded the field (UTF-8 unless the part says otherwise), turning invalid bytes
+      // into U+FFFD: refuse that rather than store a replacement the collector never sent.
+      if (value.includes('\ufffd')) {
+        return fail(new HttpProblem(statusForCode('MALFORMED_JSON'), 'MALFORMED_JSON', 'the metadata part is not valid UTF-8 (it decodes with U+FFFD REPLACEMENT CHARACTER)', { codePoint: 'U+FFFD', errors: [{ path: ['metadata'], message: 'not valid UTF-8', code: 'MALFORMED_JSON' }] }));
+      }
       parseMetadata(value);
     });
     bb.on('file', (name, stream) => {
@@ -307,7 +324,7 @@ function receiveDeposit(
             chunks.push(c);
           });
           stream.on('end', () => {
-            if (!settled) parseMetadata(Buffer.concat(chunks).toString('utf8'));
+            if (!settled) parseMetadata(Buffer.concat(chunks));
             done();
           });
           stream.on('error', () => done());
@@ -390,13 +407,14 @@ export function evidenceRouter(ledger: Ledger): Router {
       res.setHeader('Connection', 'close');
       throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'a deposit is multipart/form-data with a `metadata` part (JSON) and then a `file` part, e.g. curl -F metadata=@meta.json -F file=@page.mhtml');
     }
-    const result = await receiveDeposit(req, res, (metadata, file, bodyComplete) => service.deposit(actor, metadata, file, { bodyComplete }));
+    // Field paths of refusals are under ['metadata'], like the body reader's.
+    const result = await receiveDeposit(req, res, (metadata, file, bodyComplete) => service.deposit(actor, metadata, file, { bodyComplete })).catch((e: unknown) => Promise.reject(toProblem(e, ['metadata'])));
     res.status(201).location(`/v1/evidence/${result.evidenceId}`).json(result);
   });
 
   r.post('/evidence/:id/custody', requireRole('collector', 'court'), async (req, res) => {
     const id = idOf(req);
-    const result = await service.addCustody(requireActor(res), id, req.body);
+    const result = await service.addCustody(requireActor(res), id, req.body).catch((e: unknown) => Promise.reject(toProblem(e, ['body'])));
     res.status(201).json(result);
   });
 

@@ -10,7 +10,7 @@ import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
 import { requireRole } from '../auth';
-import type { Ledger } from '../../node';
+import { subjectLink, type Hex, type Ledger } from '../../node';
 
 export const MAX_RECEIPTS_PAGE = 1000;
 /** Records can be large (a 100-line invoice): smaller pages. Clients continue from the last index returned. */
@@ -27,7 +27,11 @@ const RecordRowSchema = z
   .object({
     index: z.number().int(),
     kind: z.string(),
-    subject: z.string(),
+    subject: z.string().openapi({ description: "the entry's subject, as the log writes it" }),
+    subjectLink: z
+      .object({ scheme: z.literal('tianfu/subject/v1'), key: hex32, salt: hex32 })
+      .optional()
+      .openapi({ description: 'pseudonymous subjects (invoices): SHA-256("tianfu/subject/v1" 0x00 salt key) is the subject; key is the invoice key the record names' }),
     record: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'null when erased (crypto-shredding)' }),
     salt: hex32.nullable(),
     recordDigest: hex32,
@@ -80,7 +84,16 @@ export function exportRouter(ledger: Ledger): Router {
     const missing = rows.findIndex((x) => x === undefined);
     if (missing >= 0) throw new HttpProblem(500, 'RECORD_UNAVAILABLE', `no record is stored for index ${start + missing}`);
     res.json({
-      records: rows.map((x) => ({ index: x!.index, kind: x!.kind, subject: x!.subject, record: x!.record, salt: x!.salt, recordDigest: x!.recordDigest })),
+      // The subject as the entry names it, and for a pseudonym the link to the invoice key (auditors and courts only).
+      records: rows.map((x) => ({
+        index: x!.index,
+        kind: x!.kind,
+        subject: x!.entry.subject,
+        ...(x!.subjectSalt !== undefined ? { subjectLink: subjectLink(x!.subject as Hex, x!.subjectSalt) } : {}),
+        record: x!.record,
+        salt: x!.salt,
+        recordDigest: x!.recordDigest,
+      })),
     });
   });
 

@@ -6,14 +6,16 @@
  * Field paths: request-body problems are reported as ['body', ...field path], query problems as
  * ['query', ...], batch items as ['body', 'invoices', i, ...], like parseOr422 elsewhere in the API.
  */
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
+import { itemProblems } from '../body';
 import { HttpProblem, statusForCode } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
-import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Problem } from '../../node/invoice';
+import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Invoice, type Problem } from '../../node/invoice';
+import { xmlImporterFor, type XmlImporter, type XmlImportResult } from '../../node/invoice/xml';
 
 export const MAX_BATCH = 1000;
 
@@ -23,6 +25,16 @@ const FormParams = z.strictObject({ id: z.string().regex(FORM_ID_RE, 'a red-lett
 const ReimbursementBody = z.strictObject({ action: z.enum(['lock', 'unlock', 'close']) }).openapi('ReimbursementAction');
 const UseBody = z.strictObject({ action: z.enum(['confirm-use', 'book']) }).openapi('UseAction');
 const BatchBody = z.strictObject({ invoices: z.array(z.unknown()).min(1).max(MAX_BATCH) });
+/** A batch of issuing-platform XML documents, each base64 (RFC 4648 §4) in a JSON array. */
+const XmlDocument = z
+  .strictObject({
+    name: z.string().min(1).max(500).optional().openapi({ description: 'the client\'s name for the document (e.g. its file name), echoed in the result' }),
+    xml: z.string().min(1).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'xml must be the document in standard base64').openapi({ description: 'the XML document\'s exact bytes, base64' }),
+  })
+  .openapi('InvoiceXmlDocument');
+const BundleQuery = z.strictObject({ xml: z.enum(['0', '1']).optional().openapi({ description: '1: the bundle carries the original XML (invoices registered from XML)' }) });
+const XmlBatchBody = z.strictObject({ documents: z.array(XmlDocument).min(1).max(MAX_BATCH) });
+export const XML_MEDIA_TYPES = ['application/xml', 'text/xml'];
 const OpenFormBody = z
   .strictObject({
     invoiceKey: hex32.openapi({ description: 'the blue invoice' }),
@@ -74,8 +86,68 @@ function issueBody(r: IssueResult): object {
   return { invoiceKey: r.invoiceKey, index: r.index, receipt: r.receipt, status: r.status, outcome: r.outcome, ...(r.reversal ? { reversal: r.reversal } : {}) };
 }
 
+/** `/EInvoice/EInvoiceData/IssuItemInformation[2]/Amount` → its steps, for the problem's `path`. */
+const xmlSteps = (xmlPath: string): string[] => xmlPath.split('/').filter((s) => s !== '');
+
+/**
+ * A refusal of an XML document as an HTTP problem. Every error names the XML element (`xmlPath`, and
+ * `path` = prefix + its steps) and, where there is one, the model field it maps to (`field`).
+ */
+export function toXmlProblem(err: unknown, prefix: (string | number)[] = ['body']): unknown {
+  if (!(err instanceof DomainError)) return err;
+  const d = err.details;
+  if (err.code === 'INVOICE_XML_INVALID' && Array.isArray(d.problems)) {
+    const errors = (d.problems as { xmlPath: string; field?: (string | number)[]; code: string; message: string }[]).map((p) => ({
+      path: [...prefix, ...xmlSteps(p.xmlPath)],
+      xmlPath: p.xmlPath,
+      ...(p.field ? { field: p.field } : {}),
+      message: p.message,
+      code: p.code,
+    }));
+    return new HttpProblem(statusForCode(err.code), err.code, err.message, { errors });
+  }
+  if (typeof d.xmlPath === 'string') {
+    const { xmlPath, field, path: _path, ...rest } = d;
+    const error = { path: [...prefix, ...xmlSteps(xmlPath)], xmlPath, ...(Array.isArray(field) ? { field } : {}), message: err.message, code: err.code };
+    return new HttpProblem(statusForCode(err.code), err.code, err.message, { ...rest, errors: [error] });
+  }
+  return toProblem(err, prefix);
+}
+
+function xmlIssueBody(r: XmlImportResult): object {
+  return { ...issueBody(r), original: r.original, unmapped: r.unmapped };
+}
+
+async function importOne(imp: XmlImporter, bytes: Uint8Array, actor: Actor, prefix: (string | number)[]): Promise<XmlImportResult> {
+  try {
+    return await imp.import(bytes, actor);
+  } catch (err) {
+    throw toXmlProblem(err, prefix);
+  }
+}
+
+/** Per-item batch result: the item's HTTP status in `status`, the invoice's own status as `invoiceStatus`. */
+function batchItem(out: IssueResult, body: object): object {
+  const { status: invoiceStatus, ...rest } = body as { status: string };
+  return { status: out.outcome === 'created' ? 201 : 200, invoiceStatus, ...rest };
+}
+
+/**
+ * One item's refusal. Anything but a problem is this item's failure alone: the others keep their
+ * receipts and the answer still has one result per item. Re-sending is safe: an identical invoice
+ * that did get in is answered as a duplicate with its receipt.
+ */
+function batchRefusal(err: unknown, path: (string | number)[]): { status: number } {
+  if (err instanceof HttpProblem) return { status: err.status, code: err.code, detail: err.message, ...err.extra } as { status: number };
+  return { status: 500, code: 'INTERNAL', detail: 'internal error on this item; re-send it (an identical invoice already registered is answered with its receipt)', errors: [{ path, message: 'internal error', code: 'INTERNAL' }] } as { status: number };
+}
+
 async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[]): Promise<IssueResult> {
-  if (body === undefined) throw new HttpProblem(422, 'INVOICE_INVALID', 'the request needs a JSON invoice body', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
+  if (body === undefined) throw new HttpProblem(422, 'INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
+  if (typeof body === 'object' && body !== null && Object.prototype.hasOwnProperty.call(body, 'original')) {
+    // `original` names XML bytes the node keeps; only the XML import writes it (send the XML itself).
+    throw invalid([{ path: ['original'], code: 'not_allowed', message: 'original is written by the node when it imports XML; send the document as application/xml instead' }], prefix);
+  }
   const v = svc.validate(body);
   if (!v.ok) throw invalid(v.problems, prefix);
   try {
@@ -92,32 +164,69 @@ export function invoicesRouter(ledger: Ledger): Router {
   const svc = invoiceServiceFor(ledger);
   const wrap = (err: unknown) => toProblem(err);
 
-  r.post('/invoices', requireRole('issuer'), async (req, res) => {
+  const imp = xmlImporterFor(ledger, svc);
+  // One XML document as the body: its exact bytes (no charset decoding here; the parser checks UTF-8).
+  const xmlBody = express.raw({ type: XML_MEDIA_TYPES, limit: ledger.config.maxInvoiceXmlBytes });
+
+  r.post('/invoices', requireRole('issuer'), xmlBody, async (req, res) => {
+    if (Buffer.isBuffer(req.body)) {
+      const out = await importOne(imp, req.body, requireActor(res), ['body']);
+      res.status(out.outcome === 'created' ? 201 : 200).json(xmlIssueBody(out));
+      return;
+    }
     const result = await issueOne(svc, req.body, requireActor(res), ['body']);
     res.status(result.outcome === 'created' ? 201 : 200).json(issueBody(result));
   });
 
   r.post('/invoices/batch', requireRole('issuer'), async (req, res) => {
-    const { invoices } = parseOr422(BatchBody, req.body);
     const actor = requireActor(res);
+    if (typeof req.body === 'object' && req.body !== null && 'documents' in req.body) {
+      const { documents } = parseOr422(XmlBatchBody, req.body);
+      // Each document on its own, like JSON items; identical documents share one registration.
+      const results = await Promise.all(
+        documents.map(async (doc, i) => {
+          const named = doc.name !== undefined ? { name: doc.name } : {};
+          try {
+            const bytes = Buffer.from(doc.xml, 'base64');
+            const out = await importOne(imp, bytes, actor, ['body', 'documents', i, 'xml']);
+            return { ...named, ...batchItem(out, xmlIssueBody(out)) } as { status: number };
+          } catch (err) {
+            return { ...named, ...batchRefusal(err, ['body', 'documents', i]) };
+          }
+        }),
+      );
+      res.status(200).json(batchSummary(results));
+      return;
+    }
+    const { invoices } = parseOr422(BatchBody, req.body);
+    // Items the body reader refused (a duplicate key, a number form, a character) are refused here
+    // one by one; the rest go on.
+    const refusedAtEdge = itemProblems(res);
     // Every item on its own: valid items are not held back by invalid ones. Identical items share one
     // registration (the service queues per key, so the second is answered from the first); same key
     // with other content is a conflict, recorded like any other.
     const results = await Promise.all(
       invoices.map(async (body, i) => {
+        const edge = refusedAtEdge.get(i);
+        if (edge) return { status: edge.status, code: edge.code, detail: edge.message, ...edge.extra };
         try {
           const out = await issueOne(svc, body, actor, ['body', 'invoices', i]);
-          // `status` is the item's HTTP status here; the invoice's own status is `invoiceStatus`.
-          const { status: invoiceStatus, ...rest } = issueBody(out) as { status: string };
-          return { status: out.outcome === 'created' ? 201 : 200, invoiceStatus, ...rest };
+          return batchItem(out, issueBody(out)) as { status: number };
         } catch (err) {
-          if (err instanceof HttpProblem) return { status: err.status, code: err.code, detail: err.message, ...err.extra };
-          throw err;
+          return batchRefusal(err, ['body', 'invoices', i]);
         }
       }),
     );
-    const count = (pred: (s: number) => boolean) => results.filter((x) => pred(x.status)).length;
-    res.status(200).json({ created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400), results });
+    res.status(200).json(batchSummary(results));
+  });
+
+  r.get('/invoices/:invoiceKey/xml', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
+    const key = keyOf(req);
+    const v = await svc.view(key, requireActor(res)).catch((e) => Promise.reject(wrap(e)));
+    const bytes = await imp.original(v.invoice).catch((e) => Promise.reject(wrap(e)));
+    // RFC 9530 Repr-Digest: the client can check the bytes against the record without parsing them.
+    const sha = Buffer.from(v.invoice.original!.sha256.slice(2), 'hex').toString('base64');
+    res.set('repr-digest', `sha-256=:${sha}:`).type('application/xml').send(bytes);
   });
 
   r.get('/invoices/:invoiceKey', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
@@ -129,7 +238,17 @@ export function invoicesRouter(ledger: Ledger): Router {
 
   r.get('/invoices/:invoiceKey/bundle', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
     const key = keyOf(req);
-    res.json(await svc.bundle(key, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+    const { xml: withXml } = parseOr422(BundleQuery, req.query, 'query');
+    const bundle = await svc.bundle(key, requireActor(res)).catch((e) => Promise.reject(wrap(e)));
+    if (withXml !== '1') {
+      res.json(bundle);
+      return;
+    }
+    // ?xml=1: the bundle carries the original XML (an invoice registered from JSON has none: 404).
+    const record = bundle.items[0]?.record as Invoice | null | undefined;
+    if (!record) throw new HttpProblem(404, 'INVOICE_XML_NOT_FOUND', 'the invoice record is not in the bundle (erased)');
+    const bytes = await imp.original(record).catch((e) => Promise.reject(wrap(e)));
+    res.json({ ...bundle, xml: { mediaType: 'application/xml', base64: bytes.toString('base64') } });
   });
 
   r.post('/invoices/:invoiceKey/reimbursement', requireRole('buyer'), async (req, res) => {
@@ -168,6 +287,11 @@ export function invoicesRouter(ledger: Ledger): Router {
   return r;
 }
 
+function batchSummary(results: { status: number }[]): object {
+  const count = (pred: (s: number) => boolean) => results.filter((x) => pred(x.status)).length;
+  return { created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400), results };
+}
+
 export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
   const sec = [{ bearer: [] }];
   const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
@@ -177,11 +301,16 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
     path: '/v1/invoices',
     summary: 'Register an invoice (issuer, for the seller tax ids its key is granted). Red invoices carry their `red` block and reverse their blue invoice in the same step.',
     security: sec,
-    request: { body: json(InvoiceSchema) },
+    request: {
+      body: {
+        description: 'a cn-einv/0.1 invoice as JSON, or one issuing-platform 数电票 XML document (application/xml or text/xml, UTF-8, no DOCTYPE; docs/invoice-xml.md)',
+        content: { 'application/json': { schema: InvoiceSchema }, 'application/xml': { schema: z.string().openapi({ format: 'binary' }) }, 'text/xml': { schema: z.string().openapi({ format: 'binary' }) } },
+      },
+    },
     responses: {
-      201: { description: 'registered', ...json(IssueResponse) },
+      201: { description: 'registered (from XML the answer also has `original` {sha256, sm3, size} and `unmapped` [{path, value}])', ...json(IssueResponse) },
       200: { description: 'identical invoice already registered: the existing record and receipt', ...json(IssueResponse) },
-      ...problemResponses(400, 401, 403, 404, 409, 413, 422),
+      ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422),
     },
   });
   reg.registerPath({
@@ -189,7 +318,12 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
     path: '/v1/invoices/batch',
     summary: `Register up to ${MAX_BATCH} invoices; per-item results in order (status 201, 200 or a problem)`,
     security: sec,
-    request: { body: json(z.object({ invoices: z.array(InvoiceSchema).min(1).max(MAX_BATCH) })) },
+    request: {
+      body: {
+        description: `either \`invoices\` (JSON invoices) or \`documents\` (XML documents, each base64 with an optional name); at most ${MAX_BATCH}`,
+        content: { 'application/json': { schema: z.union([z.object({ invoices: z.array(InvoiceSchema).min(1).max(MAX_BATCH) }), XmlBatchBody]) } },
+      },
+    },
     responses: {
       200: { description: 'per-item results', ...json(z.object({ created: z.number(), duplicates: z.number(), refused: z.number(), results: z.array(z.record(z.string(), z.unknown())) })) },
       ...problemResponses(400, 401, 403, 413, 422),
@@ -212,10 +346,21 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
   reg.registerPath({
     method: 'get',
     path: '/v1/invoices/{invoiceKey}/bundle',
-    summary: 'One tianfu.bundle/v1 (kind invoice): the invoice record and every lifecycle record, each with proof and anchor',
+    summary: 'One tianfu.bundle/v1 (kind invoice): the invoice record and every lifecycle record, each with proof and anchor; with ?xml=1 also the original XML (`xml.base64`)',
+    security: sec,
+    request: { params: keyParam, query: BundleQuery },
+    responses: { 200: { description: 'bundle' }, ...problemResponses(400, 401, 403, 404) },
+  });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/invoices/{invoiceKey}/xml',
+    summary: 'The exact XML bytes the invoice was registered from (the seller\'s issuer, the buyer, court, auditor); re-checked against the record\'s SHA-256 and SM3 before they are sent',
     security: sec,
     request: { params: keyParam },
-    responses: { 200: { description: 'bundle' }, ...problemResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: 'the original document; header Repr-Digest: sha-256=:…: (RFC 9530)', content: { 'application/xml': { schema: z.string().openapi({ format: 'binary' }) } } },
+      ...problemResponses(400, 401, 403, 404),
+    },
   });
   reg.registerPath({
     method: 'post',

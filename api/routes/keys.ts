@@ -4,6 +4,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { parseOr422 } from '../validate';
 import { requireRole } from '../auth';
+import { textRefinement } from '../../node/input';
 import { ROLES, type Ledger, type Role } from '../../node';
 
 const CreateKey = z
@@ -11,7 +12,7 @@ const CreateKey = z
     role: z.enum(ROLES as [Role, ...Role[]]),
     taxId: z.string().regex(/^[0-9A-Z]{15,20}$/, 'must be a tax id (15–20 digits or capital letters)').optional(),
     taxIds: z.array(z.string().regex(/^[0-9A-Z]{15,20}$/)).max(1000).optional(),
-    name: z.string().min(1).max(200).optional(),
+    name: z.string().min(1).max(200).superRefine(textRefinement()).optional(),
   })
   .openapi('CreateKey');
 const CreatedKey = z.object({ id: z.string(), key: z.string(), role: z.string(), taxId: z.string().nullable(), taxIds: z.array(z.string()), name: z.string().nullable() }).openapi('CreatedKey');
@@ -24,6 +25,13 @@ export function registerKeysOpenApi(r: OpenAPIRegistry): void {
     security: [{ bearer: [] }],
     request: { body: { content: { 'application/json': { schema: CreateKey } } } },
     responses: { 201: { description: 'created', content: { 'application/json': { schema: CreatedKey } } }, ...problemResponses(401, 403, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/keys',
+    summary: 'List API keys (admin): id, role, tax ids, name, created and revoked times; never the key or its hash',
+    security: [{ bearer: [] }],
+    responses: { 200: { description: 'keys', content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } }, ...problemResponses(401, 403) },
   });
   r.registerPath({
     method: 'delete',

@@ -22,6 +22,7 @@ import { bytesEqual, fromHex, toHex, type Hex } from '../protocol/bytes';
 import { canonicalBytes } from '../protocol/canonical';
 import { leafHash, verifyConsistency } from '../protocol/merkle';
 import { commitment, parseEntry, recordDigest, type LogEntry } from '../protocol/record';
+import { linkOpens, type SubjectLink } from '../protocol/subject';
 import { RECEIPT_TYPE, type Receipt } from '../protocol/formats';
 import { receiptMessage, verifyCheckpointSigner } from '../protocol/signatures';
 import { replayEntries as replayInvoiceEntries, replayRecords as replayInvoiceRecords, type EntryLike, type RecordItem } from '../invoice/replay';
@@ -138,6 +139,8 @@ export interface RecordRow {
   record: Record<string, unknown> | null;
   salt: Hex | null;
   recordDigest: Hex;
+  /** Pseudonymous subjects: opens `subject` to the invoice key the record names (node/protocol/subject.ts). */
+  subjectLink?: SubjectLink;
 }
 
 export interface AuditReport {
@@ -202,7 +205,8 @@ export class Auditor {
   private readonly invoiceEntries: EntryLike[] = [];
   private readonly invoiceIndexes: number[] = [];
   private readonly evidence = new EvidenceEntryReplayer();
-  private readonly invoiceRecords: (RecordItem & { logIndex: number })[] = [];
+  /** subject: the plain one the rules go by (the invoice key); entrySubject: as the log writes it. */
+  private readonly invoiceRecords: (RecordItem & { logIndex: number; entrySubject: string })[] = [];
   private readonly evidenceRecords: RecordReplayItem[] = [];
   /** Subjects with a record that does not open its commitment: record-level replay skips them. */
   private readonly taintedSubjects = new Set<string>();
@@ -472,7 +476,23 @@ export class Auditor {
     if (digest !== row.recordDigest) {
       this.flag({ source: 'record', code: 'RECORD_DIGEST_STATED_WRONG', index, message: `record ${index} hashes to ${digest}; the source states ${row.recordDigest}` });
     }
-    if (entry.kind.startsWith('invoice.')) this.invoiceRecords.push({ kind: entry.kind, subject: entry.subject, at: entry.at, record: row.record, actor: null, logIndex: index });
+    let subject = entry.subject;
+    if (row.subjectLink !== undefined) {
+      // A pseudonymous subject: the rules are about the invoice key the link opens it to.
+      let opens = false;
+      try {
+        opens = linkOpens(row.subjectLink, entry.subject);
+      } catch {
+        opens = false; // a malformed link opens nothing; flagged below
+      }
+      if (!opens) {
+        this.flag({ source: 'record', code: 'SUBJECT_LINK_MISMATCH', index, kind: entry.kind, subject: entry.subject, message: `record ${index}: SHA-256("tianfu/subject/v1" 0x00 salt key) of its subjectLink is not the entry's subject ${entry.subject}` });
+        this.taintedSubjects.add(entry.subject);
+        return;
+      }
+      subject = row.subjectLink.key;
+    }
+    if (entry.kind.startsWith('invoice.')) this.invoiceRecords.push({ kind: entry.kind, subject, entrySubject: entry.subject, at: entry.at, record: row.record, actor: null, logIndex: index });
     else if (entry.kind.startsWith('evidence.')) this.evidenceRecords.push({ index, entry, record: row.record });
   }
 
@@ -652,9 +672,9 @@ export class Auditor {
       this.flag({ source: 'evidence', code: v.code, index: v.index, subject: v.subject, kind: v.kind, message: v.message });
     }
     if (!this.o.records) return;
-    const inv = this.invoiceRecords.filter((r) => !this.taintedSubjects.has(r.subject));
+    const inv = this.invoiceRecords.filter((r) => !this.taintedSubjects.has(r.entrySubject));
     for (const v of replayInvoiceRecords(inv).violations) {
-      this.flag({ source: 'record', code: v.code, index: inv[v.index]!.logIndex, subject: v.subject, kind: v.kind, message: `record replay: ${v.message}` });
+      this.flag({ source: 'record', code: v.code, index: inv[v.index]!.logIndex, subject: inv[v.index]!.entrySubject, kind: v.kind, message: `record replay: ${v.message}` });
     }
     const ev = this.evidenceRecords.filter((r) => !this.taintedSubjects.has(r.entry.subject));
     for (const v of replayEvidenceRecords(ev).violations) {

@@ -49,6 +49,12 @@ export interface TransitionContext<S> {
 export interface DomainRules<S = unknown> {
   /** Entry kinds this domain owns, e.g. 'invoice.issued'. */
   readonly kinds: readonly string[];
+  /**
+   * The entry's subject is a pseudonym of the subject (node/protocol/subject.ts), not the subject
+   * itself: for subjects computable from public facts (invoice keys). The rules still see the plain
+   * subject; only the log entry carries the pseudonym.
+   */
+  readonly pseudonymousSubjects?: boolean;
   /** Validates one transition and returns the subject's next state (JSON-serialisable). Pure: no I/O, no clock. Throws DomainError when refused. */
   apply(ctx: TransitionContext<S>): S;
 }

@@ -73,7 +73,7 @@ function refuse(code: EvidenceRuleCode, message: string, details: Record<string,
   throw new DomainError(code, message, details);
 }
 
-function isDepositor(state: EvidenceState, who: { keyId: string; role: string }): boolean {
+export function isDepositor(state: EvidenceState, who: { keyId: string; role: string }): boolean {
   return who.role === 'collector' && who.keyId === state.collector.keyId;
 }
 

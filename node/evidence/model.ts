@@ -19,6 +19,7 @@ import { canonicalBytes } from '../protocol/canonical';
 import type { Hex } from '../protocol/bytes';
 import { recordDigest } from '../protocol/record';
 import { DomainError, type Actor, type Role } from '../domain/types';
+import { textRefinement } from '../input/text';
 import { CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, EVIDENCE_ID_RE, isEvidenceId } from './history';
 
 export {
@@ -70,25 +71,23 @@ const AddressSchema = z.string().regex(/^0x[0-9a-f]{40}$/, '20-byte address, 0x-
 /** RFC 3339 date-time with an explicit offset (Z or ±hh:mm), e.g. 2025-03-01T10:15:00.000+08:00. */
 const Rfc3339Schema = z.iso.datetime({ offset: true }).openapi({ description: 'RFC 3339 date-time with offset', example: '2025-03-01T10:15:00+08:00' });
 
-const noControl = (s: string): boolean => !/[\u0000-\u001f\u007f]/.test(s);
-/** Free text may span lines; other control characters (escape sequences, NUL) are refused. */
-const noControlButLines = (s: string): boolean => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
 // No transforms anywhere (no trimming, no URL normalising): the parsed metadata must be byte-for-byte
 // what the collector sent, or the claim digest it signed would not match the one the node computes.
+// Characters: the text rule of node/input/text.ts (docs/input.md); free text may span lines.
 const text = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((s) => s.trim().length > 0, 'must not be blank')
-    .refine(noControl, 'must not contain control characters');
+    .superRefine(textRefinement());
 const longText = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((s) => s.trim().length > 0, 'must not be blank')
-    .refine(noControlButLines, 'must not contain control characters other than line breaks and tabs');
+    .superRefine(textRefinement({ multiline: true }));
 
 export const EvidenceSourceSchema = z
   .union([
@@ -151,7 +150,14 @@ export const EvidenceEnvironmentSchema = z
       ctx.addIssue({ code: 'custom', message: `environment nests ${depth} levels deep; at most ${LIMITS.environmentDepth} allowed` });
       return;
     }
-    const bytes = canonicalBytes(env).length;
+    let bytes: number;
+    try {
+      bytes = canonicalBytes(env).length;
+    } catch (err) {
+      // No canonical form (an integer beyond 2^53, a lone surrogate): the client's input, refused as such.
+      ctx.addIssue({ code: 'custom', message: `environment has no canonical JSON form: ${(err as Error).message}` });
+      return;
+    }
     if (bytes > LIMITS.environmentBytes) {
       ctx.addIssue({ code: 'custom', message: `environment is ${bytes} bytes as canonical JSON; at most ${LIMITS.environmentBytes} allowed` });
     }
@@ -267,9 +273,11 @@ export function parseCustodyEventInput(value: unknown): CustodyEventInput {
 function invalid(code: string, what: string, error: z.ZodError): DomainError {
   const first = error.issues[0];
   const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+  const pathOf = (i: z.core.$ZodIssue) => i.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   return new DomainError(code, `invalid ${what}${where}: ${first?.message ?? 'malformed'}`, {
-    path: (first?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p)),
-    issues: error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    path: first ? pathOf(first) : [],
+    // One entry per issue with its field path; the text rule's issues carry its own code (TEXT_BIDI, …).
+    problems: error.issues.map((i) => ({ path: pathOf(i), message: i.message, code: (i.code === 'custom' ? (i.params as { textCode?: string } | undefined)?.textCode : undefined) ?? i.code })),
   });
 }
 

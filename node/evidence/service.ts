@@ -28,7 +28,7 @@ import type { Accepted, Sequencer, StoredRecord } from '../sequencer';
 import type { BatchOp, Database } from '../store/db';
 import type { Anchorer } from '../anchorer';
 import type { BlobStore, IngestResult } from './blob-store';
-import { assertCanRead, canView, type EvidenceState } from './custody';
+import { assertCanRead, canView, isDepositor, type EvidenceState } from './custody';
 import {
   CUSTODY_KIND_PREFIX,
   DEPOSIT_KIND,
@@ -332,8 +332,19 @@ export class EvidenceService {
     return s;
   }
 
-  private async viewableState(actor: Actor, evidenceId: string): Promise<EvidenceState> {
+  /**
+   * The state, for an actor that may know the item exists: a collector key that did not deposit it
+   * is answered exactly as for an id never deposited (its scope is its own deposits), before any
+   * other fact about the item (sealed, withdrawn, erased) is looked at.
+   */
+  private async scopedState(actor: Actor, evidenceId: string): Promise<EvidenceState> {
     const s = await this.state(evidenceId);
+    if (actor.role === 'collector' && !isDepositor(s, actor)) throw notFound(evidenceId);
+    return s;
+  }
+
+  private async viewableState(actor: Actor, evidenceId: string): Promise<EvidenceState> {
+    const s = await this.scopedState(actor, evidenceId);
     if (!canView(s, actor)) {
       throw new DomainError('EVIDENCE_FORBIDDEN', `a ${actor.role} key that did not deposit evidence ${evidenceId} may not see it`, { evidenceId, role: actor.role });
     }
@@ -412,7 +423,7 @@ export class EvidenceService {
   /** A client custody event (transferred, sealed, exported, annotated, withdrawn); rules in custody.ts. */
   async addCustody(actor: Actor, evidenceId: string, body: unknown): Promise<CustodyResult> {
     await this.ready();
-    await this.state(evidenceId);
+    await this.scopedState(actor, evidenceId);
     const input = parseCustodyEventInput(body);
     const record = buildCustodyRecord(evidenceId, input, actor);
     const accepted = await this.ledger.sequencer.submit({ kind: custodyKind(input.event), subject: evidenceId, record: record as unknown as Record<string, unknown>, actor });
@@ -438,7 +449,7 @@ export class EvidenceService {
   /** The item's state and deposit record, once `reader` may read its content (refusals log nothing). */
   private async readableDeposit(reader: Actor, evidenceId: string): Promise<{ s: EvidenceState; depRec: EvidenceDepositRecord }> {
     await this.ready();
-    const s = await this.state(evidenceId);
+    const s = await this.scopedState(reader, evidenceId);
     assertCanRead(s, reader);
     const [deposit] = await this.ledger.sequencer.subjectIndexes(evidenceId);
     const depRec = (await this.ledger.sequencer.getRecord(deposit!))?.record as EvidenceDepositRecord | null | undefined;

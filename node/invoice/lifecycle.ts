@@ -209,7 +209,7 @@ function replaceForm(state: InvoiceState, form: RedFormState): RedFormState[] {
 function formStateError(form: RedFormState, status: RedFormStatus, what: string): DomainError {
   if (status === 'expired') return new DomainError('RED_FORM_EXPIRED', `red-letter form ${form.formId} expired unconfirmed at ${form.deadline}; cannot ${what}`);
   if (status === 'used') return new DomainError('RED_FORM_USED', `red-letter form ${form.formId} was already used for a red invoice`);
-  return new DomainError('RED_FORM_STATE', `red-letter form ${form.formId} is ${status}; cannot ${what}`, { status });
+  return new DomainError('RED_FORM_STATE', `red-letter form ${form.formId} is ${status}; cannot ${what}`, { formStatus: status });
 }
 
 /**
@@ -526,6 +526,8 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
 
   return {
     kinds: INVOICE_ENTRY_KINDS,
+    // Invoice keys are computable from public facts: the log carries a salted pseudonym (docs/architecture.md).
+    pseudonymousSubjects: true,
     options,
     validate: (body, now) => validateInvoice(body, now === undefined ? options : { ...options, now }),
     apply,

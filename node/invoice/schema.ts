@@ -13,6 +13,7 @@ import type { Hex } from '../protocol';
 import { amountInWords, DECIMAL_RE, lineAmountFromQuantity, taxForAmount } from './money';
 import { idCardProblem, KNOWN_LEGACY_USCC_EXCEPTIONS, usccCheckChar, usccProblem } from './tax-id';
 import { invoiceKey } from './key';
+import { textProblem, textRefinement } from '../input/text';
 
 extendZodWithOpenApi(z);
 
@@ -46,7 +47,8 @@ export const TAX_RATES_IN_FORCE: readonly TaxRateInForce[] = Object.freeze([
   { bps: 100, until: '2027-12-31' }, { bps: 50 }, { bps: 0 },
 ]);
 
-const text = (max: number) => z.string().min(1).max(max);
+/** A human-readable single-line field: the text rule of node/input/text.ts (docs/input.md). */
+const text = (max: number) => z.string().min(1).max(max).superRefine(textRefinement());
 const fen = z.int().openapi({ description: 'integer fen (1/100 CNY)' });
 export const ISSUE_DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?\+08:00$/;
 export const INVOICE_NUMBER_RE = /^\d{20}$/;
@@ -71,7 +73,7 @@ export const LineSchema = z
     lineNo: z.int().min(1),
     lineKind: z.enum(LINE_KINDS),
     discountOfLineNo: z.int().min(1).optional(),
-    itemName: z.string().max(300).regex(/^\*[^*]+\*.+$/, 'itemName must be *简称*名称, e.g. *餐饮服务*餐饮费'),
+    itemName: z.string().max(300).regex(/^\*[^*]+\*.+$/, 'itemName must be *简称*名称, e.g. *餐饮服务*餐饮费').superRefine(textRefinement()),
     taxClassificationCode: z.string().regex(/^\d{19}$/, 'taxClassificationCode must be 19 digits'),
     specification: text(150).optional(),
     unit: text(20).optional(),
@@ -101,6 +103,35 @@ export const AttachmentSchema = z
   })
   .openapi('InvoiceAttachment');
 
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x-prefixed lowercase hex of 32 bytes');
+/** At most this many unmapped XML leaves are listed in a record (a document with more is refused). */
+export const MAX_UNMAPPED_TAGS = 2000;
+
+/**
+ * The issuing XML a record was mapped from (docs/invoice-xml.md): its exact bytes' digests and size,
+ * and every element or attribute the mapping did not read. Written by the node's XML import only;
+ * the JSON routes refuse it (the node keeps the bytes of every record that names them).
+ */
+export const OriginalSchema = z
+  .strictObject({
+    mediaType: z.literal('application/xml'),
+    sha256: hex32,
+    sm3: hex32,
+    size: z.int().min(1),
+    unmapped: z
+      .array(
+        z.strictObject({
+          path: z.string().min(2).max(2000),
+          // XML text is held to the same text rule as the fields (docs/input.md), multi-line form.
+          value: z.string().max(512).superRefine(textRefinement({ multiline: true })).optional(),
+          sha256: hex32.optional().openapi({ description: 'for values over 512 characters: SHA-256 of the UTF-8 text' }),
+          length: z.int().min(513).optional(),
+        }),
+      )
+      .max(MAX_UNMAPPED_TAGS),
+  })
+  .openapi('InvoiceOriginal');
+
 export const InvoiceSchema = z
   .strictObject({
     schemaVersion: z.literal(SCHEMA_VERSION),
@@ -118,13 +149,14 @@ export const InvoiceSchema = z
     totalWithTaxFen: fen,
     totalWithTaxUpper: z.string().optional().openapi({ description: 'derived from totalWithTaxFen; refused when it differs, never stored' }),
     currency: z.literal('CNY'),
-    remarks: z.string().max(200).optional(),
+    remarks: z.string().max(200).superRefine(textRefinement({ multiline: true })).optional(),
     drawer: text(20),
     reviewer: text(20).optional(),
     payee: text(20).optional(),
     red: RedBlockSchema.optional(),
     attachments: z.array(AttachmentSchema).max(16).optional(),
     pilot: z.strictObject({ ftzCode: z.string().regex(/^[0-9A-Za-z-]{1,32}$/) }).optional(),
+    original: OriginalSchema.optional(),
   })
   .openapi('Invoice');
 
@@ -208,7 +240,9 @@ function zodProblems(error: z.ZodError, body: unknown): Problem[] {
       out.push({ path, code: 'required', message: `${path.join('.') || 'body'} is required` });
       continue;
     }
-    out.push({ path, code: issue.code, message: issue.message });
+    // The text rule names its own code (TEXT_BIDI, TEXT_NOT_NFC, …) and the code point.
+    const textCode = issue.code === 'custom' ? (issue.params as { textCode?: string } | undefined)?.textCode : undefined;
+    out.push({ path, code: textCode ?? issue.code, message: issue.message });
   }
   return out;
 }
@@ -317,8 +351,10 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
   const add = (path: (string | number)[], code: string, message: string) => problems.push({ path, code, message });
   const sign = inv.colour === 'BLUE' ? 1 : -1;
 
+  // Every other string (codes, numbers as text, URIs) is held to the multi-line text rule too.
   walkStrings(inv, [], (s, path) => {
-    if (!ASCII.test(s) && s !== s.normalize('NFC')) add([...path], 'not_nfc', 'text must be in Unicode NFC (it is hashed as sent)');
+    const p = ASCII.test(s) && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s) ? null : textProblem(s, { multiline: true });
+    if (p) add([...path], p.code, p.message);
   });
 
   // Number and time (notes §2.2).
@@ -416,6 +452,12 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
       }
     }
   } else if (inv.red !== undefined) add(['red'], 'not_allowed', 'a BLUE invoice has no red block');
+
+  inv.original?.unmapped.forEach((u, i) => {
+    if ((u.value === undefined) === (u.sha256 === undefined) || (u.sha256 === undefined) !== (u.length === undefined)) {
+      add(['original', 'unmapped', i], 'invalid_value', 'an unmapped entry has a value, or the sha256 and length of a long one');
+    }
+  });
 
   const hashes = new Set<string>();
   inv.attachments?.forEach((a, i) => {

@@ -21,7 +21,7 @@ import type { Bundle } from '../protocol';
 import { invoiceKey } from './key';
 import {
   classifyIssue, createInvoiceRules, effectiveFormStatus, reversalKind,
-  type InvoiceRuleOptions, type InvoiceRules, type InvoiceState, type RedFormLine, type RedFormStatus,
+  type InvoiceRuleOptions, type InvoiceRules, type InvoiceState, type RedFormLine, type RedFormState, type RedFormStatus,
 } from './lifecycle';
 import { publicCheck, type PublicQuery, type PublicStatus } from './public-status';
 import type { Invoice, ValidateResult } from './schema';
@@ -138,12 +138,25 @@ export class InvoiceService {
    * throws INVOICE_KEY_CONFLICT (details.auditIndex names the audit entry).
    */
   async issue(v: ValidInvoice, actor: Actor): Promise<IssueResult> {
+    this.checkIssuer(v, actor);
+    return this.serial(v.invoiceKey, () => (v.invoice.colour === 'RED' ? this.issueRed(v, actor) : this.issueBlue(v, actor)));
+  }
+
+  /** Throws unless `actor` is an issuer granted the invoice's seller tax id. */
+  checkIssuer(v: ValidInvoice, actor: Actor): void {
     const seller = v.invoice.seller.taxId!;
     if (actor.role !== 'issuer') throw new DomainError('ROLE_FORBIDDEN', `role ${actor.role} may not issue invoices; needs issuer`, { role: actor.role, needed: 'issuer' });
     if (!(actor.taxIds ?? []).includes(seller)) {
       throw new DomainError('SCOPE_FORBIDDEN', `this issuer key is not granted seller tax id ${seller}`, { party: 'seller', path: ['seller', 'taxId'] });
     }
-    return this.serial(v.invoiceKey, () => (v.invoice.colour === 'RED' ? this.issueRed(v, actor) : this.issueBlue(v, actor)));
+  }
+
+  /** The reason code of a registered red-letter form (undefined when no such form exists). */
+  async formReason(formId: string): Promise<RedFormState['reasonCode'] | undefined> {
+    const key = await this.formOwner(formId);
+    if (key === undefined) return undefined;
+    const state = await this.deps.sequencer.getState<InvoiceState>(key);
+    return state?.forms.find((f) => f.formId === formId)?.reasonCode;
   }
 
   private async issueBlue(v: ValidInvoice, actor: Actor): Promise<IssueResult> {
@@ -248,8 +261,10 @@ export class InvoiceService {
 
   private async buyerTransition(key: Hex, kind: string, actor: Actor): Promise<TransitionResult> {
     if (actor.role !== 'buyer') throw new DomainError('ROLE_FORBIDDEN', `role ${actor.role} may not do this; needs buyer`, { role: actor.role, needed: 'buyer' });
-    // The record names the acting buyer; the rules check it against the invoice and the key.
-    const a = await this.deps.sequencer.submit({ kind, subject: key, record: { invoiceKey: key, buyerTaxId: actor.taxIds?.[0] ?? '' }, actor });
+    // Out of scope reads as unknown; the record names the invoice's buyer, and the rules check it
+    // again against the state at append time and against the key.
+    const state = await this.needInScope(key, actor);
+    const a = await this.deps.sequencer.submit({ kind, subject: key, record: { invoiceKey: key, buyerTaxId: state.buyerTaxId ?? '' }, actor });
     const s = a.state as InvoiceState;
     return { invoiceKey: key, kind, index: a.index, receipt: a.receipt, status: s.status, use: s.use, reimbursement: s.reimbursement };
   }
@@ -259,7 +274,7 @@ export class InvoiceService {
   /** Opens a form: the seller's issuer (initiator SELLER) or the buyer (BUYER). Form ids are unique across invoices. */
   openForm(input: OpenFormInput, actor: Actor): Promise<FormResult> {
     return this.serial(`form:${input.formId}`, async () => {
-      const state = await this.need(input.invoiceKey);
+      const state = await this.needInScope(input.invoiceKey, actor);
       const party = this.partyOf(actor, state);
       const owner = await this.formOwner(input.formId);
       if (owner !== undefined) throw new DomainError('RED_FORM_EXISTS', `red-letter form ${input.formId} already exists`, { path: ['formId'] });
@@ -285,9 +300,12 @@ export class InvoiceService {
   /** confirm / reject (the counterparty) or withdraw (the initiator). */
   formAction(formId: string, action: 'confirm' | 'reject' | 'withdraw', actor: Actor): Promise<FormResult> {
     return this.serial(`form:${formId}`, async () => {
+      // Scope first: a key that is neither party of the form's invoice learns nothing about the form
+      // (not its state, not that it exists): the same answer as for an unknown id.
+      const unknown = () => new DomainError('RED_FORM_NOT_FOUND', `no red-letter form ${formId}`, { path: ['formId'] });
       const key = await this.formOwner(formId);
-      if (key === undefined) throw new DomainError('RED_FORM_NOT_FOUND', `no red-letter form ${formId}`, { path: ['formId'] });
-      const state = await this.need(key);
+      if (key === undefined) throw unknown();
+      const state = await this.needInScope(key, actor, unknown);
       const party = this.partyOf(actor, state);
       const kind = { confirm: 'invoice.red-form-confirmed', reject: 'invoice.red-form-rejected', withdraw: 'invoice.red-form-withdrawn' }[action];
       try {
@@ -325,7 +343,7 @@ export class InvoiceService {
   /** Which side of the invoice a key acts for: issuer keys for the seller, buyer keys for the buyer. */
   private partyOf(actor: Actor, state: InvoiceState): { initiator: 'SELLER' | 'BUYER'; taxId: string } {
     if (actor.role === 'issuer') return { initiator: 'SELLER', taxId: state.sellerTaxId };
-    if (actor.role === 'buyer') return { initiator: 'BUYER', taxId: actor.taxIds?.[0] ?? '' };
+    if (actor.role === 'buyer') return { initiator: 'BUYER', taxId: state.buyerTaxId ?? '' };
     throw new DomainError('ROLE_FORBIDDEN', `role ${actor.role} may not act on red-letter forms; needs issuer or buyer`, { role: actor.role });
   }
 
@@ -333,9 +351,18 @@ export class InvoiceService {
 
   private async need(key: string): Promise<InvoiceState> {
     const s = await this.deps.sequencer.getState<InvoiceState>(key);
-    if (!s || typeof s !== 'object' || (s as { v?: unknown }).v !== 1 || !('invoiceNumber' in s)) {
-      throw new DomainError('INVOICE_NOT_FOUND', `no invoice is registered under ${key}`);
-    }
+    if (!s || typeof s !== 'object' || (s as { v?: unknown }).v !== 1 || !('invoiceNumber' in s)) throw invoiceNotFound(key);
+    return s;
+  }
+
+  /**
+   * The state, for a key whose scope covers the invoice: an issuer key granted the seller's tax id, a
+   * buyer key granted the buyer's, a court or auditor key. Any other key is answered exactly as for
+   * an invoice never registered, before anything else about the invoice is looked at.
+   */
+  private async needInScope(key: string, actor: Actor, notFound: () => DomainError = () => invoiceNotFound(key)): Promise<InvoiceState> {
+    const s = await this.need(key).catch((err: unknown) => Promise.reject(err instanceof DomainError && err.code === 'INVOICE_NOT_FOUND' ? notFound() : err));
+    if (!inScope(actor, s)) throw notFound();
     return s;
   }
 
@@ -352,7 +379,7 @@ export class InvoiceService {
   }
 
   async view(key: Hex, actor: Actor): Promise<InvoiceView> {
-    const state = await this.need(key);
+    const state = await this.needInScope(key, actor);
     this.checkReader(state, actor);
     const indexes = await this.deps.sequencer.subjectIndexes(key);
     const records = await Promise.all(indexes.map((i) => this.deps.sequencer.getRecord(i)));
@@ -373,7 +400,7 @@ export class InvoiceService {
   }
 
   async bundle(key: Hex, actor: Actor): Promise<Bundle> {
-    const state = await this.need(key);
+    const state = await this.needInScope(key, actor);
     this.checkReader(state, actor);
     return this.deps.bundle('invoice', key);
   }
@@ -430,4 +457,16 @@ export function invoiceServiceFor(ledger: InvoiceServiceDeps): InvoiceService {
     services.set(ledger, s);
   }
   return s;
+}
+
+function invoiceNotFound(key: string): DomainError {
+  return new DomainError('INVOICE_NOT_FOUND', `no invoice is registered under ${key}`);
+}
+
+/** Whether a key's scope covers an invoice (see needInScope). */
+function inScope(actor: Actor, s: InvoiceState): boolean {
+  const ids = actor.taxIds ?? [];
+  if (actor.role === 'issuer') return ids.includes(s.sellerTaxId);
+  if (actor.role === 'buyer') return s.buyerTaxId !== null && ids.includes(s.buyerTaxId);
+  return actor.role === 'court' || actor.role === 'auditor';
 }

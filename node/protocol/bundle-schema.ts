@@ -10,6 +10,7 @@ import { ProtocolError } from './errors';
 import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type BundleTimestamp, type InclusionProof, type Receipt, type SignedCheckpoint } from './formats';
 import { parseEntry } from './record';
 import type { Hex } from './bytes';
+import { SUBJECT_SCHEME, type SubjectLink } from './subject';
 
 /** A bundle refused at load time; `path` is the offending field (`''` for the whole document). */
 export class BundleFormatError extends ProtocolError {
@@ -181,15 +182,33 @@ export function loadBundle(json: unknown): Bundle {
     const f = obj(o.file, 'file');
     file = { sha256: hex32(f, 'sha256', 'file'), sm3: hex32(f, 'sm3', 'file'), size: count(f, 'size', 'file') };
   } else if (o.file === null) file = null;
+  let xml: Bundle['xml'];
+  if (o.xml !== undefined) {
+    const x = obj(o.xml, 'xml');
+    if (x.mediaType !== 'application/xml') malformed('xml.mediaType', `must be "application/xml", got ${describe(x.mediaType)}`);
+    if (typeof x.base64 !== 'string' || x.base64.length === 0 || x.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(x.base64)) malformed('xml.base64', 'must be the document in standard base64');
+    xml = { mediaType: 'application/xml', base64: x.base64 as string };
+  }
+  let link: SubjectLink | undefined;
+  if (o.subjectLink !== undefined && o.subjectLink !== null) {
+    const l = obj(o.subjectLink, 'subjectLink');
+    if (l.scheme !== SUBJECT_SCHEME) {
+      if (typeof l.scheme !== 'string') malformed('subjectLink.scheme', `must be "${SUBJECT_SCHEME}", got ${describe(l.scheme)}`);
+      throw new BundleFormatError('UNKNOWN_FORMAT', 'subjectLink.scheme', `${describe(l.scheme)} is not a subject scheme this verifier knows (${SUBJECT_SCHEME})`);
+    }
+    link = { scheme: SUBJECT_SCHEME, key: hex32(l, 'key', 'subjectLink'), salt: hex32(l, 'salt', 'subjectLink') };
+  }
   const createdAt = o.createdAt;
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) malformed('createdAt', `must be an RFC 3339 time, got ${describe(createdAt)}`);
   return {
     format: BUNDLE_FORMAT,
     kind: kind as Bundle['kind'],
     subject,
+    ...(link !== undefined ? { subjectLink: link } : {}),
     log: { logId: hex32(log, 'logId', 'log'), operator: address(log, 'operator', 'log'), chainId: decimal(log, 'chainId', 'log'), registry: address(log, 'registry', 'log') },
     items: items.map((it, i) => loadItem(it, `items[${i}]`)),
     ...(file !== undefined ? { file } : {}),
+    ...(xml !== undefined ? { xml } : {}),
     ...(o.checkpoint !== undefined && o.checkpoint !== null ? { checkpoint: loadCheckpoint(o.checkpoint, 'checkpoint') } : {}),
     ...(o.timestamps !== undefined && o.timestamps !== null ? { timestamps: loadTimestamps(o.timestamps, 'timestamps') } : {}),
     createdAt,

@@ -6,6 +6,7 @@
  */
 import type { Hex } from './bytes';
 import type { LogEntry } from './record';
+import type { SubjectLink } from './subject';
 
 export const RECEIPT_TYPE = 'tianfu.receipt/v1' as const;
 export const CHECKPOINT_TYPE = 'tianfu.checkpoint/v1' as const;
@@ -76,12 +77,24 @@ export interface Bundle {
   format: typeof BUNDLE_FORMAT;
   /** 'invoice' (issue + every lifecycle record) or 'evidence' (deposit + custody events) or 'record'. */
   kind: 'invoice' | 'evidence' | 'record';
+  /** The subject as its entries name it: for an invoice, its pseudonym (or, logged before pseudonyms, its key). */
   subject: string;
+  /**
+   * Opens a pseudonymous subject for whoever holds the bundle: subjectPseudonym(salt, key) = subject,
+   * and key is the subject the records name (record.invoiceKey). Absent when the entries name the
+   * plain subject (evidence ids; invoices logged before pseudonyms).
+   */
+  subjectLink?: SubjectLink;
   log: { logId: Hex; operator: Hex; chainId: string; registry: Hex };
   /** Ordered by log index; items[0] is the primary record (invoice issue, evidence deposit). */
   items: BundleItem[];
   /** For evidence: the digests the file beside the bundle must have. */
   file?: { sha256: Hex; sm3: Hex; size: number } | null;
+  /**
+   * For an invoice registered from XML, optionally: the original document itself (base64), so the
+   * bundle alone shows the XML is the one the record came from (its digests are in the record's `original`).
+   */
+  xml?: { mediaType: 'application/xml'; base64: string };
   /** The operator-signed checkpoint the items' anchor names (what RFC 3161 tokens stamp). */
   checkpoint?: SignedCheckpoint;
   /** RFC 3161 time-stamp tokens over that signed checkpoint, one per TSA that answered. */

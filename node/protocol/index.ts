@@ -5,6 +5,7 @@ export * from './errors';
 export * from './hash';
 export * from './merkle';
 export * from './record';
+export * from './subject';
 export * from './formats';
 export * from './signatures';
 export * from './chain';

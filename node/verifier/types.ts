@@ -30,6 +30,9 @@ export type StepName =
   | 'file-sha256'
   | 'file-sm3'
   | 'file-size'
+  | 'xml-sha256'
+  | 'xml-sm3'
+  | 'xml-size'
   | 'custody-order'
   | 'custody-rules';
 
@@ -121,7 +124,8 @@ export interface VerificationReport {
   accepted: boolean;
   /** The first failed step (invalid), else the first pending one (pending), else null. */
   firstFailure: VerificationStep | null;
-  bundle: { format: string; kind: Bundle['kind']; subject: string; logId: Hex; operator: Hex; chainId: string; registry: Hex; items: number; createdAt: string };
+  /** subjectKey: the plain subject a pseudonymous one is linked to (the invoice key), when the bundle carries the link. */
+  bundle: { format: string; kind: Bundle['kind']; subject: string; subjectKey?: Hex; logId: Hex; operator: Hex; chainId: string; registry: Hex; items: number; createdAt: string };
   items: ItemSummary[];
   checkpoints: CheckpointSummary[];
   file: (VerifyFileDigests & { status: StepStatus }) | null;

@@ -68,12 +68,13 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     for (const event of ['transferred', 'exported', 'annotated']) {
       await expectCustody(id, A, event, 201);
       await expectCustody(id, court, event, 201);
-      await expectCustody(id, B, event, 403, 'EVIDENCE_FORBIDDEN');
+      // Another collector's scope is its own deposits: this item reads as never deposited.
+      await expectCustody(id, B, event, 404, 'EVIDENCE_NOT_FOUND');
       await expectCustody(id, auditor, event, 403, 'ROLE_FORBIDDEN');
       await expectCustody(id, admin, event, 403, 'ROLE_FORBIDDEN');
     }
     await expectCustody(id, A, 'sealed', 403, 'EVIDENCE_FORBIDDEN');
-    await expectCustody(id, B, 'withdrawn', 403, 'EVIDENCE_FORBIDDEN');
+    await expectCustody(id, B, 'withdrawn', 404, 'EVIDENCE_NOT_FOUND');
     // Node-only and admin-only events cannot be posted by clients.
     for (const event of ['accessed', 'erased', 'deposited', 'bogus']) {
       const r = await post(id, court, event);
@@ -81,7 +82,7 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
       expect(r.body.code).toBe('EVIDENCE_INVALID_CUSTODY_EVENT');
     }
     // Bad bodies and unknown items.
-    expect((await t.api(`/v1/evidence/${id}/custody`, { body: { event: 'annotated' }, key: court })).body.errors[0].path).toEqual(['reason']);
+    expect((await t.api(`/v1/evidence/${id}/custody`, { body: { event: 'annotated' }, key: court })).body.errors[0].path).toEqual(['body', 'reason']);
     expect((await t.api(`/v1/evidence/${id}/custody`, { body: { event: 'annotated', reason: 'a\u0007b' }, key: court })).status).toBe(422);
     expect((await t.api(`/v1/evidence/${id}/custody`, { body: { event: 'annotated', reason: 'x', extra: 1 }, key: court })).status).toBe(422);
     expect((await post('ev_' + '0'.repeat(32), court, 'annotated')).status).toBe(404);
@@ -160,7 +161,7 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     }
     // Refused reads leave nothing: another collector, wrong roles, no key, unknown item.
     const count = await accessedCount(id);
-    for (const [key, status, code] of [[B, 403, 'EVIDENCE_FORBIDDEN'], [auditor, 403, 'ROLE_FORBIDDEN'], [admin, 403, 'ROLE_FORBIDDEN'], [undefined, 401, 'UNAUTHENTICATED']] as const) {
+    for (const [key, status, code] of [[B, 404, 'EVIDENCE_NOT_FOUND'], [auditor, 403, 'ROLE_FORBIDDEN'], [admin, 403, 'ROLE_FORBIDDEN'], [undefined, 401, 'UNAUTHENTICATED']] as const) {
       const r = await read(id, key);
       expect(r.status).toBe(status);
       expect((await r.json()).code).toBe(code);
@@ -219,10 +220,10 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     expect(head.headers.get('etag')).toBe(etag);
     expect(head.headers.get('x-tianfu-sha256')).toBe(sha256);
     expect(head.headers.get('x-tianfu-access-index')).toBeNull();
-    expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { method: 'HEAD', headers: { authorization: `Bearer ${B}` } })).status).toBe(403);
+    expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { method: 'HEAD', headers: { authorization: `Bearer ${B}` } })).status).toBe(404);
     expect(t.ledger.log.size).toBe(heads);
     // A refused reader learns nothing from a range either.
-    expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { headers: { authorization: `Bearer ${B}`, range: 'bytes=0-9' } })).status).toBe(403);
+    expect((await fetch(`${t.url}/v1/evidence/${id}/content`, { headers: { authorization: `Bearer ${B}`, range: 'bytes=0-9' } })).status).toBe(404);
   });
 
   it('a read the client aborts halfway still leaves exactly one accessed event, and the node keeps serving', async () => {
@@ -262,7 +263,7 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
     expect(await accessedCount(id)).toBe(0);
   });
 
-  it('roles on every route: no key 401, wrong role 403, another collector 403', async () => {
+  it('roles on every route: no key 401, wrong role 403, another collector 404 (as if never deposited)', async () => {
     const { id } = await fresh();
     const routes: { name: string; call: (key?: string) => Promise<{ status: number; body: { code?: string } }>; wrongRole: string[]; otherCollector: boolean; allowed: string[] }[] = [
       { name: 'POST /evidence', call: (key) => deposit(t, key, metadata(), bytesOf(100, 'roles')), wrongRole: [court, auditor, admin], otherCollector: false, allowed: [] },
@@ -283,8 +284,8 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
       }
       if (r.otherCollector) {
         const res = await r.call(B);
-        expect(res.status, `${r.name} another collector`).toBe(403);
-        expect(res.body.code, r.name).toBe('EVIDENCE_FORBIDDEN');
+        expect(res.status, `${r.name} another collector`).toBe(404);
+        expect(res.body.code, r.name).toBe('EVIDENCE_NOT_FOUND');
       }
       for (const key of r.allowed) expect((await r.call(key)).status, `${r.name} allowed`).toBeLessThan(300);
     }

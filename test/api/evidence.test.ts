@@ -101,7 +101,7 @@ describe('evidence deposit (real server, embedded chain)', () => {
       expect(r.status, alg).toBe(422);
       expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect(r.body).toMatchObject({ code: 'EVIDENCE_DIGEST_MISMATCH', algorithm: alg, expected: declared[alg], calculated: good[alg] });
-      expect(r.body.errors[0].path).toEqual([alg]);
+      expect(r.body.errors[0].path).toEqual(['metadata', alg]);
       expect(blobFiles(t)).toEqual(before);
       expect(t.ledger.log.size).toBe(size);
     }
@@ -140,7 +140,7 @@ describe('evidence deposit (real server, embedded chain)', () => {
       expect(t.ledger.log.size, c.name).toBe(size);
     }
     const invalid = await deposit(t, collector, metadata({ fileName: '../etc/passwd' }), bytesOf(10, 'x'));
-    expect(invalid.body.errors[0].path).toEqual(['fileName']);
+    expect(invalid.body.errors[0].path).toEqual(['metadata', 'fileName']);
   });
 
   it('a part after the file refuses the deposit after the blob was stored, and the fresh blob is removed again', async () => {
@@ -240,7 +240,7 @@ describe('evidence deposit (real server, embedded chain)', () => {
     const { sm3: _drop, ...noSm3 } = claim;
     const partial = await deposit(t, collector, { ...noSm3, signature: await wallet.signMessage(getBytes(claimDigest(noSm3 as EvidenceMetadata))) }, bytes);
     expect(partial.status).toBe(422);
-    expect(partial.body.errors[0].path).toEqual(['signature']);
+    expect(partial.body.errors[0].path).toEqual(['metadata', 'signature']);
   });
 
   it('bundle: deposit and custody items verify with the protocol functions against the chain; one changed byte in the stored file is caught', async () => {

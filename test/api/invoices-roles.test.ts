@@ -1,6 +1,8 @@
 /**
  * Roles and scopes on every invoice route: no key (401), a wrong role (403 ROLE_FORBIDDEN), a wrong
- * tax id (403 SCOPE_FORBIDDEN), and the log unchanged by every refusal. The public check needs no key.
+ * tax id (403 SCOPE_FORBIDDEN when registering for a seller the key is not granted; on someone else's
+ * invoice or form, the not-found answer), and the log unchanged by every refusal. The public check
+ * needs no key. test/api/auth-matrix.test.ts holds every route of the API to the same table.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { TestLedger } from '../support/ledger';
@@ -29,9 +31,11 @@ describe('invoice routes: roles and scopes (real node)', () => {
     body?: () => unknown;
     wrongRoles: (keyof Parties | 'admin')[];
     wrongTaxIds: (keyof Parties)[];
+    /** The answer to a key of the wrong tax id (default: the invoice is not found for it). */
+    outOfScope?: { status: number; code: string };
   }
   const routes: RouteCase[] = [
-    { name: 'POST /v1/invoices', method: 'POST', path: () => '/v1/invoices', body: () => blue(2), wrongRoles: ['buyer', 'court', 'auditor', 'collector', 'admin'], wrongTaxIds: ['otherIssuer'] },
+    { name: 'POST /v1/invoices', method: 'POST', path: () => '/v1/invoices', body: () => blue(2), wrongRoles: ['buyer', 'court', 'auditor', 'collector', 'admin'], wrongTaxIds: ['otherIssuer'], outOfScope: { status: 403, code: 'SCOPE_FORBIDDEN' } },
     { name: 'GET /v1/invoices/{key}', method: 'GET', path: () => `/v1/invoices/${key}`, wrongRoles: ['collector', 'admin'], wrongTaxIds: ['otherIssuer', 'otherBuyer'] },
     { name: 'GET /v1/invoices/{key}/bundle', method: 'GET', path: () => `/v1/invoices/${key}/bundle`, wrongRoles: ['collector', 'admin'], wrongTaxIds: ['otherIssuer', 'otherBuyer'] },
     { name: 'POST reimbursement', method: 'POST', path: () => `/v1/invoices/${key}/reimbursement`, body: () => ({ action: 'lock' }), wrongRoles: ['issuer', 'court', 'auditor', 'collector', 'admin'], wrongTaxIds: ['otherBuyer'] },
@@ -44,13 +48,13 @@ describe('invoice routes: roles and scopes (real node)', () => {
       wrongRoles: ['court', 'auditor', 'collector', 'admin'],
       wrongTaxIds: ['otherIssuer', 'otherBuyer'],
     },
-    { name: 'POST /v1/red-letter-forms/{id}/confirm', method: 'POST', path: () => `/v1/red-letter-forms/${FORM}/confirm`, wrongRoles: ['court', 'auditor', 'collector', 'admin'], wrongTaxIds: ['otherBuyer', 'otherIssuer'] },
+    { name: 'POST /v1/red-letter-forms/{id}/confirm', method: 'POST', path: () => `/v1/red-letter-forms/${FORM}/confirm`, wrongRoles: ['court', 'auditor', 'collector', 'admin'], wrongTaxIds: ['otherBuyer', 'otherIssuer'], outOfScope: { status: 404, code: 'RED_FORM_NOT_FOUND' } },
   ];
 
   const call = (r: RouteCase, as?: string) => t.api(r.path(), { method: r.method, ...(r.body ? { body: r.body() } : {}), ...(as ? { key: as } : {}) });
   const keyOf = (who: keyof Parties | 'admin') => (who === 'admin' ? t.adminKey : k[who]);
 
-  it.each(routes)('$name: no key → 401, wrong role → 403, wrong tax id → 403, log unchanged', async (r) => {
+  it.each(routes)('$name: no key → 401, wrong role → 403, wrong tax id → 403 or not found, log unchanged', async (r) => {
     const before = await logSize(t);
     const none = await call(r);
     expect(none.status).toBe(401);
@@ -62,10 +66,11 @@ describe('invoice routes: roles and scopes (real node)', () => {
       expect(res.status, `${r.name} as ${who}: ${JSON.stringify(res.body)}`).toBe(403);
       expect(res.body.code, who).toBe('ROLE_FORBIDDEN');
     }
+    const out = r.outOfScope ?? { status: 404, code: 'INVOICE_NOT_FOUND' };
     for (const who of r.wrongTaxIds) {
       const res = await call(r, keyOf(who));
-      expect(res.status, `${r.name} as ${who}: ${JSON.stringify(res.body)}`).toBe(403);
-      expect(res.body.code, who).toBe('SCOPE_FORBIDDEN');
+      expect(res.status, `${r.name} as ${who}: ${JSON.stringify(res.body)}`).toBe(out.status);
+      expect(res.body.code, who).toBe(out.code);
     }
     expect(await logSize(t)).toBe(before);
   });

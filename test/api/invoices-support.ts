@@ -15,8 +15,8 @@ export interface Parties {
   otherBuyer: string;
 }
 
-export async function startInvoiceLedger(): Promise<{ t: TestLedger; k: Parties }> {
-  const t = await startTestLedger();
+export async function startInvoiceLedger(env: Record<string, string> = {}): Promise<{ t: TestLedger; k: Parties }> {
+  const t = await startTestLedger(env);
   const [issuer, buyer, court, auditor, collector, otherIssuer, otherBuyer] = await Promise.all([
     t.createKey('issuer', SELLER_TAX_ID),
     t.createKey('buyer', BUYER_TAX_ID),

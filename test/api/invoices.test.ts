@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import {
-  canonicalJson, commitment, entryLeafHash, fromHex, parseEntry, recordDigest, verifyInclusion, verifyReceiptSigner,
+  canonicalJson, commitment, entryLeafHash, fromHex, parseEntry, recordDigest, subjectPseudonym, verifyInclusion, verifyReceiptSigner,
 } from '../../node';
 import { sampleLine } from '../invoice/fixtures';
 import { B4_CANONICAL_JSON, B4_INVOICE_KEY, B4_SHA256, sampleInvoice, sampleInvoiceWithLines } from '../invoice/fixtures';
@@ -34,7 +34,11 @@ describe('invoice routes (real node)', () => {
     const rec = await t.ledger.sequencer.getRecord(r.body.index);
     expect(rec!.recordDigest).toBe(B4_SHA256);
     expect(rec!.entry.commitment).toBe(commitment(rec!.salt!, B4_SHA256));
-    expect(rec!.entry.subject).toBe(B4_INVOICE_KEY);
+    // The entry's subject is the invoice's pseudonym, not its (publicly computable) key.
+    expect(rec!.subject).toBe(B4_INVOICE_KEY);
+    expect(rec!.subjectSalt).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(rec!.entry.subject).toBe(subjectPseudonym(rec!.subjectSalt!, B4_INVOICE_KEY));
+    expect(rec!.entry.subject).not.toBe(B4_INVOICE_KEY);
   });
 
   it('identical re-submission answers 200 with the same receipt; the derived 大写 may be sent and is dropped', async () => {
@@ -152,7 +156,8 @@ describe('invoice routes (real node)', () => {
     }
     const b = await t.api(`/v1/invoices/${key}/bundle`, { key: k.auditor });
     expect(b.status).toBe(200);
-    expect(b.body).toMatchObject({ format: 'tianfu.bundle/v1', kind: 'invoice', subject: key });
+    expect(b.body).toMatchObject({ format: 'tianfu.bundle/v1', kind: 'invoice', subjectLink: { scheme: 'tianfu/subject/v1', key } });
+    expect(b.body.subject).toBe(subjectPseudonym(b.body.subjectLink.salt, key));
     expect(b.body.items).toHaveLength(2);
     expect(b.body.items[0].record).toEqual(body);
     for (const item of b.body.items) {

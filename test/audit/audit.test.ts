@@ -10,11 +10,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRpcProvider } from 'ethers';
-import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, toHex, type Hex } from '../../node/protocol';
+import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
 import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
 import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
 import { startTestLedger, type TestLedger } from '../support/ledger';
+import { openPlainSubjectSequencer } from '../support/plain-subjects';
+import { chainReaderFromProvider } from '../../node/chain/chain-reader';
+import { verifyBundle } from '../../node/verifier';
 import { BUYER_TAX_ID, OTHER_TAX_ID, buyerActor, issuerActor, sampleInvoice } from '../invoice/fixtures';
 
 const run = promisify(execFile);
@@ -58,6 +61,9 @@ describe('tianfu audit / export on a real ledger', () => {
     auditorKey = await t.createKey('auditor');
     provider = chainProvider(t.ledger.chain.rpcUrl);
     const { sequencer } = t.ledger;
+    // Group 0 as a node before pseudonymous subjects wrote it (plain invoice keys as subjects): the log
+    // holds both subject forms, and keys[0] and keys[1] keep their plain subject for later events.
+    const plain = await openPlainSubjectSequencer(t.ledger);
     const buyer = (key: Hex) => ({ invoiceKey: key, buyerTaxId: BUYER_TAX_ID });
     // Several groups, each anchored before the next, so the chain holds several checkpoints.
     for (let g = 0; g < 3; g++) {
@@ -65,7 +71,7 @@ describe('tianfu audit / export on a real ledger', () => {
         const n = g * 2 + i;
         const v = validateInvoice(sampleInvoice({ invoiceNumber: `2551200000000000${String(100 + n).padStart(4, '0')}` }));
         if (!v.ok) throw new Error(JSON.stringify(v.problems));
-        const a = await sequencer.submit({ kind: 'invoice.issued', subject: v.invoiceKey, record: v.invoice as unknown as Record<string, unknown>, actor: issuerActor() });
+        const a = await (g === 0 ? plain : sequencer).submit({ kind: 'invoice.issued', subject: v.invoiceKey, record: v.invoice as unknown as Record<string, unknown>, actor: issuerActor() });
         at.issued.push(a.index);
         keys.push(v.invoiceKey as Hex);
       }
@@ -77,6 +83,7 @@ describe('tianfu audit / export on a real ledger', () => {
       if (g === 2) at.lockOf2 = (await sequencer.submit({ kind: 'invoice.reimbursement-locked', subject: keys[2]!, record: buyer(keys[2]!), actor: buyerActor() })).index;
       await t.waitAnchored();
     }
+    await plain.close();
     clean = path.join(tmp, 'clean');
     const e = await cli(['export', '--api', t.url, '--out', clean, '--records', '--key', auditorKey, '--json']);
     expect(e.code, e.stderr).toBe(0);
@@ -102,6 +109,29 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(pub.status).toBe(200);
     expect(pub.body.receipts.map((r: { index: number }) => r.index)).toEqual([1, 2]);
     expect((await t.api('/v1/log/receipts?start=999999')).status).toBe(400);
+  });
+
+  it('the log holds both subject forms: plain keys from before the cut-over (kept for later events), pseudonyms after; the records link them', async () => {
+    const entries = readLines(path.join(clean, 'entries.jsonl')).map((l) => JSON.parse(l).entry);
+    const recs = readLines(path.join(clean, 'records.jsonl')).map((l) => JSON.parse(l));
+    const subjectOf = (i: number) => entries[i].subject;
+    expect([subjectOf(at.issued[0]!), subjectOf(at.issued[1]!), subjectOf(at.lockOf0)]).toEqual([keys[0], keys[1], keys[0]]);
+    expect(recs[at.lockOf0].subjectLink).toBeUndefined();
+    for (const j of [2, 3, 4, 5]) {
+      const i = at.issued[j]!;
+      expect(subjectOf(i)).not.toBe(keys[j]);
+      expect(recs[i]).toMatchObject({ subject: subjectOf(i), subjectLink: { scheme: 'tianfu/subject/v1', key: keys[j] } });
+      expect(subjectPseudonym(recs[i].subjectLink.salt, keys[j]!)).toBe(subjectOf(i));
+    }
+    expect(subjectOf(at.lockOf2)).toBe(subjectOf(at.issued[2]!));
+    // The bundles of both forms verify with the same verifier.
+    for (const k of [keys[0]!, keys[2]!]) {
+      const b = await t.api(`/v1/invoices/${k}/bundle`, { key: auditorKey });
+      expect(b.status).toBe(200);
+      expect(b.body.subjectLink?.key).toBe(k === keys[0] ? undefined : k);
+      const rep = await verifyBundle(b.body, { chain: chainReaderFromProvider(provider) });
+      expect(rep.verdict, JSON.stringify(rep.firstFailure)).toBe('valid');
+    }
   });
 
   it('a clean export passes: CLI exit 0, every checkpoint equal to the chain, every receipt and record checked', async () => {
@@ -166,6 +196,19 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(rep.violations).toEqual([expect.objectContaining({ code: 'RECORD_NOT_COMMITTED', index: at.lockOf0 })]);
   });
 
+  it('a subject link that does not open its entry: SUBJECT_LINK_MISMATCH for exactly that record', async () => {
+    const dir = copy('link-changed');
+    const file = path.join(dir, 'records.jsonl');
+    const lines = readLines(file);
+    const victim = at.issued[3]!;
+    const row = JSON.parse(lines[victim]!);
+    row.subjectLink.key = keys[4];
+    lines[victim] = JSON.stringify(row);
+    writeLines(file, lines);
+    const rep = await audit(dir);
+    expect(rep.violations.map((v) => [v.code, v.index])).toEqual([['SUBJECT_LINK_MISMATCH', victim]]);
+  });
+
   it('receipts signed by another key or altered: RECEIPT_SIGNATURE at exactly those indexes, on the worker pool as on this thread', async () => {
     const dir = copy('receipt-forged');
     const file = path.join(dir, 'receipts.jsonl');
@@ -199,20 +242,23 @@ describe('tianfu audit / export on a real ledger', () => {
     const record = { invoiceKey: keys[2]!, buyerTaxId: BUYER_TAX_ID };
     const salt = toHex(new Uint8Array(32).fill(7)) as Hex;
     const digest = recordDigest(record);
-    const entry = makeEntry('invoice.reimbursement-locked', keys[2]!, commitment(salt, digest), new Date());
+    // The entry names the invoice's pseudonym, as the node writes it; the record row carries the link.
+    const pseudonym = await t.ledger.sequencer.entrySubject(keys[2]!);
+    const link = subjectLink(keys[2]!, (await t.ledger.sequencer.subjectSalt(keys[2]!))!);
+    const entry = makeEntry('invoice.reimbursement-locked', pseudonym, commitment(salt, digest), new Date());
     const leaf = toHex(leafHash(entryBytes(entry))) as Hex;
     // The operator's own key signs the forgery: only the rules can catch it, not the signatures.
     const receipt = t.ledger.sequencer.sign(n, leaf, entry.at);
     fs.appendFileSync(path.join(dir, 'entries.jsonl'), JSON.stringify({ index: n, entry, leafHash: leaf }) + '\n');
     fs.appendFileSync(path.join(dir, 'receipts.jsonl'), JSON.stringify(receipt) + '\n');
-    fs.appendFileSync(path.join(dir, 'records.jsonl'), JSON.stringify({ index: n, kind: entry.kind, subject: entry.subject, record, salt, recordDigest: digest }) + '\n');
+    fs.appendFileSync(path.join(dir, 'records.jsonl'), JSON.stringify({ index: n, kind: entry.kind, subject: entry.subject, subjectLink: link, record, salt, recordDigest: digest }) + '\n');
     const tree = new TreeReplay();
     for (const l of readLines(path.join(dir, 'entries.jsonl'))) tree.append(leafHash(entryBytes(JSON.parse(l).entry)));
     const mf = path.join(dir, 'manifest.json');
     fs.writeFileSync(mf, JSON.stringify({ ...JSON.parse(fs.readFileSync(mf, 'utf8')), treeSize: n + 1, rootHash: toHex(tree.root()) }));
     const rep = await audit(dir);
     expect(codes(rep)).toEqual(['DOUBLE_LOCK', 'REIMBURSEMENT_LOCKED']);
-    expect(rep.violations.every((v) => v.index === n && v.subject === keys[2])).toBe(true);
+    expect(rep.violations.every((v) => v.index === n && v.subject === pseudonym)).toBe(true);
     expect(rep.anchoring.pending).toBe(1);
   });
 
@@ -270,7 +316,7 @@ describe('tianfu audit / export on a real ledger', () => {
     const record = { invoiceKey: keys[4]!, buyerTaxId: BUYER_TAX_ID };
     const salt = toHex(new Uint8Array(32).fill(9)) as Hex;
     const digest = recordDigest(record);
-    const entry = makeEntry('invoice.use-confirmed', keys[4]!, commitment(salt, digest), new Date());
+    const entry = makeEntry('invoice.use-confirmed', await t.ledger.sequencer.entrySubject(keys[4]!), commitment(salt, digest), new Date());
     const leaf = toHex(leafHash(entryBytes(entry))) as Hex;
     const replace = (file: string, value: unknown) => {
       const lines = readLines(path.join(dir, file));
@@ -279,7 +325,7 @@ describe('tianfu audit / export on a real ledger', () => {
     };
     replace('entries.jsonl', { index: n, entry, leafHash: leaf });
     replace('receipts.jsonl', t.ledger.sequencer.sign(n, leaf, entry.at));
-    replace('records.jsonl', { index: n, kind: entry.kind, subject: entry.subject, record, salt, recordDigest: digest });
+    replace('records.jsonl', { index: n, kind: entry.kind, subject: entry.subject, subjectLink: subjectLink(keys[4]!, (await t.ledger.sequencer.subjectSalt(keys[4]!))!), record, salt, recordDigest: digest });
     const tree = new TreeReplay();
     for (const l of readLines(path.join(dir, 'entries.jsonl'))) tree.append(leafHash(entryBytes(JSON.parse(l).entry)));
     const mf = path.join(dir, 'manifest.json');

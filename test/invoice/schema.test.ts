@@ -70,7 +70,7 @@ const cases: Case[] = [
   { name: 'currency USD', body: mutate((b) => { b.currency = 'USD'; }), path: ['currency'], code: 'invalid_value' },
   { name: 'drawer too long', body: mutate((b) => { b.drawer = '张'.repeat(21); }), path: ['drawer'], code: 'too_big' },
   { name: 'remarks too long', body: mutate((b) => { b.remarks = 'x'.repeat(201); }), path: ['remarks'], code: 'too_big' },
-  { name: 'non-NFC name', body: mutate((b) => { b.seller.name = 'Cafe\u0301'; }), path: ['seller', 'name'], code: 'not_nfc' },
+  { name: 'non-NFC name', body: mutate((b) => { b.seller.name = 'Cafe\u0301'; }), path: ['seller', 'name'], code: 'TEXT_NOT_NFC' },
   { name: 'red block on a blue invoice', body: mutate((b) => { b.red = { originalInvoiceNumber: '25512000000000000009', confirmationNumber: 'FTZ-1', reasonCode: '01' }; }), path: ['red'], code: 'not_allowed' },
   { name: 'attachment hash without 0x', body: mutate((b) => { b.attachments = [{ mediaType: 'application/pdf', sha256: 'ab'.repeat(32) }]; }), path: ['attachments', 0, 'sha256'], code: 'invalid_format' },
   { name: 'duplicate attachment', body: mutate((b) => { b.attachments = [{ mediaType: 'application/pdf', sha256: '0x' + 'ab'.repeat(32) }, { mediaType: 'application/ofd', sha256: '0x' + 'ab'.repeat(32) }]; }), path: ['attachments', 1, 'sha256'], code: 'duplicate' },

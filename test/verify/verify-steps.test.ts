@@ -20,6 +20,7 @@ import {
   rootFromInclusionProof,
   receiptMessage,
   recordDigest,
+  subjectPseudonym,
   toHex,
   CHECKPOINT_ANCHORED_TOPIC,
   type Bundle,
@@ -125,6 +126,29 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const c = clone(invoice);
     c.items[0]!.entry.commitment = flipHex(c.items[0]!.entry.commitment);
     await failsAt(c, 'commitment');
+  });
+
+  it("a pseudonymous subject: the bundle's link opens it; another salt or key, or the plain key as subject, fails the entry step", async () => {
+    expect(invoice.subjectLink).toMatchObject({ scheme: 'tianfu/subject/v1' });
+    const key = invoice.subjectLink!.key;
+    expect(invoice.subject).toBe(subjectPseudonym(invoice.subjectLink!.salt, key));
+    expect(invoice.items.every((it) => it.entry.subject === invoice.subject)).toBe(true);
+    expect(invoice.items[1]!.record!.invoiceKey).toBe(key);
+    expect((await verify(invoice)).bundle.subjectKey).toBe(key);
+
+    const salt = clone(invoice);
+    salt.subjectLink!.salt = flipHex(salt.subjectLink!.salt);
+    expect((await failsAt(salt, 'entry')).firstFailure?.detail).toMatch(/subjectLink\.salt/);
+    const other = clone(invoice);
+    other.subjectLink!.key = flipHex(key);
+    await failsAt(other, 'entry');
+    // Dropping the link (claiming the entries name the plain key) fails too: the records name the key.
+    const dropped = clone(invoice);
+    delete dropped.subjectLink;
+    expect((await failsAt(dropped, 'entry')).firstFailure?.detail).toMatch(/record\.invoiceKey/);
+    const unknown = clone(invoice) as unknown as { subjectLink: { scheme: string } };
+    unknown.subjectLink.scheme = 'tianfu/subject/v9';
+    expect(() => loadBundle(unknown)).toThrow(/subjectLink\.scheme/);
   });
 
   it('leaf index changed → inclusion', async () => {
