@@ -20,9 +20,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
+import { Address, AnchoredCheckpoint, Bundle, Hex32, Receipt, Signature65 } from '../schemas';
 import { parseOr422 } from '../validate';
 import { requireActor, requireRole } from '../auth';
-import { HttpProblem, statusForCode } from '../problem';
+import { HttpProblem } from '../problem';
 import { readJsonPart } from '../body';
 import { toProblem } from './invoices';
 import {
@@ -52,13 +53,11 @@ const FILE_HWM = 1024 * 1024;
 /** After a refused upload, read (and discard) at most this much more so the client sees the answer, then cut the connection. */
 const DRAIN_AFTER_REFUSAL = 8 * 1024 * 1024;
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const ReceiptSchema = z.object({ type: z.literal('tianfu.receipt/v1'), logId: hex32, index: z.number().int(), leafHash: hex32, at: z.string(), signature: z.string() }).openapi('Receipt');
 const DepositResponse = z
-  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: ReceiptSchema, sha256: Sha256Schema, sm3: Sm3Schema, size: z.number().int() })
+  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: Receipt, sha256: Sha256Schema, sm3: Sm3Schema, size: z.number().int() })
   .openapi('EvidenceDeposited');
-const CustodyResponse = z.object({ evidenceId: EvidenceIdSchema, event: z.string(), index: z.number().int(), at: z.string(), receipt: ReceiptSchema }).openapi('EvidenceCustodyAccepted');
-const Anchored = z.object({ treeSize: z.number().int(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable();
+const CustodyResponse = z.object({ evidenceId: EvidenceIdSchema, event: z.string(), index: z.number().int(), at: z.string(), receipt: Receipt }).openapi('EvidenceCustodyAccepted');
+const Anchored = AnchoredCheckpoint.nullable();
 const EvidenceView = z
   .object({
     evidenceId: EvidenceIdSchema,
@@ -67,10 +66,10 @@ const EvidenceView = z
     withdrawn: z.boolean(),
     erased: z.boolean(),
     collector: ActorRefSchema,
-    deposit: z.object({ index: z.number().int(), at: z.string(), receipt: ReceiptSchema, anchored: Anchored }),
+    deposit: z.object({ index: z.number().int(), at: z.string(), receipt: Receipt, anchored: Anchored }),
     metadata: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'the deposited metadata (EvidenceClaim); null once erased' }),
     file: FileDigestsSchema.nullable(),
-    collectorSignature: z.object({ address: z.string(), digest: hex32, signature: z.string() }).nullable(),
+    collectorSignature: z.object({ address: z.string(), digest: Hex32, signature: z.string() }).nullable(),
     custody: z.array(
       z.object({ index: z.number().int(), at: z.string(), event: z.string(), by: ActorRefSchema.nullable(), reason: z.string().nullable(), note: z.string().optional(), anchored: Anchored }),
     ),
@@ -79,12 +78,12 @@ const EvidenceView = z
 // Same reason/note rules as a custody event (the erasure is one).
 const ErasureBody = CustodyEventInputSchema.omit({ event: true }).openapi('EvidenceErasure');
 const ErasureResponse = z
-  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: ReceiptSchema, contentErased: z.boolean(), sharedWith: z.number().int() })
+  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: Receipt, contentErased: z.boolean(), sharedWith: z.number().int() })
   .openapi('EvidenceErased');
 const SignerBody = z
   .strictObject({
-    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x address'),
-    proof: z.string().regex(/^0x[0-9a-f]{130}$/, '65-byte EIP-191 signature, 0x-prefixed lowercase hex').openapi({ description: 'personal_sign by `address` of "tianfu.evidence.signer/v1\\nkey: <keyId>\\naddress: <address lowercase>"' }),
+    address: Address,
+    proof: Signature65.openapi({ description: 'personal_sign by `address` of "tianfu.evidence.signer/v1\\nkey: <keyId>\\naddress: <address lowercase>"' }),
   })
   .openapi('EvidenceSignerRegistration');
 const SignerResponse = z.object({ keyId: z.string(), address: z.string(), registeredAt: z.string(), message: z.string() }).openapi('EvidenceSigner');
@@ -176,7 +175,7 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     description: 'After erasure the deposit item has record and salt null, `file` is null, and the header X-Tianfu-Evidence-Status is `erased`.',
     security,
     request: { params: IdParams },
-    responses: { 200: { description: 'bundle' }, ...problemResponses(401, 403, 404) },
+    responses: { 200: { description: 'bundle', content: { 'application/json': { schema: Bundle } } }, ...problemResponses(401, 403, 404) },
   });
   r.registerPath({
     method: 'delete',
@@ -254,7 +253,7 @@ function receiveDeposit(
     try {
       bb = busboy({ headers: req.headers, highWaterMark: FILE_HWM, fileHwm: FILE_HWM, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
     } catch (err) {
-      reject(new HttpProblem(400, 'MULTIPART_INVALID', `cannot read the multipart body: ${(err as Error).message}`));
+      reject(new HttpProblem('MULTIPART_INVALID', `cannot read the multipart body: ${(err as Error).message}`));
       return;
     }
     let metadata: unknown;
@@ -292,14 +291,14 @@ function receiveDeposit(
       }
     };
 
-    const tooMany = (): void => fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', 'a deposit has exactly two parts: `metadata`, then `file`'));
+    const tooMany = (): void => fail(new HttpProblem('MULTIPART_UNEXPECTED_PART', 'a deposit has exactly two parts: `metadata`, then `file`'));
     bb.on('field', (name, value, info) => {
-      if (name !== 'metadata') return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form field ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
-      if (info.valueTruncated) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
+      if (name !== 'metadata') return fail(new HttpProblem('MULTIPART_UNEXPECTED_PART', `unexpected form field ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
+      if (info.valueTruncated) return fail(new HttpProblem('EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
       // busboy has decoded the field (UTF-8 unless the part says otherwise), turning invalid bytes
       // into U+FFFD: refuse that rather than store a replacement the collector never sent.
       if (value.includes('\ufffd')) {
-        return fail(new HttpProblem(statusForCode('MALFORMED_JSON'), 'MALFORMED_JSON', 'the metadata part is not valid UTF-8 (it decodes with U+FFFD REPLACEMENT CHARACTER)', { codePoint: 'U+FFFD', errors: [{ path: ['metadata'], message: 'not valid UTF-8', code: 'MALFORMED_JSON' }] }));
+        return fail(new HttpProblem('MALFORMED_JSON', 'the metadata part is not valid UTF-8 (it decodes with U+FFFD REPLACEMENT CHARACTER)', { codePoint: 'U+FFFD', errors: [{ path: ['metadata'], message: 'not valid UTF-8', code: 'MALFORMED_JSON' }] }));
       }
       parseMetadata(value);
     });
@@ -320,7 +319,7 @@ function receiveDeposit(
         metadataPending = new Promise<void>((done) => {
           stream.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > MAX_METADATA_BYTES) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
+            if (size > MAX_METADATA_BYTES) return fail(new HttpProblem('EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
             chunks.push(c);
           });
           stream.on('end', () => {
@@ -333,7 +332,7 @@ function receiveDeposit(
       }
       if (name !== 'file') {
         stream.resume();
-        return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form part ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
+        return fail(new HttpProblem('MULTIPART_UNEXPECTED_PART', `unexpected form part ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
       }
       fileStream = stream;
       if (metadataPending === null) startFile(stream);
@@ -343,7 +342,7 @@ function receiveDeposit(
       if (settled) return void stream.resume();
       if (!haveMetadata) {
         stream.resume();
-        return fail(new HttpProblem(400, 'EVIDENCE_METADATA_FIRST', 'the `metadata` part must come before the `file` part, so the deposit can be checked before the file streams in', { errors: [{ path: ['metadata'], message: 'missing before file' }] }));
+        return fail(new HttpProblem('EVIDENCE_METADATA_FIRST', 'the `metadata` part must come before the `file` part, so the deposit can be checked before the file streams in', { errors: [{ path: ['metadata'], message: 'missing before file' }] }));
       }
       const attempt = deposit(metadata, stream, bodyComplete);
       depositSettled = attempt.then(
@@ -361,9 +360,9 @@ function receiveDeposit(
     };
     bb.on('filesLimit', tooMany);
     bb.on('fieldsLimit', tooMany);
-    bb.on('error', (err: Error) => fail(new HttpProblem(400, 'MULTIPART_INVALID', `the multipart body is malformed: ${err.message}`)));
+    bb.on('error', (err: Error) => fail(new HttpProblem('MULTIPART_INVALID', `the multipart body is malformed: ${err.message}`)));
     bb.on('finish', () => {
-      if (fileStream === null) return fail(new HttpProblem(400, 'EVIDENCE_FILE_MISSING', haveMetadata ? 'no `file` part after the metadata' : 'no `metadata` and `file` parts', { errors: [{ path: ['file'], message: 'missing' }] }));
+      if (fileStream === null) return fail(new HttpProblem('EVIDENCE_FILE_MISSING', haveMetadata ? 'no `file` part after the metadata' : 'no `metadata` and `file` parts', { errors: [{ path: ['file'], message: 'missing' }] }));
       completeResolve();
     });
     // A client that goes away mid-upload: busboy never sees the end, so fail the file stream ourselves.
@@ -372,7 +371,7 @@ function receiveDeposit(
         const err = new Error('the client closed the connection before the upload was complete');
         fileStream?.destroy(err);
         completeReject(err);
-        if (fileStream === null) fail(new HttpProblem(400, 'EVIDENCE_UPLOAD_FAILED', err.message));
+        if (fileStream === null) fail(new HttpProblem('EVIDENCE_UPLOAD_FAILED', err.message));
       }
     });
     req.pipe(bb);
@@ -397,7 +396,7 @@ export function evidenceRouter(ledger: Ledger): Router {
   r.get('/evidence/signer', requireRole('collector'), async (_req, res) => {
     const actor = requireActor(res);
     const s = await service.signerOf(actor.keyId);
-    if (!s) throw new HttpProblem(404, 'EVIDENCE_SIGNER_NOT_REGISTERED', `collector key ${actor.keyId} has no registered signing address`);
+    if (!s) throw new HttpProblem('EVIDENCE_SIGNER_NOT_FOUND', `collector key ${actor.keyId} has no registered signing address`);
     res.json({ keyId: s.keyId, address: s.address, registeredAt: s.registeredAt, message: signerRegistrationMessage(s.keyId, s.address) });
   });
 
@@ -405,7 +404,7 @@ export function evidenceRouter(ledger: Ledger): Router {
     const actor: Actor = requireActor(res);
     if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
       res.setHeader('Connection', 'close');
-      throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'a deposit is multipart/form-data with a `metadata` part (JSON) and then a `file` part, e.g. curl -F metadata=@meta.json -F file=@page.mhtml');
+      throw new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'a deposit is multipart/form-data with a `metadata` part (JSON) and then a `file` part, e.g. curl -F metadata=@meta.json -F file=@page.mhtml');
     }
     // Field paths of refusals are under ['metadata'], like the body reader's.
     const result = await receiveDeposit(req, res, (metadata, file, bodyComplete) => service.deposit(actor, metadata, file, { bodyComplete })).catch((e: unknown) => Promise.reject(toProblem(e, ['metadata'])));
@@ -451,7 +450,7 @@ export function evidenceRouter(ledger: Ledger): Router {
       const r = parseByteRange(header, size);
       if (r === 'unsatisfiable') {
         res.setHeader('Content-Range', `bytes */${size}`);
-        throw new HttpProblem(416, 'RANGE_NOT_SATISFIABLE', `the range ${header} is outside the file's ${size} bytes; nothing was read or logged`);
+        throw new HttpProblem('RANGE_NOT_SATISFIABLE', `the range ${header} is outside the file's ${size} bytes; nothing was read or logged`);
       }
       return r; // null: another unit, several ranges or an invalid one: the whole file, one read
     };

@@ -14,6 +14,7 @@ import { SUBJECT_SCHEME, type SubjectLink } from './subject';
 
 /** A bundle refused at load time; `path` is the offending field (`''` for the whole document). */
 export class BundleFormatError extends ProtocolError {
+  declare readonly code: 'UNKNOWN_FORMAT' | 'MALFORMED';
   readonly path: string;
   constructor(code: 'UNKNOWN_FORMAT' | 'MALFORMED', path: string, message: string, cause?: unknown) {
     super(code, `${path === '' ? 'bundle' : path}: ${message}`, cause === undefined ? {} : { cause });
