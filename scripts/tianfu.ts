@@ -1,6 +1,6 @@
 /**
  * The `tianfu` CLI. Each command lives in scripts/cli/<command>.ts and exports `register(program)`.
- * Exit codes (DESIGN §3.9): 0 valid/ok, 1 invalid (verification failed, violations), 2 unusable input.
+ * Exit codes (docs/protocol.md §9): 0 valid/ok, 1 invalid (verification failed, violations), 2 unusable input.
  */
 import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode } from './cli/common';

@@ -1,7 +1,7 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
  *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
- * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/verifier (the same code
+ * JSON-RPC endpoint of the chain it names (docs/protocol.md §9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
  * Exit codes: 0 valid (or pending with --allow-pending); 1 invalid, with the first failing step
