@@ -13,7 +13,7 @@ import { strictJsonBody } from './body';
 import { HttpProblem, problemHandler, sendProblem, type ProblemLogger } from './problem';
 import { createMetrics } from './metrics';
 import { createOpenApiRegistry, generateDocument } from './openapi';
-import { healthRouter } from './routes/health';
+import { healthRouter, registerHealthOpenApi } from './routes/health';
 import { logRouter, registerLogOpenApi } from './routes/log';
 import { keysRouter, registerKeysOpenApi } from './routes/keys';
 // Features are imported statically: a require('./routes/…') of a TypeScript file is not resolved
@@ -65,6 +65,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
 
   const registry = createOpenApiRegistry();
   registerLogOpenApi(registry);
+  registerHealthOpenApi(registry);
   registerKeysOpenApi(registry);
   // Busiest first: express matches a request against every earlier layer, and no two routers share a
   // path, so the order only decides how many layers the invoice and evidence writes walk past.

@@ -154,6 +154,14 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     },
   });
   r.registerPath({
+    method: 'head',
+    path: '/v1/evidence/{id}/content',
+    summary: 'The headers a content read would send (size, digests, ETag), after the same permission check; no bytes and no accessed event',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'headers only' }, ...problemResponses(401, 403, 404, 410) },
+  });
+  r.registerPath({
     method: 'get',
     path: '/v1/evidence/{id}',
     summary: 'Metadata, digests and custody history with anchoring state (depositing collector, court, auditor, admin)',

@@ -14,7 +14,7 @@ import { itemProblems } from '../body';
 import { HttpProblem, statusForCode } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
-import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Problem } from '../../node/invoice';
+import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Invoice, type Problem } from '../../node/invoice';
 import { xmlImporterFor, type XmlImporter, type XmlImportResult } from '../../node/invoice/xml';
 
 export const MAX_BATCH = 1000;
@@ -32,6 +32,7 @@ const XmlDocument = z
     xml: z.string().min(1).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'xml must be the document in standard base64').openapi({ description: 'the XML document\'s exact bytes, base64' }),
   })
   .openapi('InvoiceXmlDocument');
+const BundleQuery = z.strictObject({ xml: z.enum(['0', '1']).optional().openapi({ description: '1: the bundle carries the original XML (invoices registered from XML)' }) });
 const XmlBatchBody = z.strictObject({ documents: z.array(XmlDocument).min(1).max(MAX_BATCH) });
 export const XML_MEDIA_TYPES = ['application/xml', 'text/xml'];
 const OpenFormBody = z
@@ -237,7 +238,17 @@ export function invoicesRouter(ledger: Ledger): Router {
 
   r.get('/invoices/:invoiceKey/bundle', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
     const key = keyOf(req);
-    res.json(await svc.bundle(key, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+    const { xml: withXml } = parseOr422(BundleQuery, req.query, 'query');
+    const bundle = await svc.bundle(key, requireActor(res)).catch((e) => Promise.reject(wrap(e)));
+    if (withXml !== '1') {
+      res.json(bundle);
+      return;
+    }
+    // ?xml=1: the bundle carries the original XML (an invoice registered from JSON has none: 404).
+    const record = bundle.items[0]?.record as Invoice | null | undefined;
+    if (!record) throw new HttpProblem(404, 'INVOICE_XML_NOT_FOUND', 'the invoice record is not in the bundle (erased)');
+    const bytes = await imp.original(record).catch((e) => Promise.reject(wrap(e)));
+    res.json({ ...bundle, xml: { mediaType: 'application/xml', base64: bytes.toString('base64') } });
   });
 
   r.post('/invoices/:invoiceKey/reimbursement', requireRole('buyer'), async (req, res) => {
@@ -335,9 +346,9 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
   reg.registerPath({
     method: 'get',
     path: '/v1/invoices/{invoiceKey}/bundle',
-    summary: 'One tianfu.bundle/v1 (kind invoice): the invoice record and every lifecycle record, each with proof and anchor',
+    summary: 'One tianfu.bundle/v1 (kind invoice): the invoice record and every lifecycle record, each with proof and anchor; with ?xml=1 also the original XML (`xml.base64`)',
     security: sec,
-    request: { params: keyParam },
+    request: { params: keyParam, query: BundleQuery },
     responses: { 200: { description: 'bundle' }, ...problemResponses(400, 401, 403, 404) },
   });
   reg.registerPath({

@@ -54,7 +54,8 @@ export function registerLogOpenApi(r: OpenAPIRegistry): void {
     method: 'get',
     path: '/v1/log/checkpoints/{treeSize}/timestamps',
     summary: 'The signed checkpoint of an anchored tree size and the RFC 3161 tokens held for it (TIANFU_TSA_URLS)',
-    request: { params: z.object({ treeSize: count }) },
+    // A path parameter is required (OpenAPI 3.1 §4.8.12.1); `count` coerces, which the generator renders as optional.
+    request: { params: z.object({ treeSize: z.string().regex(/^\d+$/).openapi({ description: 'an anchored tree size' }) }) },
     responses: { 200: { description: '{treeSize, checkpoint, timestamps}' }, ...problemResponses(404, 422) },
   });
   r.registerPath({ method: 'get', path: '/v1/log/checkpoints', summary: 'Anchored checkpoints with their transactions', request: { query: CheckpointsQuery }, responses: { 200: { description: 'checkpoints' } } });

@@ -150,7 +150,14 @@ export const EvidenceEnvironmentSchema = z
       ctx.addIssue({ code: 'custom', message: `environment nests ${depth} levels deep; at most ${LIMITS.environmentDepth} allowed` });
       return;
     }
-    const bytes = canonicalBytes(env).length;
+    let bytes: number;
+    try {
+      bytes = canonicalBytes(env).length;
+    } catch (err) {
+      // No canonical form (an integer beyond 2^53, a lone surrogate): the client's input, refused as such.
+      ctx.addIssue({ code: 'custom', message: `environment has no canonical JSON form: ${(err as Error).message}` });
+      return;
+    }
     if (bytes > LIMITS.environmentBytes) {
       ctx.addIssue({ code: 'custom', message: `environment is ${bytes} bytes as canonical JSON; at most ${LIMITS.environmentBytes} allowed` });
     }

@@ -122,7 +122,8 @@ export const OriginalSchema = z
       .array(
         z.strictObject({
           path: z.string().min(2).max(2000),
-          value: z.string().max(512).optional(),
+          // XML text is held to the same text rule as the fields (docs/input.md), multi-line form.
+          value: z.string().max(512).superRefine(textRefinement({ multiline: true })).optional(),
           sha256: hex32.optional().openapi({ description: 'for values over 512 characters: SHA-256 of the UTF-8 text' }),
           length: z.int().min(513).optional(),
         }),

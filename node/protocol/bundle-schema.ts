@@ -182,6 +182,13 @@ export function loadBundle(json: unknown): Bundle {
     const f = obj(o.file, 'file');
     file = { sha256: hex32(f, 'sha256', 'file'), sm3: hex32(f, 'sm3', 'file'), size: count(f, 'size', 'file') };
   } else if (o.file === null) file = null;
+  let xml: Bundle['xml'];
+  if (o.xml !== undefined) {
+    const x = obj(o.xml, 'xml');
+    if (x.mediaType !== 'application/xml') malformed('xml.mediaType', `must be "application/xml", got ${describe(x.mediaType)}`);
+    if (typeof x.base64 !== 'string' || x.base64.length === 0 || x.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(x.base64)) malformed('xml.base64', 'must be the document in standard base64');
+    xml = { mediaType: 'application/xml', base64: x.base64 as string };
+  }
   let link: SubjectLink | undefined;
   if (o.subjectLink !== undefined && o.subjectLink !== null) {
     const l = obj(o.subjectLink, 'subjectLink');
@@ -201,6 +208,7 @@ export function loadBundle(json: unknown): Bundle {
     log: { logId: hex32(log, 'logId', 'log'), operator: address(log, 'operator', 'log'), chainId: decimal(log, 'chainId', 'log'), registry: address(log, 'registry', 'log') },
     items: items.map((it, i) => loadItem(it, `items[${i}]`)),
     ...(file !== undefined ? { file } : {}),
+    ...(xml !== undefined ? { xml } : {}),
     ...(o.checkpoint !== undefined && o.checkpoint !== null ? { checkpoint: loadCheckpoint(o.checkpoint, 'checkpoint') } : {}),
     ...(o.timestamps !== undefined && o.timestamps !== null ? { timestamps: loadTimestamps(o.timestamps, 'timestamps') } : {}),
     createdAt,

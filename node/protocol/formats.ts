@@ -90,6 +90,11 @@ export interface Bundle {
   items: BundleItem[];
   /** For evidence: the digests the file beside the bundle must have. */
   file?: { sha256: Hex; sm3: Hex; size: number } | null;
+  /**
+   * For an invoice registered from XML, optionally: the original document itself (base64), so the
+   * bundle alone shows the XML is the one the record came from (its digests are in the record's `original`).
+   */
+  xml?: { mediaType: 'application/xml'; base64: string };
   /** The operator-signed checkpoint the items' anchor names (what RFC 3161 tokens stamp). */
   checkpoint?: SignedCheckpoint;
   /** RFC 3161 time-stamp tokens over that signed checkpoint, one per TSA that answered. */

@@ -7,6 +7,7 @@
  *                 → receipt-signature → receipt-fields
  * Per checkpoint: chain-id → registry-code → anchor → operator → block → entry (forward-dated times)
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
+ *                 → xml-* (invoice bundles: the XML given is the record's original)
  */
 import type { BundleStep, CheckpointStep, ItemStep } from './context';
 import { canonicalBytesStep } from './steps/canonical-bytes';
@@ -28,6 +29,7 @@ import { custodyOrderStep } from './steps/custody-order';
 import { custodyRulesStep } from './steps/custody-rules';
 import { fileClaimStep } from './steps/file-claim';
 import { fileContentStep } from './steps/file-content';
+import { invoiceXmlStep } from './steps/invoice-xml';
 
 /** Run for every item of the bundle, offline and online. */
 export const ITEM_STEPS: readonly ItemStep[] = [
@@ -59,4 +61,5 @@ export const BUNDLE_STEPS: readonly BundleStep[] = [
   custodyRulesStep,
   fileClaimStep,
   fileContentStep, // sets ctx.file
+  invoiceXmlStep, // invoice bundles: sets ctx.file from the XML given
 ];

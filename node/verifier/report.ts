@@ -18,7 +18,10 @@ function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], f
     else if (s.status === 'erased') proves.push(`Item ${s.item} (log index ${s.index}, ${s.kind}): content erased; the entry proves a ${s.kind} record about ${b.subject} was logged at ${s.at}${when}, not what it said.`);
     else if (s.status === 'pending') proves.push(`Item ${s.item} (log index ${s.index}, ${s.kind}): accepted by log operator ${b.log.operator.toLowerCase()} at ${s.at} per its signed receipt (a promise to anchor); not yet anchored on chain.`);
   }
-  if (file && file.status === 'ok') proves.push(`The file given (SHA-256 ${file.sha256}${file.sm3 ? `, SM3 ${file.sm3}` : ''}) is byte for byte the file deposited.`);
+  if (file && file.status === 'ok') {
+    const digests = `SHA-256 ${file.sha256}${file.sm3 ? `, SM3 ${file.sm3}` : ''}`;
+    proves.push(b.kind === 'invoice' ? `The XML given (${digests}) is byte for byte the document the invoice record was registered from.` : `The file given (${digests}) is byte for byte the file deposited.`);
+  }
   const limits = [
     'This proves integrity and existence since the anchoring time: the records (and the file) have not changed since then. It does not prove that their content is true, nor that the data was authentic before it was registered (SPC Online Litigation Rules Arts. 16 and 18).',
     'Acceptance times (entry `at`) are the log operator\'s statement, signed in its receipts; the block time is the chain\'s and bounds them from above.',

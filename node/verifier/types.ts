@@ -30,6 +30,9 @@ export type StepName =
   | 'file-sha256'
   | 'file-sm3'
   | 'file-size'
+  | 'xml-sha256'
+  | 'xml-sm3'
+  | 'xml-size'
   | 'custody-order'
   | 'custody-rules';
 

@@ -6,9 +6,9 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(label: string, enabled: boolean): Progress {
+export function progressBar(label: string, enabled: boolean, unit = 'entries'): Progress {
   if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} entries | eta {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | eta {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
   let started = false;
   return {
     update(done, total) {

@@ -54,6 +54,10 @@ export async function hashFile(file: string): Promise<Required<VerifyFileDigests
   return { sha256: `0x${sha.digest('hex')}` as Hex, sm3: `0x${sm3.digest('hex')}` as Hex, size };
 }
 
+function digestsOfBytes(b: Buffer): Required<VerifyFileDigests> {
+  return { sha256: `0x${createHash('sha256').update(b).digest('hex')}` as Hex, sm3: `0x${createHash('sm3').update(b).digest('hex')}` as Hex, size: b.length };
+}
+
 export async function readBundleFile(file: string): Promise<Bundle> {
   let text: string;
   try {
@@ -182,7 +186,7 @@ export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFi
     out.push(`             block ${c.blockNumber}${c.blockHash ? ` (hash ${c.blockHash})` : ''}${c.blockTime ? ` at ${c.blockTime}` : ''}${c.confirmations !== null ? `, ${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'}` : ''}, tx ${c.txHash} [${c.status}]`);
   }
   for (const it of r.items) out.push(`  item ${it.item}     log index ${it.index}, ${it.kind}, accepted ${it.at} [${it.status}]`);
-  if (r.file) out.push(`  file       ${ctx.file ?? '(given)'}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
+  if (r.file) out.push(`  ${r.bundle.kind === 'invoice' ? 'xml ' : 'file'}       ${ctx.file ?? (r.bundle.kind === 'invoice' ? '(carried in the bundle)' : '(given)')}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
   out.push('', 'Steps');
   for (const s of r.steps) {
     out.push(`  ${STATUS_LABEL[s.status].padEnd(8)} ${s.name.padEnd(18)} ${where(s).padEnd(14)} ${s.detail}`);
@@ -214,7 +218,8 @@ async function writeAtomically(file: string, bundle: Bundle): Promise<void> {
 export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise<number> {
   const rpc = flags.rpc ?? DEFAULT_RPC_URL;
   let bundle = await readBundleFile(bundleFile);
-  const file = flags.file !== undefined ? await hashFile(flags.file) : undefined;
+  // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
+  const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
   let refreshNote: string | null = null;
   let refreshed = 0;
   if (flags.refresh !== undefined) {
@@ -271,7 +276,7 @@ export function register(program: Command): void {
     .command('verify')
     .description('verify a tianfu.bundle/v1 against the chain it names: record, commitment, entry, inclusion, receipt, on-chain checkpoint, block; the evidence file; the order of events')
     .argument('<bundle>', 'bundle JSON file')
-    .option('--file <file>', 'the evidence file beside the bundle: hashed here (SHA-256 and SM3) and compared with the deposit record')
+    .option('--file <file>', 'the evidence file beside the bundle, or the XML an invoice was registered from: hashed here (SHA-256 and SM3) and compared with the deposit record (the invoice record\'s original)')
     .option('--rpc <url>', `JSON-RPC endpoint of the bundle's chain (default ${DEFAULT_RPC_URL})`)
     .option('--confirmations <n>', 'confirmations the anchoring block needs', positiveInt(1_000_000), 1)
     .option('--clock-skew-ms <ms>', "how far an entry's time may be after its anchoring block's (the node's clock ahead of the chain's)", positiveInt(86_400_000), 5000)

@@ -97,6 +97,7 @@ export class XmlImporter {
       }
       (m.body.red as Record<string, unknown>).reasonCode = reason;
     }
+    m.unmapped.forEach((u, i) => m.sources.set(`original.unmapped.${i}`, u.path));
     const original = digestsOf(bytes);
     const body = { ...m.body, original: { mediaType: 'application/xml', ...original, unmapped: m.unmapped } };
     const v = this.svc.validate(body);

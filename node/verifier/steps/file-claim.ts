@@ -4,9 +4,10 @@ import { DEPOSIT_KIND } from '../../evidence/history';
 import { firstMismatch, type BundleContext, type BundleStep, type Evidence, type OfflineOptions } from '../context';
 import type { StepName, StepStatus } from '../types';
 
-/** Whether the file steps apply: an evidence bundle, a bundle naming a file, or a file given. */
+/** Whether the file steps apply: an evidence bundle, a bundle naming a file, or a file given (not for invoices). */
 export function fileRelevant(b: Bundle, opts: OfflineOptions): boolean {
-  return b.kind === 'evidence' || (b.file !== undefined && b.file !== null) || opts.file !== undefined;
+  // For an invoice bundle the file given is its XML, checked by the xml-* steps (steps/invoice-xml.ts).
+  return b.kind === 'evidence' || (b.file !== undefined && b.file !== null) || (opts.file !== undefined && b.kind !== 'invoice');
 }
 
 /**
