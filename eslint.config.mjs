@@ -93,7 +93,7 @@ export default tseslint.config(
     files: ['node/**/*.ts'],
     ignores: ['node/protocol/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/**'], message: 'node must not depend on api (DESIGN §2).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/**'], message: 'node must not depend on api (docs/architecture.md "Layers").' }] }],
     },
   },
   { plugins: { tianfu: { rules: { layers: layersRule } } } },

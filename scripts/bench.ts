@@ -40,6 +40,7 @@ const MODULES: Module[] = [
   { name: 'evidence', file: './bench/evidence', fn: 'benchEvidenceIngest', opts: () => ({ bytes: Number(process.env.BENCH_EVIDENCE_BYTES ?? 256 * 1024 ** 2), log }) },
   { name: 'node', file: './bench/node', fn: 'benchNode', opts: () => ({ log }) },
   { name: 'invoices-http', file: './bench/invoices-http', fn: 'benchInvoicesHttp', opts: () => ({ log }) },
+  { name: 'invoices-xml', file: './bench/invoices-xml', fn: 'benchInvoicesXml', opts: () => ({ log }) },
   { name: 'evidence-http', file: './bench/evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
   { name: 'verify', file: './bench/verify', fn: 'benchVerify', opts: () => ({ log }) },
   { name: 'audit', file: './bench/audit', fn: 'benchAudit', opts: () => ({ log }) },

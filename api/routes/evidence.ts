@@ -1,5 +1,5 @@
 /**
- * Evidence routes (issue 5; DESIGN §5 "Evidence"). Thin HTTP layer over EvidenceService
+ * Evidence routes (issue 5; docs/evidence.md). Thin HTTP layer over EvidenceService
  * (node/evidence/service.ts); the decisions are in docs/evidence.md ("HTTP routes").
  *
  *   PUT    /v1/evidence/signer              collector: register the address its deposit signatures use

@@ -1,4 +1,4 @@
-/** Public log routes (DESIGN §6, issue 3): entries carry no personal or commercial data. */
+/** Public log routes (docs/architecture.md "HTTP conventions", issue 3): entries carry no personal or commercial data. */
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';

@@ -1,5 +1,5 @@
 /**
- * The invoice lifecycle (research notes §(d)) as DomainRules: a pure reducer over one invoice's
+ * The invoice lifecycle (docs/invoice.md "Entries and records") as DomainRules: a pure reducer over one invoice's
  * history, applied by the sequencer at append time and replayed by `tianfu audit`.
  *
  * Three orthogonal dimensions on a blue invoice: validity (issued → partially-reversed →
@@ -213,7 +213,7 @@ function formStateError(form: RedFormState, status: RedFormStatus, what: string)
 }
 
 /**
- * Per-line reversal limits (notes B.3 R2): a red line has the opposite sign of its blue line, is not
+ * Per-line reversal limits (docs/invoice.md "Background", R2): a red line has the opposite sign of its blue line, is not
  * zero, never exceeds what remains, and its tax is the rounding of its amount, except that a red line
  * closing out the line takes exactly the remaining tax (so rounding can never leave or overdraw a fen).
  */
@@ -377,7 +377,7 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
   function reimbursement(ctx: TransitionContext<InvoiceState>, action: 'lock' | 'unlock' | 'close'): InvoiceState {
     const { s } = buyerAction(ctx, `${action} reimbursement`);
     const r = s.reimbursement;
-    // The 一票多报 guard: one lock at a time, one close ever (WeChat INIT/LOCK/CLOSURE, notes §1).
+    // The 一票多报 guard: one lock at a time, one close ever (WeChat INIT/LOCK/CLOSURE).
     if (r === 'closed') throw new DomainError('REIMBURSEMENT_CLOSED', `invoice ${s.invoiceKey} was already reimbursed (closed)`);
     if (action === 'lock') {
       if (r === 'locked') throw new DomainError('REIMBURSEMENT_LOCKED', `invoice ${s.invoiceKey} is already locked for reimbursement`);
@@ -534,11 +534,11 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
   };
 }
 
-/** The rules with default options (the notes' legacy exceptions, 2000 lines, 72-hour forms). */
+/** The rules with default options (the legacy exceptions of docs/invoice.md "Background", 2000 lines, 72-hour forms). */
 export const invoiceRules: InvoiceRules = createInvoiceRules();
 
 /**
- * What the route does with a submitted invoice under an existing key (notes B.3 R1): 'new' → append
+ * What the route does with a submitted invoice under an existing key (docs/invoice.md "Background", R1): 'new' → append
  * `invoice.issued`; 'duplicate' → answer with the existing record and receipt; 'conflict' → refuse
  * (INVOICE_KEY_CONFLICT) and append `invoice.conflict-refused`.
  */

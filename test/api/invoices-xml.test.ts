@@ -12,6 +12,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../node';
 import { invoiceKey } from '../../node/invoice';
+import { INVOICE_XML_PREFIX } from '../../node/invoice/xml';
 import { sampleInvoice } from '../invoice/fixtures';
 import type { TestLedger } from '../support/ledger';
 import { logSize, startInvoiceLedger, type Parties } from './invoices-support';
@@ -56,10 +57,13 @@ describe('invoice XML import (real node)', () => {
       expect(got.body.invoice.original.sha256).toBe('0x' + createHash('sha256').update(xml(name)).digest('hex'));
       expect(got.body.invoice.original.sm3).toBe('0x' + createHash('sm3').update(xml(name)).digest('hex'));
       expect(got.body.invoice.original.size).toBe(xml(name).length);
+      // Stored under its SHA-256 in the node database, byte for byte.
+      const stored = (await t.ledger.db.get(INVOICE_XML_PREFIX + got.body.invoice.original.sha256.slice(2))) as Uint8Array;
+      expect(Buffer.from(stored).equals(xml(name))).toBe(true);
       // The tags not mapped are in the response and the record.
       expect(r.body.unmapped).toEqual(want.record.original && (want.record.original as { unmapped: unknown }).unmapped);
     }
-    // The notes' figures: 18.63 + 0.56 = 19.19 at 3%; 495.05 + 4.95 = 500.00 at 1%.
+    // The figures of docs/invoice.md "Background": 18.63 + 0.56 = 19.19 at 3%; 495.05 + 4.95 = 500.00 at 1%.
     const levy = expected('levy-3pct-toll.xml').record as { totalAmountFen: number; totalTaxFen: number; totalWithTaxFen: number; lines: { taxRateBps: number }[] };
     expect([levy.totalAmountFen, levy.totalTaxFen, levy.totalWithTaxFen, levy.lines[0]!.taxRateBps]).toEqual([1863, 56, 1919, 300]);
     const small = expected('small-1pct.xml').record as typeof levy;
@@ -68,7 +72,7 @@ describe('invoice XML import (real node)', () => {
 
   it('the same invoice as XML and as JSON has the same key; the XML record is the JSON record plus `original`', async () => {
     const want = expected('blue-general.xml');
-    const json = sampleInvoice(); // the notes' B.4 example, which blue-general.xml carries
+    const json = sampleInvoice(); // the worked example (docs/invoice.md "Background"), which blue-general.xml carries
     expect(invoiceKey(json.seller.taxId!, json.invoiceKind, json.invoiceNumber)).toBe(want.invoiceKey);
     const { original, ...face } = want.record;
     expect(original).toBeDefined();
@@ -252,5 +256,8 @@ describe('invoice XML import (real node)', () => {
     const r = await postXml(variant('small-1pct.xml', '26512000000000000021</EIid>', '26512000000000000031</EIid>').toString().replace('26512000000000000021<', '26512000000000000031<'), k.otherIssuer);
     expect(r.status).toBe(403);
     expect(r.body.errors[0]).toMatchObject({ xmlPath: '/EInvoice/EInvoiceData/SellerInformation/SellerIdNum', field: ['seller', 'taxId'] });
+    // The document is stored only in the batch that appends its record: refused, nothing is kept.
+    const sha = createHash('sha256').update(Buffer.from(variant('small-1pct.xml', '26512000000000000021</EIid>', '26512000000000000031</EIid>').toString().replace('26512000000000000021<', '26512000000000000031<'))).digest('hex');
+    expect(await t.ledger.db.get(INVOICE_XML_PREFIX + sha)).toBeUndefined();
   });
 });

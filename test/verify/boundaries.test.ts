@@ -1,6 +1,6 @@
 /**
  * The verifier the CLI uses is node/verifier's (the API's and the browser's), and none of it reaches
- * the store, the API or Node's I/O (issue 6; DESIGN §2). Checked on the source import graph, and by
+ * the store, the API or Node's I/O (issue 6; docs/architecture.md "Layers"). Checked on the source import graph, and by
  * the lint rules that hold the same boundaries (eslint.config.mjs: no-restricted-imports and the
  * tianfu/layers allow-list).
  */
