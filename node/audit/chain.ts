@@ -7,10 +7,10 @@ import { JsonRpcProvider, getAddress } from 'ethers';
 import type { Hex } from '../protocol/bytes';
 import { RegistryClient, type OperatorEvent } from '../chain/registry-client';
 import type { AuditViolation, ChainCheckpoint, OperatorTenure } from './engine';
+import { ChainReadError } from '../protocol/chain';
 
-export class ChainReadError extends Error {
-  override readonly name = 'ChainReadError';
-}
+/** The audit's chain failures are the verifier's: one class (node/protocol/chain.ts). */
+export { ChainReadError };
 
 export interface ChainView {
   chainId: string;
