@@ -33,7 +33,6 @@ import {
   EvidenceMetadataSchema,
   FileDigestsSchema,
   ActorRefSchema,
-  EvidenceService,
   signerRegistrationMessage,
   Sha256Schema,
   Sm3Schema,
@@ -178,7 +177,7 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
 
 export function evidenceRouter(ledger: Ledger): Router {
   const r = Router();
-  const service = new EvidenceService(ledger);
+  const service = ledger.evidence;
   // Finish any erasure a crash interrupted; errors surface on the first request that awaits it.
   service.ready().catch(() => undefined);
 

@@ -14,7 +14,7 @@ import { parseOr422 } from '../validate';
 import { itemProblems } from '../body';
 import { HttpProblem, domainProblem, problemCodeOf } from '../problem';
 import { requireActor, requireRole } from '../auth';
-import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
+import { DomainError, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
 import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Invoice, type Problem } from '../../node/invoice';
 import { xmlImporterFor, type XmlImporter, type XmlImportResult } from '../../node/invoice/xml';
 
@@ -155,7 +155,7 @@ const keyOf = (req: Request): `0x${string}` => parseOr422(KeyParams, req.params,
 
 export function invoicesRouter(ledger: Ledger): Router {
   const r = Router();
-  const svc = invoiceServiceFor(ledger);
+  const svc = ledger.invoices;
   const wrap = (err: unknown) => toProblem(err);
 
   const imp = xmlImporterFor(ledger, svc);
