@@ -15,7 +15,7 @@ import { DomainError, type Actor, type DomainRules, type TransitionContext } fro
 import { invoiceKey } from './key';
 import { taxForAmount } from './money';
 import {
-  DEFAULT_FUTURE_SKEW_MS, FORM_ID_RE, issueDateOf, issueTimeMs, priorValidation, RED_REASON_CODES, validateInvoice,
+  DEFAULT_FUTURE_SKEW_MS, FORM_ID_RE, issueDateOf, issueTimeMs, RED_REASON_CODES, validateInvoice,
   type Invoice, type Problem, type ValidateOptions, type ValidateResult,
 } from './schema';
 
@@ -286,9 +286,16 @@ export interface InvoiceRules extends DomainRules<InvoiceState> {
 export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRules {
   const ttl = options.redFormTtlMs ?? RED_FORM_TTL_MS;
   const skew = options.futureSkewMs ?? DEFAULT_FUTURE_SKEW_MS;
+  /**
+   * Records these rules' own `validate` admitted (deep-frozen by validateInvoice, so unchanged since):
+   * `apply` reuses the result instead of re-running the checks at append time. The ledger builds one
+   * rules object for its service and its sequencer, so the result travels with the rules, not through
+   * module state; records from anywhere else (replays, other rules) are validated in full.
+   */
+  const admitted = new WeakMap<object, { flags: Problem[]; invoiceKey: Hex }>();
 
   function validateRecord(record: unknown, at: Date): { invoice: Invoice; flags: Problem[]; key: Hex } {
-    const prior = priorValidation(record);
+    const prior = typeof record === 'object' && record !== null ? admitted.get(record) : undefined;
     let result: { invoice: Invoice; flags: Problem[]; key: Hex };
     if (prior) result = { invoice: record as Invoice, flags: prior.flags, key: prior.invoiceKey };
     else {
@@ -529,7 +536,11 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
     // Invoice keys are computable from public facts: the log carries a salted pseudonym (docs/architecture.md).
     pseudonymousSubjects: true,
     options,
-    validate: (body, now) => validateInvoice(body, now === undefined ? options : { ...options, now }),
+    validate: (body, now) => {
+      const r = validateInvoice(body, now === undefined ? options : { ...options, now });
+      if (r.ok) admitted.set(r.invoice, { flags: r.flags, invoiceKey: r.invoiceKey });
+      return r;
+    },
     apply,
   };
 }

@@ -197,16 +197,6 @@ export type ValidateResult =
 
 export const DEFAULT_FUTURE_SKEW_MS = 5 * 60_000;
 
-/**
- * Records produced by validateInvoice (deep-frozen, so they cannot have changed since): the lifecycle
- * reuses the result instead of re-running the same checks at append time. Replays start from fresh
- * objects and re-validate everything.
- */
-const validated = new WeakMap<object, { flags: Problem[]; invoiceKey: Hex }>();
-export function priorValidation(value: unknown): { flags: Problem[]; invoiceKey: Hex } | undefined {
-  return typeof value === 'object' && value !== null ? validated.get(value) : undefined;
-}
-
 /** Milliseconds since epoch of an issueDateTime, or NaN if it is not a real calendar time. */
 export function issueTimeMs(issueDateTime: string): number {
   const m = ISSUE_DATE_TIME_RE.exec(issueDateTime);
@@ -470,7 +460,6 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
   const invoice: Invoice = remarks === inv.remarks ? rest : { ...rest, remarks };
   deepFreeze(invoice);
   const key = invoiceKey(inv.seller.taxId!, inv.invoiceKind, inv.invoiceNumber);
-  validated.set(invoice, { flags, invoiceKey: key });
   return { ok: true, invoice, flags, invoiceKey: key, totalWithTaxUpper: upper };
 }
 
