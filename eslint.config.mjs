@@ -93,10 +93,14 @@ export default tseslint.config(
     files: ['node/**/*.ts'],
     ignores: ['node/protocol/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/**'], message: 'node must not depend on api (DESIGN §2).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/**'], message: 'node must not depend on api (docs/architecture.md "Layers").' }] }],
     },
   },
   { plugins: { tianfu: { rules: { layers: layersRule } } } },
+  {
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/scripts/bench', '**/scripts/bench/**'], message: 'tests import nothing from the benchmarks: shared generators live in test/support/ or beside the code they describe.' }] }] },
+  },
   ...LAYERS.map(({ files, ...options }) => ({ files, rules: { 'tianfu/layers': ['error', options] } })),
   {
     files: ['scripts/verify*.ts', 'scripts/audit*.ts', 'scripts/cli/verify*.ts', 'scripts/cli/audit*.ts', 'node/audit/**/*.ts'],

@@ -54,7 +54,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
         limit: ledger.config.rateLimitPerMin,
         standardHeaders: 'draft-8',
         legacyHeaders: false,
-        handler: (_req, res) => sendProblem(res, 429, 'RATE_LIMITED', `more than ${ledger.config.rateLimitPerMin} requests a minute from this address; slow down`),
+        handler: (_req, res) => sendProblem(res, 'RATE_LIMITED', `more than ${ledger.config.rateLimitPerMin} requests a minute from this address; slow down`),
       }),
     );
   }
@@ -90,7 +90,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   const staticDir = require('node:path').join(__dirname, 'static');
   app.use(express.static(staticDir, { index: 'index.html', fallthrough: true }));
 
-  app.use((req, _res, next) => next(new HttpProblem(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
+  app.use((req, _res, next) => next(new HttpProblem('NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(logger));
   return app;
 }

@@ -45,6 +45,8 @@ export interface InvoiceServiceDeps {
 export interface InvoiceServiceOptions {
   /** Rule options; must match the rules the sequencer applies (Ledger.start builds them from the same config). */
   rules?: InvoiceRuleOptions;
+  /** The rules themselves, as the sequencer applies them (the ledger builds them once and passes them here). */
+  ruleSet?: InvoiceRules;
 }
 
 export interface AppendedRef {
@@ -121,7 +123,7 @@ export class InvoiceService {
 
   constructor(private readonly deps: InvoiceServiceDeps, opts: InvoiceServiceOptions = {}) {
     const fromConfig = deps.config?.usccLegacyExceptions ? { legacyUsccExceptions: deps.config.usccLegacyExceptions } : {};
-    this.rules = createInvoiceRules({ ...fromConfig, ...(opts.rules ?? {}) });
+    this.rules = opts.ruleSet ?? createInvoiceRules({ ...fromConfig, ...(opts.rules ?? {}) });
   }
 
   /** validateInvoice with the node's rule options and the current time (the lifecycle reuses the result). */
@@ -450,8 +452,12 @@ function anchoringOf(index: number, anchored: ReturnType<Anchorer['status']>['an
 
 const services = new WeakMap<object, InvoiceService>();
 
-/** One service per ledger (the router and tests share it, e.g. to move its clock in a test). */
-export function invoiceServiceFor(ledger: InvoiceServiceDeps): InvoiceService {
+/**
+ * One service per ledger (the router and tests share it, e.g. to move its clock in a test): a Ledger's
+ * own `ledger.invoices`; for other deps (a test's hand-made ones), one kept per object.
+ */
+export function invoiceServiceFor(ledger: InvoiceServiceDeps & { invoices?: unknown }): InvoiceService {
+  if (ledger.invoices instanceof InvoiceService) return ledger.invoices;
   let s = services.get(ledger);
   if (!s) {
     s = new InvoiceService(ledger);

@@ -63,7 +63,7 @@ describe('invoice XML import (real node)', () => {
       // The tags not mapped are in the response and the record.
       expect(r.body.unmapped).toEqual(want.record.original && (want.record.original as { unmapped: unknown }).unmapped);
     }
-    // The notes' figures: 18.63 + 0.56 = 19.19 at 3%; 495.05 + 4.95 = 500.00 at 1%.
+    // The figures of docs/invoice.md "Background": 18.63 + 0.56 = 19.19 at 3%; 495.05 + 4.95 = 500.00 at 1%.
     const levy = expected('levy-3pct-toll.xml').record as { totalAmountFen: number; totalTaxFen: number; totalWithTaxFen: number; lines: { taxRateBps: number }[] };
     expect([levy.totalAmountFen, levy.totalTaxFen, levy.totalWithTaxFen, levy.lines[0]!.taxRateBps]).toEqual([1863, 56, 1919, 300]);
     const small = expected('small-1pct.xml').record as typeof levy;
@@ -72,7 +72,7 @@ describe('invoice XML import (real node)', () => {
 
   it('the same invoice as XML and as JSON has the same key; the XML record is the JSON record plus `original`', async () => {
     const want = expected('blue-general.xml');
-    const json = sampleInvoice(); // the notes' B.4 example, which blue-general.xml carries
+    const json = sampleInvoice(); // the worked example (docs/invoice.md "Background"), which blue-general.xml carries
     expect(invoiceKey(json.seller.taxId!, json.invoiceKind, json.invoiceNumber)).toBe(want.invoiceKey);
     const { original, ...face } = want.record;
     expect(original).toBeDefined();

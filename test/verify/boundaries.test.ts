@@ -1,6 +1,6 @@
 /**
  * The verifier the CLI uses is node/verifier's (the API's and the browser's), and none of it reaches
- * the store, the API or Node's I/O (issue 6; DESIGN §2). Checked on the source import graph, and by
+ * the store, the API or Node's I/O (issue 6; docs/architecture.md "Layers"). Checked on the source import graph, and by
  * the lint rules that hold the same boundaries (eslint.config.mjs: no-restricted-imports and the
  * tianfu/layers allow-list).
  */
@@ -98,6 +98,8 @@ describe('verifier boundaries', () => {
       ['api/page/verify-page.ts', "import { EvidenceIdSchema } from '../../node/evidence/model';\nexport const x = EvidenceIdSchema;\n"],
       ['scripts/cli/verify.ts', "import { InvoiceService } from '../../node/invoice/service';\nexport const x = InvoiceService;\n"],
     ];
+    const [bench] = await eslint.lintText("import { UniformTree } from '../../scripts/bench/gas';\nexport const x = UniformTree;\n", { filePath: path.join(ROOT, 'test/contracts/anchor-registry.test.ts') });
+    expect(bench!.messages.map((m) => m.ruleId), 'a test importing a benchmark').toContain('no-restricted-imports');
     for (const [file, code] of cases) {
       const [r] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
       expect(r!.messages.map((m) => m.ruleId), `${file}: ${code}`).toContain('tianfu/layers');
