@@ -50,6 +50,7 @@ const PROTOCOL = 'node/protocol';
 const HISTORIES = ['node/invoice/history', 'node/evidence/history'];
 const VERIFIER = 'node/verifier';
 const CHAIN_READER = 'node/chain/chain-reader';
+const FETCH_READER = 'node/chain/fetch-reader';
 /** Pure packages node/protocol builds on (no I/O, browser-safe). */
 const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs'];
 
@@ -58,10 +59,11 @@ const LAYERS = [
   { files: ['node/protocol/**/*.ts'], layer: 'node/protocol', allow: [PROTOCOL], packages: PURE_PACKAGES },
   { files: ['node/invoice/history.ts', 'node/evidence/history.ts'], layer: 'a domain history (node/*/history.ts)', allow: [PROTOCOL], packages: [] },
   { files: ['node/verifier/**/*.ts'], layer: 'node/verifier', allow: [PROTOCOL, ...HISTORIES, VERIFIER], packages: [] },
-  { files: ['node/chain/chain-reader.ts'], layer: 'the chain reader', allow: [PROTOCOL], packages: ['ethers'] },
-  { files: ['api/page/**/*.ts'], layer: 'the browser page', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, 'api/page'], packages: ['hash-wasm'] },
-  { files: ['scripts/cli/verify.ts'], layer: 'tianfu verify', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, 'node/crypto/eip191', 'scripts/cli/common'], builtins: true },
-  { files: ['scripts/cli/audit.ts'], layer: 'tianfu audit', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, 'node/audit', 'scripts/cli/common', 'scripts/cli/progress'], builtins: true },
+  { files: ['node/chain/chain-reader.ts'], layer: 'the chain reader', allow: [PROTOCOL, FETCH_READER], packages: ['ethers'] },
+  { files: ['node/chain/fetch-reader.ts'], layer: 'the fetch chain reader', allow: [PROTOCOL], packages: [] },
+  { files: ['api/page/**/*.ts'], layer: 'the browser page', allow: [PROTOCOL, ...HISTORIES, VERIFIER, FETCH_READER, 'api/page'], packages: ['hash-wasm'] },
+  { files: ['scripts/cli/verify.ts'], layer: 'tianfu verify', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, FETCH_READER, 'node/crypto/eip191', 'scripts/cli/common'], builtins: true },
+  { files: ['scripts/cli/audit.ts'], layer: 'tianfu audit', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, FETCH_READER, 'node/audit', 'scripts/cli/common', 'scripts/cli/progress'], builtins: true },
 ];
 
 const NODE_BUILTINS = ['fs', 'path', 'os', 'net', 'http', 'https', 'child_process', 'crypto', 'stream', 'worker_threads', 'process'];
@@ -91,10 +93,14 @@ export default tseslint.config(
     files: ['node/**/*.ts'],
     ignores: ['node/protocol/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/**'], message: 'node must not depend on api (DESIGN §2).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/**'], message: 'node must not depend on api (docs/architecture.md "Layers").' }] }],
     },
   },
   { plugins: { tianfu: { rules: { layers: layersRule } } } },
+  {
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/scripts/bench', '**/scripts/bench/**'], message: 'tests import nothing from the benchmarks: shared generators live in test/support/ or beside the code they describe.' }] }] },
+  },
   ...LAYERS.map(({ files, ...options }) => ({ files, rules: { 'tianfu/layers': ['error', options] } })),
   {
     files: ['scripts/verify*.ts', 'scripts/audit*.ts', 'scripts/cli/verify*.ts', 'scripts/cli/audit*.ts', 'node/audit/**/*.ts'],

@@ -13,7 +13,7 @@ import { strictJsonBody } from './body';
 import { HttpProblem, problemHandler, sendProblem, type ProblemLogger } from './problem';
 import { createMetrics } from './metrics';
 import { createOpenApiRegistry, generateDocument } from './openapi';
-import { healthRouter } from './routes/health';
+import { healthRouter, registerHealthOpenApi } from './routes/health';
 import { logRouter, registerLogOpenApi } from './routes/log';
 import { keysRouter, registerKeysOpenApi } from './routes/keys';
 // Features are imported statically: a require('./routes/…') of a TypeScript file is not resolved
@@ -54,7 +54,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
         limit: ledger.config.rateLimitPerMin,
         standardHeaders: 'draft-8',
         legacyHeaders: false,
-        handler: (_req, res) => sendProblem(res, 429, 'RATE_LIMITED', `more than ${ledger.config.rateLimitPerMin} requests a minute from this address; slow down`),
+        handler: (_req, res) => sendProblem(res, 'RATE_LIMITED', `more than ${ledger.config.rateLimitPerMin} requests a minute from this address; slow down`),
       }),
     );
   }
@@ -65,6 +65,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
 
   const registry = createOpenApiRegistry();
   registerLogOpenApi(registry);
+  registerHealthOpenApi(registry);
   registerKeysOpenApi(registry);
   // Busiest first: express matches a request against every earlier layer, and no two routers share a
   // path, so the order only decides how many layers the invoice and evidence writes walk past.
@@ -89,7 +90,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   const staticDir = require('node:path').join(__dirname, 'static');
   app.use(express.static(staticDir, { index: 'index.html', fallthrough: true }));
 
-  app.use((req, _res, next) => next(new HttpProblem(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
+  app.use((req, _res, next) => next(new HttpProblem('NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(logger));
   return app;
 }

@@ -13,9 +13,9 @@ export function authenticate(keys: ApiKeys): RequestHandler {
     const h = req.headers.authorization;
     if (h === undefined) return next();
     const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(h);
-    if (!m) return next(new HttpProblem(401, 'UNAUTHENTICATED', 'Authorization header must be "Bearer <api key>"'));
+    if (!m) return next(new HttpProblem('UNAUTHENTICATED', 'Authorization header must be "Bearer <api key>"'));
     const actor = await keys.authenticate(m[1]!);
-    if (!actor) return next(new HttpProblem(401, 'UNAUTHENTICATED', 'unknown or revoked API key'));
+    if (!actor) return next(new HttpProblem('UNAUTHENTICATED', 'unknown or revoked API key'));
     res.locals.actor = actor;
     next();
   };
@@ -25,14 +25,14 @@ export function authenticate(keys: ApiKeys): RequestHandler {
 export function requireRole(...roles: Role[]): RequestHandler {
   return (_req, res, next) => {
     const actor = actorOf(res);
-    if (!actor) return next(new HttpProblem(401, 'UNAUTHENTICATED', 'this route needs an API key: Authorization: Bearer <key>'));
-    if (!roles.includes(actor.role)) return next(new HttpProblem(403, 'ROLE_FORBIDDEN', `role ${actor.role} may not do this; needs ${roles.join(' or ')}`));
+    if (!actor) return next(new HttpProblem('UNAUTHENTICATED', 'this route needs an API key: Authorization: Bearer <key>'));
+    if (!roles.includes(actor.role)) return next(new HttpProblem('ROLE_FORBIDDEN', `role ${actor.role} may not do this; needs ${roles.join(' or ')}`));
     next();
   };
 }
 
 export function requireActor(res: Response): Actor {
   const a = actorOf(res);
-  if (!a) throw new HttpProblem(401, 'UNAUTHENTICATED', 'this route needs an API key');
+  if (!a) throw new HttpProblem('UNAUTHENTICATED', 'this route needs an API key');
   return a;
 }

@@ -5,17 +5,16 @@
  * {@link readJsonPart} with the same rules.
  */
 import express, { type RequestHandler, type Response } from 'express';
-import { HttpProblem, statusForCode } from './problem';
+import { HttpProblem } from './problem';
 import { JsonInputError, parseStrictJson, parseStrictJsonBytes, type JsonPath, type StrictJsonOptions } from '../node/input';
 
 export const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** A JsonInputError as the HTTP problem: 400 for text that is not JSON, 422 for JSON the API refuses. */
 export function jsonProblem(err: JsonInputError, prefix: JsonPath): HttpProblem {
-  const status = statusForCode(err.code);
   const path = [...prefix, ...err.path];
   const extra = { ...(err.extra.codePoint ? { codePoint: err.extra.codePoint } : {}), ...(err.extra.key !== undefined ? { key: err.extra.key } : {}) };
-  return new HttpProblem(status, err.code, err.message, { ...extra, errors: [{ path, message: err.message, code: err.code, ...extra }] });
+  return new HttpProblem(err.code, err.message, { ...extra, errors: [{ path, message: err.message, code: err.code, ...extra }] });
 }
 
 /** Parses one JSON document (a body or a part) or throws the problem. */
@@ -62,7 +61,7 @@ export function strictJsonBody(opts: JsonBodyOptions): RequestHandler {
       }
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
       if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-        return next(new HttpProblem(statusForCode('UNSUPPORTED_CHARSET'), 'UNSUPPORTED_CHARSET', `JSON bodies are UTF-8; charset ${charset} is not accepted`, { errors: [{ path: ['body'], message: 'charset must be utf-8', code: 'UNSUPPORTED_CHARSET' }] }));
+        return next(new HttpProblem('UNSUPPORTED_CHARSET', `JSON bodies are UTF-8; charset ${charset} is not accepted`, { errors: [{ path: ['body'], message: 'charset must be utf-8', code: 'UNSUPPORTED_CHARSET' }] }));
       }
       const bytes: Buffer = req.body;
       // As express.json did: an empty JSON body reads as {}.
@@ -83,7 +82,7 @@ export function strictJsonBody(opts: JsonBodyOptions): RequestHandler {
         const value = readJsonPart(bytes, ['body'], { text: !exempt.has(req.path), ...(onProblem ? { onProblem } : {}) });
         res.locals.itemProblems = perItem;
         if (value === null || typeof value !== 'object') {
-          throw new HttpProblem(statusForCode('MALFORMED_JSON'), 'MALFORMED_JSON', 'request body must be a JSON object or array', { errors: [{ path: ['body'], message: 'not an object or array', code: 'MALFORMED_JSON' }] });
+          throw new HttpProblem('MALFORMED_JSON', 'request body must be a JSON object or array', { errors: [{ path: ['body'], message: 'not an object or array', code: 'MALFORMED_JSON' }] });
         }
         req.body = value;
         next();

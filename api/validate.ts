@@ -7,7 +7,7 @@ export function parseOr422<T extends z.ZodType>(schema: T, value: unknown, where
   if (r.success) return r.data;
   const errors = r.error.issues.map((i) => ({ path: [where, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message, code: textCodeOf(i) ?? i.code }));
   const first = errors[0]!;
-  throw new HttpProblem(where === 'body' ? 422 : 400, 'VALIDATION', `${first.path.join('.')}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
+  throw new HttpProblem(where === 'body' ? 'VALIDATION' : 'QUERY_INVALID', `${first.path.join('.')}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
 }
 
 /** The text rule's own code (TEXT_BIDI, …) for its issues. */

@@ -1,5 +1,5 @@
 /**
- * The anchorer (DESIGN §3.7): every interval, when the log has grown, it signs the checkpoint
+ * The anchorer (docs/protocol.md §6–7): every interval, when the log has grown, it signs the checkpoint
  * off-chain and sends `anchor()` with the RFC 9162 consistency proof from the last checkpoint the
  * CHAIN says is anchored (never from local belief), waits for the confirmations, re-reads the
  * receipt at that depth and compares block hashes (a reorg that dropped the transaction is seen and

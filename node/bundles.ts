@@ -1,5 +1,5 @@
 /**
- * Bundle assembly (DESIGN §3.8): for a subject, every record about it with salt, entry, receipt, an
+ * Bundle assembly (docs/protocol.md §8): for a subject, every record about it with salt, entry, receipt, an
  * inclusion proof to the latest anchored checkpoint and that checkpoint's anchor. One checkpoint for
  * all items, so a verifier reads the chain once. Records not yet covered by an anchored checkpoint
  * are pending (inclusion and anchor null) and can be refreshed later.

@@ -18,8 +18,8 @@ import { RegistryClient, deployRegistry } from './chain/registry-client';
 import { loadSigner } from './chain/signer';
 import { ADDRESS_BOOK_FORMAT, readAddressBook, writeAddressBook, type AddressBook } from './chain/address-book';
 import { startEmbeddedChain, type EmbeddedChain } from './chain/embedded/embedded-chain';
-import { createInvoiceRules } from './invoice';
-import { evidenceRules, BlobStore } from './evidence';
+import { createInvoiceRules, InvoiceService, type InvoiceRules } from './invoice';
+import { evidenceRules, BlobStore, EvidenceService } from './evidence';
 import type { DomainRules } from './domain/types';
 import type { NodeConfig } from './config';
 import { buildBundle } from './bundles';
@@ -61,7 +61,17 @@ export class Ledger {
     private readonly logger: LedgerLogger,
     /** RFC 3161 client (TIANFU_TSA_URLS); null when no TSA is configured. */
     readonly timestamper: Timestamper | null = null,
-  ) {}
+    /** The invoice rules the sequencer applies, built once in start(); the service validates with the same. */
+    invoiceRules?: InvoiceRules,
+  ) {
+    this.invoices = new InvoiceService(this, invoiceRules ? { ruleSet: invoiceRules } : {});
+    this.evidence = new EvidenceService(this);
+  }
+
+  /** The invoice domain over this ledger (the routes, the CLI's import and tests share this one). */
+  readonly invoices: InvoiceService;
+  /** The evidence domain over this ledger. */
+  readonly evidence: EvidenceService;
 
   static async start(config: NodeConfig, logger: LedgerLogger = silent): Promise<Ledger> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -112,8 +122,10 @@ export class Ledger {
       // 4. Store, sequencer, anchorer.
       const db = await openDatabase(path.join(config.dataDir, 'ledger'));
       const log = await LogStore.open(db);
+      // Built once: the sequencer applies them, the invoice service validates with the very same.
+      const invoiceRules = createInvoiceRules(config.usccLegacyExceptions ? { legacyUsccExceptions: config.usccLegacyExceptions } : {});
       const rules: DomainRules<unknown>[] = [
-        createInvoiceRules(config.usccLegacyExceptions ? { legacyUsccExceptions: config.usccLegacyExceptions } : {}) as unknown as DomainRules<unknown>,
+        invoiceRules as unknown as DomainRules<unknown>,
         evidenceRules as unknown as DomainRules<unknown>,
       ];
       const stateMap = config.stateMap ? await StateMapStore.open(db) : undefined;
@@ -148,7 +160,7 @@ export class Ledger {
           ts.want(rec).catch((err: unknown) => logger.warn({ err: (err as Error).message, treeSize: rec.treeSize }, 'could not record the RFC 3161 request'));
         };
       }
-      const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger, timestamper);
+      const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger, timestamper, invoiceRules);
       anchorer.start();
       logger.info({ logId, operator: operator.address, registry: registryAddress, chainId: chainId.toString(), rpcUrl, treeSize: log.size }, 'ledger started');
       return ledger;

@@ -1,5 +1,5 @@
 /**
- * The sequencer: validate → append → durable → signed receipt (DESIGN §3.6).
+ * The sequencer: validate → append → durable → signed receipt (docs/protocol.md §5, docs/architecture.md "The write path").
  *
  * Submissions queue up; one flush at a time takes a group of them, applies each kind's domain rules
  * in arrival order against the subject's state (overlaid with earlier submissions of the same group,

@@ -1,9 +1,9 @@
 /**
  * The `tianfu` CLI. Each command lives in scripts/cli/<command>.ts and exports `register(program)`.
- * Exit codes (DESIGN §3.9): 0 valid/ok, 1 invalid (verification failed, violations), 2 unusable input.
+ * Exit codes (docs/protocol.md §9): 0 valid/ok, 1 invalid (verification failed, violations), 2 unusable input.
  */
 import { Command, CommanderError } from 'commander';
-import { UsageError, ExitCode } from './cli/common';
+import { UsageError, ExitCode, printJson, unusableJson, wantsJson } from './cli/common';
 
 const program = new Command('tianfu')
   .description('Tianfu Ledger: anchored e-invoice and evidence log — deploy, verify, audit, export, keys, import, bench')
@@ -23,21 +23,26 @@ for (const name of ['deploy', 'verify', 'audit', 'export', 'keys', 'import', 'be
 for (const register of commands) register(program);
 
 async function main(): Promise<void> {
+  const json = wantsJson(process.argv.slice(2));
+  const unusable = (code: string, message: string, text: string): void => {
+    process.exitCode = ExitCode.Unusable;
+    if (text) process.stderr.write(text);
+    if (json) printJson(unusableJson(code, message));
+  };
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit 0; every parse error is unusable input.
-      process.exitCode = err.exitCode === 0 ? 0 : ExitCode.Unusable;
+      // Help and version exit 0; every parse error is unusable input (commander has written it to stderr).
+      if (err.exitCode === 0) process.exitCode = 0;
+      else unusable('BAD_ARGUMENTS', err.message.replace(/^error: /, ''), '');
       return;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`tianfu: ${err.message}\n`);
-      process.exitCode = ExitCode.Unusable;
+      unusable(err.code, err.message, `tianfu: ${err.message}\n`);
       return;
     }
-    process.stderr.write(`tianfu: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = ExitCode.Unusable;
+    unusable('INTERNAL_ERROR', (err as Error).message ?? String(err), `tianfu: ${(err as Error).stack ?? String(err)}\n`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createSHA256, createSM3 } from 'hash-wasm';
 import { toHex, type Hex } from '../../node/protocol/bytes';
-import { connectChainReader } from '../../node/chain/chain-reader';
+import { connectFetchChainReader } from '../../node/chain/fetch-reader';
 import { domainHistoryRules, loadBundle, verifyBundle, type VerificationReport, type VerifyFileDigests } from '../../node/verifier';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -111,7 +111,7 @@ async function run(): Promise<void> {
       });
     }
     status.textContent = `Reading the chain at ${rpc}…`;
-    const chain = await connectChainReader(rpc, { timeoutMs: 8000 });
+    const chain = await connectFetchChainReader(rpc, { timeoutMs: 8000 });
     try {
       const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations: Number($<HTMLInputElement>('confirmations').value) || 1 });
       status.textContent = `Verified at ${new Date().toISOString()} in this browser.`;

@@ -1,5 +1,5 @@
 /**
- * Evidence routes (issue 5; DESIGN §5 "Evidence"). Thin HTTP layer over EvidenceService
+ * Evidence routes (issue 5; docs/evidence.md). Thin HTTP layer over EvidenceService
  * (node/evidence/service.ts); the decisions are in docs/evidence.md ("HTTP routes").
  *
  *   PUT    /v1/evidence/signer              collector: register the address its deposit signatures use
@@ -14,51 +14,38 @@
  * The deposit is streamed with busboy straight into the blob store: the JSON body parser only handles
  * application/json, so it never touches multipart bodies, and no part of the file is buffered whole.
  */
-import { Router, type Request, type Response } from 'express';
-import busboy from 'busboy';
-import type { Readable } from 'node:stream';
+import { Router, type Request } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
+import { Address, AnchoredCheckpoint, Bundle, Hex32, Receipt, Signature65 } from '../schemas';
 import { parseOr422 } from '../validate';
 import { requireActor, requireRole } from '../auth';
-import { HttpProblem, statusForCode } from '../problem';
-import { readJsonPart } from '../body';
+import { HttpProblem } from '../problem';
 import { toProblem } from './invoices';
+import { receiveDeposit } from './evidence-multipart';
+import { contentDisposition, etagOf, rangeResolver, sfDigest } from './evidence-range';
+
+export { parseByteRange } from './evidence-range';
 import {
   CustodyEventInputSchema,
   EvidenceIdSchema,
   EvidenceMetadataSchema,
   FileDigestsSchema,
   ActorRefSchema,
-  EvidenceService,
   signerRegistrationMessage,
   Sha256Schema,
   Sm3Schema,
   type Actor,
-  type DepositResult,
   type Hex,
   type Ledger,
 } from '../../node';
 
-/** The metadata part is small JSON (the environment alone is capped at 16 KiB canonical). */
-export const MAX_METADATA_BYTES = 64 * 1024;
-/**
- * Buffer of the file part stream: at the default 16 KiB busboy pauses the request after every socket
- * chunk; 1 MiB lets it parse whole socket reads while the store hashes and writes (memory per upload
- * stays a few MiB).
- */
-const FILE_HWM = 1024 * 1024;
-/** After a refused upload, read (and discard) at most this much more so the client sees the answer, then cut the connection. */
-const DRAIN_AFTER_REFUSAL = 8 * 1024 * 1024;
-
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const ReceiptSchema = z.object({ type: z.literal('tianfu.receipt/v1'), logId: hex32, index: z.number().int(), leafHash: hex32, at: z.string(), signature: z.string() }).openapi('Receipt');
 const DepositResponse = z
-  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: ReceiptSchema, sha256: Sha256Schema, sm3: Sm3Schema, size: z.number().int() })
+  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: Receipt, sha256: Sha256Schema, sm3: Sm3Schema, size: z.number().int() })
   .openapi('EvidenceDeposited');
-const CustodyResponse = z.object({ evidenceId: EvidenceIdSchema, event: z.string(), index: z.number().int(), at: z.string(), receipt: ReceiptSchema }).openapi('EvidenceCustodyAccepted');
-const Anchored = z.object({ treeSize: z.number().int(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable();
+const CustodyResponse = z.object({ evidenceId: EvidenceIdSchema, event: z.string(), index: z.number().int(), at: z.string(), receipt: Receipt }).openapi('EvidenceCustodyAccepted');
+const Anchored = AnchoredCheckpoint.nullable();
 const EvidenceView = z
   .object({
     evidenceId: EvidenceIdSchema,
@@ -67,10 +54,10 @@ const EvidenceView = z
     withdrawn: z.boolean(),
     erased: z.boolean(),
     collector: ActorRefSchema,
-    deposit: z.object({ index: z.number().int(), at: z.string(), receipt: ReceiptSchema, anchored: Anchored }),
+    deposit: z.object({ index: z.number().int(), at: z.string(), receipt: Receipt, anchored: Anchored }),
     metadata: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'the deposited metadata (EvidenceClaim); null once erased' }),
     file: FileDigestsSchema.nullable(),
-    collectorSignature: z.object({ address: z.string(), digest: hex32, signature: z.string() }).nullable(),
+    collectorSignature: z.object({ address: z.string(), digest: Hex32, signature: z.string() }).nullable(),
     custody: z.array(
       z.object({ index: z.number().int(), at: z.string(), event: z.string(), by: ActorRefSchema.nullable(), reason: z.string().nullable(), note: z.string().optional(), anchored: Anchored }),
     ),
@@ -79,12 +66,12 @@ const EvidenceView = z
 // Same reason/note rules as a custody event (the erasure is one).
 const ErasureBody = CustodyEventInputSchema.omit({ event: true }).openapi('EvidenceErasure');
 const ErasureResponse = z
-  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: ReceiptSchema, contentErased: z.boolean(), sharedWith: z.number().int() })
+  .object({ evidenceId: EvidenceIdSchema, index: z.number().int(), at: z.string(), receipt: Receipt, contentErased: z.boolean(), sharedWith: z.number().int() })
   .openapi('EvidenceErased');
 const SignerBody = z
   .strictObject({
-    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x address'),
-    proof: z.string().regex(/^0x[0-9a-f]{130}$/, '65-byte EIP-191 signature, 0x-prefixed lowercase hex').openapi({ description: 'personal_sign by `address` of "tianfu.evidence.signer/v1\\nkey: <keyId>\\naddress: <address lowercase>"' }),
+    address: Address,
+    proof: Signature65.openapi({ description: 'personal_sign by `address` of "tianfu.evidence.signer/v1\\nkey: <keyId>\\naddress: <address lowercase>"' }),
   })
   .openapi('EvidenceSignerRegistration');
 const SignerResponse = z.object({ keyId: z.string(), address: z.string(), registeredAt: z.string(), message: z.string() }).openapi('EvidenceSigner');
@@ -154,6 +141,14 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     },
   });
   r.registerPath({
+    method: 'head',
+    path: '/v1/evidence/{id}/content',
+    summary: 'The headers a content read would send (size, digests, ETag), after the same permission check; no bytes and no accessed event',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'headers only' }, ...problemResponses(401, 403, 404, 410) },
+  });
+  r.registerPath({
     method: 'get',
     path: '/v1/evidence/{id}',
     summary: 'Metadata, digests and custody history with anchoring state (depositing collector, court, auditor, admin)',
@@ -168,7 +163,7 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     description: 'After erasure the deposit item has record and salt null, `file` is null, and the header X-Tianfu-Evidence-Status is `erased`.',
     security,
     request: { params: IdParams },
-    responses: { 200: { description: 'bundle' }, ...problemResponses(401, 403, 404) },
+    responses: { 200: { description: 'bundle', content: { 'application/json': { schema: Bundle } } }, ...problemResponses(401, 403, 404) },
   });
   r.registerPath({
     method: 'delete',
@@ -180,200 +175,9 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
   });
 }
 
-/** RFC 9530 digest field value: `sha-256=:<base64>:`. */
-/**
- * One byte range of RFC 9110 §14.1.2 (`bytes=a-b`, `bytes=a-`, `bytes=-n`) against a file of `size`
- * bytes: the inclusive offsets, 'unsatisfiable' (§14.1.1: no byte of it is in the file) or null for
- * anything this route ignores and answers with the whole file, as §14.2 allows: another unit, several
- * ranges, a last position below the first, or text that is not a range at all.
- */
-export function parseByteRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  const m = /^bytes=(?:(\d+)-(\d*)|-(\d+))$/.exec(header.trim());
-  if (!m) return null;
-  if (m[3] !== undefined) {
-    const n = Number(m[3]);
-    if (!Number.isSafeInteger(n)) return null;
-    if (n === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  const first = Number(m[1]);
-  const last = m[2] === '' ? Infinity : Number(m[2]);
-  if (!Number.isSafeInteger(first) || (last !== Infinity && !Number.isSafeInteger(last))) return null;
-  if (last < first) return null; // invalid (§14.1.1), so ignored
-  if (first >= size) return 'unsatisfiable';
-  return { start: first, end: Math.min(last, size - 1) };
-}
-
-/** Strong ETag of a content-addressed file: its SHA-256 in hex. */
-const etagOf = (sha256: Hex): string => `"${sha256.slice(2)}"`;
-
-function sfDigest(sha256Hex: string): string {
-  return `sha-256=:${Buffer.from(sha256Hex.slice(2), 'hex').toString('base64')}:`;
-}
-
-/** RFC 6266 Content-Disposition with an ASCII fallback and the RFC 8187 UTF-8 form. */
-function contentDisposition(fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
-
-/** Stops reading a refused upload: discard a bounded tail so the client can read the answer, then cut the connection. */
-function stopUpload(req: Request, res: Response, bb: NodeJS.WritableStream): void {
-  req.unpipe(bb as unknown as NodeJS.WritableStream);
-  res.setHeader('Connection', 'close');
-  if (req.complete) return;
-  let drained = 0;
-  req.on('data', (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_AFTER_REFUSAL) req.socket.destroy();
-  });
-  req.resume();
-}
-
-/**
- * Parses the multipart deposit: the `metadata` part (a field, or a file part with JSON content, so
- * both `-F metadata=...;type=application/json` and `-F metadata=@meta.json` work) must come first,
- * then exactly one `file` part, whose stream goes to `deposit` as it arrives.
- */
-function receiveDeposit(
-  req: Request,
-  res: Response,
-  deposit: (metadata: unknown, file: Readable, bodyComplete: Promise<void>) => Promise<DepositResult>,
-): Promise<DepositResult> {
-  return new Promise<DepositResult>((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, highWaterMark: FILE_HWM, fileHwm: FILE_HWM, limits: { fields: 1, files: 2, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 64, headerPairs: 32 } });
-    } catch (err) {
-      reject(new HttpProblem(400, 'MULTIPART_INVALID', `cannot read the multipart body: ${(err as Error).message}`));
-      return;
-    }
-    let metadata: unknown;
-    let haveMetadata = false;
-    let fileStream: Readable | null = null;
-    let metadataPending: Promise<void> | null = null;
-    let depositSettled: Promise<void> = Promise.resolve();
-    let settled = false;
-    let completeResolve!: () => void;
-    let completeReject!: (e: Error) => void;
-    const bodyComplete = new Promise<void>((ok, ko) => {
-      completeResolve = ok;
-      completeReject = ko;
-    });
-    bodyComplete.catch(() => undefined); // observed by the deposit, or irrelevant once refused
-
-    const fail = (err: unknown): void => {
-      completeReject(err instanceof Error ? err : new Error(String(err)));
-      if (settled) return;
-      settled = true;
-      stopUpload(req, res, bb);
-      fileStream?.destroy(err instanceof Error ? err : new Error(String(err)));
-      // Answer only once a deposit in flight has settled (its temp file or fresh blob removed), so
-      // the client never sees a refusal while something of its upload is still on disk.
-      void depositSettled.then(() => reject(err));
-    };
-    // The same strict reader as every JSON body (api/body.ts): duplicate keys, number forms, depth
-    // and the text rule, with paths under ['metadata'].
-    const parseMetadata = (bytes: Buffer | string): void => {
-      try {
-        metadata = readJsonPart(bytes, ['metadata']);
-        haveMetadata = true;
-      } catch (err) {
-        fail(err);
-      }
-    };
-
-    const tooMany = (): void => fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', 'a deposit has exactly two parts: `metadata`, then `file`'));
-    bb.on('field', (name, value, info) => {
-      if (name !== 'metadata') return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form field ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
-      if (info.valueTruncated) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
-      // busboy has decoded the field (UTF-8 unless the part says otherwise), turning invalid bytes
-      // into U+FFFD: refuse that rather than store a replacement the collector never sent.
-      if (value.includes('\ufffd')) {
-        return fail(new HttpProblem(statusForCode('MALFORMED_JSON'), 'MALFORMED_JSON', 'the metadata part is not valid UTF-8 (it decodes with U+FFFD REPLACEMENT CHARACTER)', { codePoint: 'U+FFFD', errors: [{ path: ['metadata'], message: 'not valid UTF-8', code: 'MALFORMED_JSON' }] }));
-      }
-      parseMetadata(value);
-    });
-    bb.on('file', (name, stream) => {
-      // Errors reach the consumer (the blob store) through its own listener; this one only keeps a
-      // stream destroyed before anyone read it (a refusal) from becoming an uncaught 'error'.
-      stream.on('error', () => undefined);
-      if (settled) return void stream.resume();
-      if (fileStream !== null) {
-        stream.resume();
-        return tooMany();
-      }
-      if (name === 'metadata' && !haveMetadata && metadataPending === null) {
-        // `-F metadata=@meta.json`: a small JSON file part. Busboy may announce the next part before
-        // this one's 'end' is delivered, so the file part waits for `metadataPending`.
-        const chunks: Buffer[] = [];
-        let size = 0;
-        metadataPending = new Promise<void>((done) => {
-          stream.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_METADATA_BYTES) return fail(new HttpProblem(413, 'EVIDENCE_METADATA_TOO_LARGE', `the metadata part is larger than ${MAX_METADATA_BYTES} bytes`));
-            chunks.push(c);
-          });
-          stream.on('end', () => {
-            if (!settled) parseMetadata(Buffer.concat(chunks));
-            done();
-          });
-          stream.on('error', () => done());
-        });
-        return;
-      }
-      if (name !== 'file') {
-        stream.resume();
-        return fail(new HttpProblem(400, 'MULTIPART_UNEXPECTED_PART', `unexpected form part ${JSON.stringify(name)}: send a \`metadata\` part, then a \`file\` part`));
-      }
-      fileStream = stream;
-      if (metadataPending === null) startFile(stream);
-      else void metadataPending.then(() => startFile(stream));
-    });
-    const startFile = (stream: Readable): void => {
-      if (settled) return void stream.resume();
-      if (!haveMetadata) {
-        stream.resume();
-        return fail(new HttpProblem(400, 'EVIDENCE_METADATA_FIRST', 'the `metadata` part must come before the `file` part, so the deposit can be checked before the file streams in', { errors: [{ path: ['metadata'], message: 'missing before file' }] }));
-      }
-      const attempt = deposit(metadata, stream, bodyComplete);
-      depositSettled = attempt.then(
-        () => undefined,
-        () => undefined,
-      );
-      attempt.then(
-        (result) => {
-          if (settled) return;
-          settled = true;
-          resolve(result);
-        },
-        (err: unknown) => fail(err),
-      );
-    };
-    bb.on('filesLimit', tooMany);
-    bb.on('fieldsLimit', tooMany);
-    bb.on('error', (err: Error) => fail(new HttpProblem(400, 'MULTIPART_INVALID', `the multipart body is malformed: ${err.message}`)));
-    bb.on('finish', () => {
-      if (fileStream === null) return fail(new HttpProblem(400, 'EVIDENCE_FILE_MISSING', haveMetadata ? 'no `file` part after the metadata' : 'no `metadata` and `file` parts', { errors: [{ path: ['file'], message: 'missing' }] }));
-      completeResolve();
-    });
-    // A client that goes away mid-upload: busboy never sees the end, so fail the file stream ourselves.
-    req.on('close', () => {
-      if (!req.complete) {
-        const err = new Error('the client closed the connection before the upload was complete');
-        fileStream?.destroy(err);
-        completeReject(err);
-        if (fileStream === null) fail(new HttpProblem(400, 'EVIDENCE_UPLOAD_FAILED', err.message));
-      }
-    });
-    req.pipe(bb);
-  });
-}
-
 export function evidenceRouter(ledger: Ledger): Router {
   const r = Router();
-  const service = new EvidenceService(ledger);
+  const service = ledger.evidence;
   // Finish any erasure a crash interrupted; errors surface on the first request that awaits it.
   service.ready().catch(() => undefined);
 
@@ -389,7 +193,7 @@ export function evidenceRouter(ledger: Ledger): Router {
   r.get('/evidence/signer', requireRole('collector'), async (_req, res) => {
     const actor = requireActor(res);
     const s = await service.signerOf(actor.keyId);
-    if (!s) throw new HttpProblem(404, 'EVIDENCE_SIGNER_NOT_REGISTERED', `collector key ${actor.keyId} has no registered signing address`);
+    if (!s) throw new HttpProblem('EVIDENCE_SIGNER_NOT_FOUND', `collector key ${actor.keyId} has no registered signing address`);
     res.json({ keyId: s.keyId, address: s.address, registeredAt: s.registeredAt, message: signerRegistrationMessage(s.keyId, s.address) });
   });
 
@@ -397,7 +201,7 @@ export function evidenceRouter(ledger: Ledger): Router {
     const actor: Actor = requireActor(res);
     if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
       res.setHeader('Connection', 'close');
-      throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'a deposit is multipart/form-data with a `metadata` part (JSON) and then a `file` part, e.g. curl -F metadata=@meta.json -F file=@page.mhtml');
+      throw new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'a deposit is multipart/form-data with a `metadata` part (JSON) and then a `file` part, e.g. curl -F metadata=@meta.json -F file=@page.mhtml');
     }
     // Field paths of refusals are under ['metadata'], like the body reader's.
     const result = await receiveDeposit(req, res, (metadata, file, bodyComplete) => service.deposit(actor, metadata, file, { bodyComplete })).catch((e: unknown) => Promise.reject(toProblem(e, ['metadata'])));
@@ -435,18 +239,7 @@ export function evidenceRouter(ledger: Ledger): Router {
   r.get('/evidence/:id/content', requireRole('court', 'collector'), async (req, res) => {
     const id = idOf(req);
     // One byte range (RFC 9110 §14), e.g. a video player seeking: decided before anything is logged.
-    const resolveRange = (size: number, sha256: Hex): { start: number; end: number } | null => {
-      const header = req.headers.range;
-      if (header === undefined) return null;
-      const ifRange = req.headers['if-range'];
-      if (ifRange !== undefined && ifRange !== etagOf(sha256)) return null; // another version (or a date): the whole file
-      const r = parseByteRange(header, size);
-      if (r === 'unsatisfiable') {
-        res.setHeader('Content-Range', `bytes */${size}`);
-        throw new HttpProblem(416, 'RANGE_NOT_SATISFIABLE', `the range ${header} is outside the file's ${size} bytes; nothing was read or logged`);
-      }
-      return r; // null: another unit, several ranges or an invalid one: the whole file, one read
-    };
+    const resolveRange = rangeResolver(req, res);
     const opened = await service.openContent(requireActor(res), id, resolveRange);
     const { range } = opened;
     res.status(range ? 206 : 200).set({

@@ -7,6 +7,7 @@
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
+import { Hex32, Receipt, SubjectLink } from '../schemas';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
 import { requireRole } from '../auth';
@@ -16,25 +17,18 @@ export const MAX_RECEIPTS_PAGE = 1000;
 /** Records can be large (a 100-line invoice): smaller pages. Clients continue from the last index returned. */
 export const MAX_RECORDS_PAGE = 500;
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const count = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const RangeQuery = z.strictObject({ start: count, end: count.optional() });
 
-const ReceiptSchema = z
-  .object({ type: z.literal('tianfu.receipt/v1'), logId: hex32, index: z.number().int(), leafHash: hex32, at: z.string(), signature: z.string() })
-  .openapi('Receipt');
 const RecordRowSchema = z
   .object({
     index: z.number().int(),
     kind: z.string(),
     subject: z.string().openapi({ description: "the entry's subject, as the log writes it" }),
-    subjectLink: z
-      .object({ scheme: z.literal('tianfu/subject/v1'), key: hex32, salt: hex32 })
-      .optional()
-      .openapi({ description: 'pseudonymous subjects (invoices): SHA-256("tianfu/subject/v1" 0x00 salt key) is the subject; key is the invoice key the record names' }),
+    subjectLink: SubjectLink.optional(),
     record: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'null when erased (crypto-shredding)' }),
-    salt: hex32.nullable(),
-    recordDigest: hex32,
+    salt: Hex32.nullable(),
+    recordDigest: Hex32,
   })
   .openapi('ExportedRecord');
 
@@ -44,7 +38,7 @@ export function registerExportOpenApi(r: OpenAPIRegistry): void {
     path: '/v1/log/receipts',
     summary: `Signed receipts for entries [start, end), at most ${MAX_RECEIPTS_PAGE} per page (public)`,
     request: { query: RangeQuery },
-    responses: { 200: { description: 'receipts', content: { 'application/json': { schema: z.object({ receipts: z.array(ReceiptSchema) }) } } }, ...problemResponses(400) },
+    responses: { 200: { description: 'receipts', content: { 'application/json': { schema: z.object({ receipts: z.array(Receipt) }) } } }, ...problemResponses(400) },
   });
   r.registerPath({
     method: 'get',
@@ -59,8 +53,8 @@ export function registerExportOpenApi(r: OpenAPIRegistry): void {
 function range(ledger: Ledger, query: unknown, max: number): { start: number; end: number } {
   const q = parseOr422(RangeQuery, query, 'query');
   const size = ledger.log.size;
-  if (q.start > size) throw new HttpProblem(400, 'OUT_OF_RANGE', `start ${q.start} is beyond the tree size ${size}`);
-  if (q.end !== undefined && q.end < q.start) throw new HttpProblem(400, 'OUT_OF_RANGE', `end ${q.end} is before start ${q.start}`);
+  if (q.start > size) throw new HttpProblem('OUT_OF_RANGE', `start ${q.start} is beyond the tree size ${size}`);
+  if (q.end !== undefined && q.end < q.start) throw new HttpProblem('OUT_OF_RANGE', `end ${q.end} is before start ${q.start}`);
   return { start: q.start, end: Math.min(q.end ?? size, size, q.start + max) };
 }
 
@@ -74,7 +68,7 @@ export function exportRouter(ledger: Ledger): Router {
     const { start, end } = range(ledger, req.query, MAX_RECEIPTS_PAGE);
     const receipts = await Promise.all(indexes(start, end).map((i) => sequencer.getReceipt(i)));
     const missing = receipts.findIndex((x) => x === undefined);
-    if (missing >= 0) throw new HttpProblem(500, 'RECEIPT_UNAVAILABLE', `no receipt can be produced for index ${start + missing}`);
+    if (missing >= 0) throw new HttpProblem('RECEIPT_UNAVAILABLE', `no receipt can be produced for index ${start + missing}`);
     res.json({ receipts });
   });
 
@@ -82,7 +76,7 @@ export function exportRouter(ledger: Ledger): Router {
     const { start, end } = range(ledger, req.query, MAX_RECORDS_PAGE);
     const rows = await Promise.all(indexes(start, end).map((i) => sequencer.getRecord(i)));
     const missing = rows.findIndex((x) => x === undefined);
-    if (missing >= 0) throw new HttpProblem(500, 'RECORD_UNAVAILABLE', `no record is stored for index ${start + missing}`);
+    if (missing >= 0) throw new HttpProblem('RECORD_UNAVAILABLE', `no record is stored for index ${start + missing}`);
     res.json({
       // The subject as the entry names it, and for a pseudonym the link to the invoice key (auditors and courts only).
       records: rows.map((x) => ({

@@ -2,6 +2,15 @@
 import { Router } from 'express';
 import type { Ledger } from '../../node';
 import type { ApiMetrics } from '../metrics';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+
+/** The operational routes outside /v1 (no key), and the document itself. */
+export function registerHealthOpenApi(r: OpenAPIRegistry): void {
+  r.registerPath({ method: 'get', path: '/healthz', summary: 'Liveness: the process answers', responses: { 200: { description: 'alive' } } });
+  r.registerPath({ method: 'get', path: '/readyz', summary: 'Readiness: the anchorer is not halted and nothing is unanchored past the maximum merge delay', responses: { 200: { description: 'ready' }, 503: { description: 'not ready, with the reason' } } });
+  r.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } });
+  r.registerPath({ method: 'get', path: '/v1/openapi.json', summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'the document', content: { 'application/json': { schema: { type: 'object' } } } } } });
+}
 
 export function healthRouter(ledger: Ledger, metrics: ApiMetrics): Router {
   const r = Router();

@@ -9,18 +9,18 @@
 import express, { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
+import { Anchoring, Bundle, Hex32, Receipt } from '../schemas';
 import { parseOr422 } from '../validate';
 import { itemProblems } from '../body';
-import { HttpProblem, statusForCode } from '../problem';
+import { HttpProblem, domainProblem, problemCodeOf } from '../problem';
 import { requireActor, requireRole } from '../auth';
-import { DomainError, invoiceServiceFor, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
+import { DomainError, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
 import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Invoice, type Problem } from '../../node/invoice';
 import { xmlImporterFor, type XmlImporter, type XmlImportResult } from '../../node/invoice/xml';
 
 export const MAX_BATCH = 1000;
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x-prefixed lowercase hex of 32 bytes');
-const KeyParams = z.strictObject({ invoiceKey: hex32 });
+const KeyParams = z.strictObject({ invoiceKey: Hex32 });
 const FormParams = z.strictObject({ id: z.string().regex(FORM_ID_RE, 'a red-letter form id is 20 digits or FTZ-…'), action: z.enum(['confirm', 'reject', 'withdraw']) });
 const ReimbursementBody = z.strictObject({ action: z.enum(['lock', 'unlock', 'close']) }).openapi('ReimbursementAction');
 const UseBody = z.strictObject({ action: z.enum(['confirm-use', 'book']) }).openapi('UseAction');
@@ -37,7 +37,7 @@ const XmlBatchBody = z.strictObject({ documents: z.array(XmlDocument).min(1).max
 export const XML_MEDIA_TYPES = ['application/xml', 'text/xml'];
 const OpenFormBody = z
   .strictObject({
-    invoiceKey: hex32.openapi({ description: 'the blue invoice' }),
+    invoiceKey: Hex32.openapi({ description: 'the blue invoice' }),
     formId: z.string().regex(FORM_ID_RE, 'formId must be 20 digits (national confirmation number) or FTZ-…'),
     reasonCode: z.enum(RED_REASON_CODES),
     lines: z
@@ -53,33 +53,27 @@ const PublicQuerySchema = z.strictObject({
   total: z.string().regex(/^-?\d{1,16}$/, 'total is totalWithTaxFen, integer fen'),
 });
 
-const Receipt = z.object({ type: z.string(), logId: hex32, index: z.number().int(), leafHash: hex32, at: z.string(), signature: z.string() }).openapi('Receipt');
 const IssueResponse = z
   .object({
-    invoiceKey: hex32,
+    invoiceKey: Hex32,
     index: z.number().int(),
     receipt: Receipt,
     status: z.enum(['issued', 'partially-reversed', 'fully-reversed']),
     outcome: z.enum(['created', 'duplicate']),
-    reversal: z.object({ invoiceKey: hex32, kind: z.string(), index: z.number().int(), receipt: Receipt, status: z.string() }).optional(),
+    reversal: z.object({ invoiceKey: Hex32, kind: z.string(), index: z.number().int(), receipt: Receipt, status: z.string() }).optional(),
   })
   .openapi('IssueResult');
-const Anchoring = z.object({ state: z.enum(['anchored', 'pending']), checkpoint: z.object({ treeSize: z.number(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable() }).openapi('Anchoring');
 
 /** A refusal as an HTTP problem; field paths get `prefix` in front (['body'] for request bodies). */
 export function toProblem(err: unknown, prefix: (string | number)[] = ['body']): unknown {
   if (!(err instanceof DomainError)) return err;
-  const { path, problems, ...rest } = err.details;
-  let errors: { path: (string | number)[]; message: string; code?: string }[] | undefined;
-  if (Array.isArray(problems)) errors = (problems as Problem[]).map((p) => ({ path: [...prefix, ...p.path], message: p.message, code: p.code }));
-  else if (path) errors = [{ path: [...prefix, ...path], message: err.message, code: err.code }];
-  return new HttpProblem(statusForCode(err.code), err.code, err.message, { ...rest, ...(errors ? { errors } : {}) });
+  return domainProblem(err, prefix);
 }
 
 function invalid(problems: Problem[], prefix: (string | number)[]): HttpProblem {
   const errors = problems.map((p) => ({ path: [...prefix, ...p.path], message: p.message, code: p.code }));
   const first = errors[0]!;
-  return new HttpProblem(422, 'INVOICE_INVALID', `${first.path.join('.')}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
+  return new HttpProblem('INVOICE_INVALID', `${first.path.join('.')}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { errors });
 }
 
 function issueBody(r: IssueResult): object {
@@ -104,12 +98,12 @@ export function toXmlProblem(err: unknown, prefix: (string | number)[] = ['body'
       message: p.message,
       code: p.code,
     }));
-    return new HttpProblem(statusForCode(err.code), err.code, err.message, { errors });
+    return new HttpProblem(problemCodeOf(err), err.message, { errors });
   }
   if (typeof d.xmlPath === 'string') {
     const { xmlPath, field, path: _path, ...rest } = d;
     const error = { path: [...prefix, ...xmlSteps(xmlPath)], xmlPath, ...(Array.isArray(field) ? { field } : {}), message: err.message, code: err.code };
-    return new HttpProblem(statusForCode(err.code), err.code, err.message, { ...rest, errors: [error] });
+    return new HttpProblem(problemCodeOf(err), err.message, { ...rest, errors: [error] });
   }
   return toProblem(err, prefix);
 }
@@ -143,7 +137,7 @@ function batchRefusal(err: unknown, path: (string | number)[]): { status: number
 }
 
 async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[]): Promise<IssueResult> {
-  if (body === undefined) throw new HttpProblem(422, 'INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
+  if (body === undefined) throw new HttpProblem('INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
   if (typeof body === 'object' && body !== null && Object.prototype.hasOwnProperty.call(body, 'original')) {
     // `original` names XML bytes the node keeps; only the XML import writes it (send the XML itself).
     throw invalid([{ path: ['original'], code: 'not_allowed', message: 'original is written by the node when it imports XML; send the document as application/xml instead' }], prefix);
@@ -161,7 +155,7 @@ const keyOf = (req: Request): `0x${string}` => parseOr422(KeyParams, req.params,
 
 export function invoicesRouter(ledger: Ledger): Router {
   const r = Router();
-  const svc = invoiceServiceFor(ledger);
+  const svc = ledger.invoices;
   const wrap = (err: unknown) => toProblem(err);
 
   const imp = xmlImporterFor(ledger, svc);
@@ -246,7 +240,7 @@ export function invoicesRouter(ledger: Ledger): Router {
     }
     // ?xml=1: the bundle carries the original XML (an invoice registered from JSON has none: 404).
     const record = bundle.items[0]?.record as Invoice | null | undefined;
-    if (!record) throw new HttpProblem(404, 'INVOICE_XML_NOT_FOUND', 'the invoice record is not in the bundle (erased)');
+    if (!record) throw new HttpProblem('INVOICE_XML_NOT_FOUND', 'the invoice record is not in the bundle (erased)');
     const bytes = await imp.original(record).catch((e) => Promise.reject(wrap(e)));
     res.json({ ...bundle, xml: { mediaType: 'application/xml', base64: bytes.toString('base64') } });
   });
@@ -272,7 +266,7 @@ export function invoicesRouter(ledger: Ledger): Router {
   r.post('/red-letter-forms/:id/:action', requireRole('issuer', 'buyer'), async (req, res) => {
     const { id, action } = parseOr422(FormParams, req.params, 'params');
     if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Object.keys(req.body).length > 0)) {
-      throw new HttpProblem(422, 'VALIDATION', 'this action takes no body', { errors: [{ path: ['body'], message: 'expected no body or {}', code: 'unknown_field' }] });
+      throw new HttpProblem('VALIDATION', 'this action takes no body', { errors: [{ path: ['body'], message: 'expected no body or {}', code: 'unknown_field' }] });
     }
     res.json(await svc.formAction(id, action, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
   });
@@ -280,7 +274,7 @@ export function invoicesRouter(ledger: Ledger): Router {
   // Public: no key. Status and anchoring only, never party data; one answer for "not found" and "fields differ".
   r.get('/invoice-status', async (req, res) => {
     const q = parsePublicQuery(parseOr422(PublicQuerySchema, req.query, 'query'));
-    if (!q) throw new HttpProblem(400, 'VALIDATION', 'total is out of the exact integer range', { errors: [{ path: ['query', 'total'], message: 'not a safe integer', code: 'too_big' }] });
+    if (!q) throw new HttpProblem('QUERY_INVALID', 'total is out of the exact integer range', { errors: [{ path: ['query', 'total'], message: 'not a safe integer', code: 'too_big' }] });
     res.set('cache-control', 'no-store').json(await svc.publicCheck(q));
   });
 
@@ -295,7 +289,7 @@ function batchSummary(results: { status: number }[]): object {
 export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
   const sec = [{ bearer: [] }];
   const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-  const keyParam = z.object({ invoiceKey: hex32 });
+  const keyParam = z.object({ invoiceKey: Hex32 });
   reg.registerPath({
     method: 'post',
     path: '/v1/invoices',
@@ -338,7 +332,7 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'invoice',
-        ...json(z.object({ invoiceKey: hex32, invoice: InvoiceSchema, status: z.string(), state: z.record(z.string(), z.unknown()), events: z.array(z.object({ kind: z.string(), index: z.number(), at: z.string(), anchoring: Anchoring })) })),
+        ...json(z.object({ invoiceKey: Hex32, invoice: InvoiceSchema, status: z.string(), state: z.record(z.string(), z.unknown()), events: z.array(z.object({ kind: z.string(), index: z.number(), at: z.string(), anchoring: Anchoring })) })),
       },
       ...problemResponses(400, 401, 403, 404),
     },
@@ -349,7 +343,7 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
     summary: 'One tianfu.bundle/v1 (kind invoice): the invoice record and every lifecycle record, each with proof and anchor; with ?xml=1 also the original XML (`xml.base64`)',
     security: sec,
     request: { params: keyParam, query: BundleQuery },
-    responses: { 200: { description: 'bundle' }, ...problemResponses(400, 401, 403, 404) },
+    responses: { 200: { description: 'bundle', content: { 'application/json': { schema: Bundle } } }, ...problemResponses(400, 401, 403, 404) },
   });
   reg.registerPath({
     method: 'get',
@@ -404,7 +398,7 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
         description: 'answer',
         ...json(
           z.union([
-            z.object({ found: z.literal(true), invoice: z.object({ invoiceKey: hex32, colour: z.string(), status: z.string(), registeredAt: z.string(), updatedAt: z.string(), anchoring: z.object({ registration: Anchoring, latest: Anchoring }) }) }),
+            z.object({ found: z.literal(true), invoice: z.object({ invoiceKey: Hex32, colour: z.string(), status: z.string(), registeredAt: z.string(), updatedAt: z.string(), anchoring: z.object({ registration: Anchoring, latest: Anchoring }) }) }),
             z.object({ found: z.literal(false) }),
           ]),
         ),

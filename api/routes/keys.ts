@@ -27,6 +27,13 @@ export function registerKeysOpenApi(r: OpenAPIRegistry): void {
     responses: { 201: { description: 'created', content: { 'application/json': { schema: CreatedKey } } }, ...problemResponses(401, 403, 422) },
   });
   r.registerPath({
+    method: 'get',
+    path: '/v1/keys',
+    summary: 'List API keys (admin): id, role, tax ids, name, created and revoked times; never the key or its hash',
+    security: [{ bearer: [] }],
+    responses: { 200: { description: 'keys', content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } }, ...problemResponses(401, 403) },
+  });
+  r.registerPath({
     method: 'delete',
     path: '/v1/keys/{id}',
     summary: 'Revoke an API key (admin)',

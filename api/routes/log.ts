@@ -1,25 +1,25 @@
-/** Public log routes (DESIGN §6, issue 3): entries carry no personal or commercial data. */
+/** Public log routes (docs/architecture.md "HTTP conventions", issue 3): entries carry no personal or commercial data. */
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
+import { AnchoredCheckpoint, Hex32 } from '../schemas';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
 import { CHECKPOINT_TYPE, type Ledger } from '../../node';
 
 export const MAX_ENTRIES_PAGE = 1000;
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const count = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const LogInfo = z
   .object({
-    logId: hex32,
+    logId: Hex32,
     chainId: z.string(),
     registry: z.string(),
     operator: z.string(),
     treeSize: z.number().int(),
-    rootHash: hex32,
-    anchored: z.object({ treeSize: z.number().int(), rootHash: hex32, txHash: hex32, blockNumber: z.string(), timestamp: z.string() }).nullable(),
+    rootHash: Hex32,
+    anchored: AnchoredCheckpoint.nullable(),
   })
   .openapi('LogInfo');
 const EntriesQuery = z.strictObject({ start: count, end: count.optional() });
@@ -34,27 +34,28 @@ export function registerLogOpenApi(r: OpenAPIRegistry): void {
     path: '/v1/log/entries',
     summary: `Entries [start, end), at most ${MAX_ENTRIES_PAGE} per page`,
     request: { query: EntriesQuery },
-    responses: { 200: { description: 'entries', content: { 'application/json': { schema: z.object({ entries: z.array(z.object({ index: z.number(), entry: z.record(z.string(), z.unknown()), leafHash: hex32 })) }) } } }, ...problemResponses(400) },
+    responses: { 200: { description: 'entries', content: { 'application/json': { schema: z.object({ entries: z.array(z.object({ index: z.number(), entry: z.record(z.string(), z.unknown()), leafHash: Hex32 })) }) } } }, ...problemResponses(400) },
   });
   r.registerPath({
     method: 'get',
     path: '/v1/log/proof/inclusion',
     summary: 'RFC 9162 inclusion proof',
     request: { query: InclusionQuery },
-    responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ leafIndex: z.number(), treeSize: z.number(), rootHash: hex32, proof: z.array(hex32) }) } } }, ...problemResponses(400) },
+    responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ leafIndex: z.number(), treeSize: z.number(), rootHash: Hex32, proof: z.array(Hex32) }) } } }, ...problemResponses(400) },
   });
   r.registerPath({
     method: 'get',
     path: '/v1/log/proof/consistency',
     summary: 'RFC 9162 consistency proof',
     request: { query: ConsistencyQuery },
-    responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ from: z.number(), to: z.number(), proof: z.array(hex32) }) } } }, ...problemResponses(400) },
+    responses: { 200: { description: 'proof', content: { 'application/json': { schema: z.object({ from: z.number(), to: z.number(), proof: z.array(Hex32) }) } } }, ...problemResponses(400) },
   });
   r.registerPath({
     method: 'get',
     path: '/v1/log/checkpoints/{treeSize}/timestamps',
     summary: 'The signed checkpoint of an anchored tree size and the RFC 3161 tokens held for it (TIANFU_TSA_URLS)',
-    request: { params: z.object({ treeSize: count }) },
+    // A path parameter is required (OpenAPI 3.1 §4.8.12.1); `count` coerces, which the generator renders as optional.
+    request: { params: z.object({ treeSize: z.string().regex(/^\d+$/).openapi({ description: 'an anchored tree size' }) }) },
     responses: { 200: { description: '{treeSize, checkpoint, timestamps}' }, ...problemResponses(404, 422) },
   });
   r.registerPath({ method: 'get', path: '/v1/log/checkpoints', summary: 'Anchored checkpoints with their transactions', request: { query: CheckpointsQuery }, responses: { 200: { description: 'checkpoints' } } });
@@ -80,9 +81,9 @@ export function logRouter(ledger: Ledger): Router {
   r.get('/log/entries', async (req, res) => {
     const q = parseOr422(EntriesQuery, req.query, 'query');
     const size = log.size;
-    if (q.start > size) throw new HttpProblem(400, 'OUT_OF_RANGE', `start ${q.start} is beyond the tree size ${size}`);
+    if (q.start > size) throw new HttpProblem('OUT_OF_RANGE', `start ${q.start} is beyond the tree size ${size}`);
     const end = Math.min(q.end ?? size, size, q.start + MAX_ENTRIES_PAGE);
-    if (end < q.start) throw new HttpProblem(400, 'OUT_OF_RANGE', `end ${q.end} is before start ${q.start}`);
+    if (end < q.start) throw new HttpProblem('OUT_OF_RANGE', `end ${q.end} is before start ${q.start}`);
     const rows = await log.entries(q.start, end);
     const dec = new TextDecoder();
     res.json({ entries: rows.map((e) => ({ index: e.index, entry: JSON.parse(dec.decode(e.bytes)), leafHash: e.leafHash })) });
@@ -91,16 +92,16 @@ export function logRouter(ledger: Ledger): Router {
   r.get('/log/proof/inclusion', async (req, res) => {
     const q = parseOr422(InclusionQuery, req.query, 'query');
     const treeSize = q.treeSize ?? log.size;
-    if (treeSize > log.size) throw new HttpProblem(400, 'OUT_OF_RANGE', `treeSize ${treeSize} is beyond the tree size ${log.size}`);
-    if (q.index >= treeSize) throw new HttpProblem(400, 'OUT_OF_RANGE', `index ${q.index} is not below treeSize ${treeSize}`);
+    if (treeSize > log.size) throw new HttpProblem('OUT_OF_RANGE', `treeSize ${treeSize} is beyond the tree size ${log.size}`);
+    if (q.index >= treeSize) throw new HttpProblem('OUT_OF_RANGE', `index ${q.index} is not below treeSize ${treeSize}`);
     res.json(await log.inclusionProof(q.index, treeSize));
   });
 
   r.get('/log/proof/consistency', async (req, res) => {
     const q = parseOr422(ConsistencyQuery, req.query, 'query');
     const to = q.to ?? log.size;
-    if (to > log.size) throw new HttpProblem(400, 'OUT_OF_RANGE', `to ${to} is beyond the tree size ${log.size}`);
-    if (q.from > to) throw new HttpProblem(400, 'OUT_OF_RANGE', `from ${q.from} is larger than to ${to}`);
+    if (to > log.size) throw new HttpProblem('OUT_OF_RANGE', `to ${to} is beyond the tree size ${log.size}`);
+    if (q.from > to) throw new HttpProblem('OUT_OF_RANGE', `from ${q.from} is larger than to ${to}`);
     res.json({ from: q.from, to, proof: q.from === 0 ? [] : await log.consistencyProof(q.from, to) });
   });
 
@@ -113,7 +114,7 @@ export function logRouter(ledger: Ledger): Router {
   r.get('/log/checkpoints/:treeSize/timestamps', async (req, res) => {
     const { treeSize } = parseOr422(z.strictObject({ treeSize: count }), req.params, 'params');
     const cp = await ledger.anchorer.checkpointCovering(treeSize);
-    if (!cp || cp.treeSize !== treeSize) throw new HttpProblem(404, 'CHECKPOINT_NOT_FOUND', `no anchored checkpoint of tree size ${treeSize}`);
+    if (!cp || cp.treeSize !== treeSize) throw new HttpProblem('CHECKPOINT_NOT_FOUND', `no anchored checkpoint of tree size ${treeSize}`);
     const timestamps = ledger.timestamper ? await ledger.timestamper.tokensFor(treeSize) : [];
     res.json({ treeSize, checkpoint: { type: CHECKPOINT_TYPE, logId: ledger.logId, treeSize, rootHash: cp.rootHash, signature: cp.signature }, timestamps, tsaConfigured: ledger.timestamper !== null });
   });

@@ -11,6 +11,7 @@
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
+import { Address, Hex32 } from '../schemas';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
 import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Hex, type Ledger, type VerifyFileDigests } from '../../node';
@@ -18,16 +19,15 @@ import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/verifier';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lowercase hex digits');
 const VerifyRequest = z
   .strictObject({
     bundle: z.record(z.string(), z.unknown()),
-    file: z.strictObject({ sha256: hex32, sm3: hex32.optional(), size: z.number().int().min(0).optional() }).optional(),
+    file: z.strictObject({ sha256: Hex32, sm3: Hex32.optional(), size: z.number().int().min(0).optional() }).optional(),
     confirmations: z.number().int().min(1).max(10_000).optional(),
     trust: z
       .strictObject({
-        registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address').optional(),
-        logId: hex32.optional(),
+        registry: Address.optional(),
+        logId: Hex32.optional(),
       })
       .optional()
       .openapi({ description: "the registry and log to trust; default this ledger's own. {} trusts what the bundle names" }),
@@ -55,7 +55,7 @@ export function verifyRouter(ledger: Ledger): Router {
       bundle = loadBundle(body.bundle);
     } catch (err) {
       if (err instanceof BundleFormatError) {
-        throw new HttpProblem(422, err.code, err.message, { errors: [{ path: ['body', 'bundle', ...String(err.path ?? '').split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))], message: err.message, code: err.code }] });
+        throw new HttpProblem(err.code, err.message, { errors: [{ path: ['body', 'bundle', ...String(err.path ?? '').split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))], message: err.message, code: err.code }] });
       }
       throw err;
     }
@@ -64,7 +64,7 @@ export function verifyRouter(ledger: Ledger): Router {
       const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer });
       res.json(report);
     } catch (err) {
-      if (err instanceof ChainReadError) throw new HttpProblem(503, 'CHAIN_UNAVAILABLE', `cannot read the chain: ${err.message}`);
+      if (err instanceof ChainReadError) throw new HttpProblem('CHAIN_UNAVAILABLE', `cannot read the chain: ${err.message}`);
       throw err;
     }
   });

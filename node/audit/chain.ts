@@ -7,10 +7,10 @@ import { JsonRpcProvider, getAddress } from 'ethers';
 import type { Hex } from '../protocol/bytes';
 import { RegistryClient, type OperatorEvent } from '../chain/registry-client';
 import type { AuditViolation, ChainCheckpoint, OperatorTenure } from './engine';
+import { ChainReadError } from '../protocol/chain';
 
-export class ChainReadError extends Error {
-  override readonly name = 'ChainReadError';
-}
+/** The audit's chain failures are the verifier's: one class (node/protocol/chain.ts). */
+export { ChainReadError };
 
 export interface ChainView {
   chainId: string;
@@ -102,7 +102,7 @@ export async function readChainCheckpoints(provider: JsonRpcProvider, registryAd
       if (s.rootHash !== e.rootHash || s.blockNumber !== e.blockNumber) {
         problems.push({ source: 'chain', code: 'CHAIN_EVENT_STORAGE_MISMATCH', treeSize, message: `event for checkpoint ${treeSize} says root ${e.rootHash} in block ${e.blockNumber}; storage says ${s.rootHash} in block ${s.blockNumber}` });
       }
-      // Storage is what verifiers read (DESIGN §3.9): it is the authority.
+      // Storage is what verifiers read (docs/protocol.md §9): it is the authority.
       checkpoints.push({ treeSize, rootHash: s.rootHash, timestamp: Number(s.timestamp), blockNumber: s.blockNumber.toString(), txHash: e.txHash, previousTreeSize: Number(e.previousTreeSize), logIndex: e.logIndex });
     });
   }

@@ -13,7 +13,7 @@
  *  - anchor:   every entry is covered by a checkpoint whose block time is within the maximum merge
  *              delay of its `at`, and no entry claims a time after the block that anchored it.
  *  - receipt:  signed by the operator the registry names, fields equal to the entry.
- *  - record:   (exports with records) record + salt open the entry's commitment (DESIGN §3.2–3.3),
+ *  - record:   (exports with records) record + salt open the entry's commitment (docs/protocol.md §2),
  *              then the record-level lifecycle replay.
  *  - invoice / evidence: the domains' own replays from the entries.
  *  - state:    the history served now extends what the previous audit verified.
@@ -353,7 +353,7 @@ export class Auditor {
     if (at < this.lastAtMs) this.flag({ source: 'log', code: 'AT_DECREASED', index, kind: entry.kind, subject: entry.subject, message: `entry ${index} at ${entry.at} is earlier than the entry before it (${new Date(this.lastAtMs).toISOString()})` });
     if (at > this.lastAtMs) this.lastAtMs = at;
 
-    // Maximum merge delay against the first checkpoint that covers this position (DESIGN §3.6).
+    // Maximum merge delay against the first checkpoint that covers this position (docs/protocol.md §5, docs/architecture.md "The write path").
     while (this.coverCp < this.cps.length && this.cps[this.coverCp]!.treeSize <= position) this.coverCp++;
     const cover = this.cps[this.coverCp];
     if (cover) {

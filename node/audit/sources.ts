@@ -147,7 +147,11 @@ export class ExportSource implements LogSource {
   constructor(readonly dir: string) {
     this.description = `export ${dir}`;
     const manifestFile = path.join(dir, FILES.manifest);
-    if (!fs.existsSync(manifestFile)) throw new SourceError(`${manifestFile} is missing: not an export, or an export that did not finish (run tianfu export again to resume it)`);
+    if (!fs.existsSync(manifestFile)) {
+      const partial = path.resolve(dir) + '.partial';
+      if (fs.existsSync(partial)) throw new SourceError(`${dir} is not there yet: the export into it did not finish (${partial} holds what it wrote); run the same tianfu export again to resume it`);
+      throw new SourceError(`${manifestFile} is missing: not an export, or an export that did not finish (run tianfu export again to resume it)`);
+    }
     const m = readJson(manifestFile);
     if (!isObject(m)) throw new SourceError(`${manifestFile} is not an object`);
     if (m.format !== EXPORT_FORMAT) throw new SourceError(`${manifestFile}: format ${JSON.stringify(m.format)} is not ${EXPORT_FORMAT}`);

@@ -6,7 +6,10 @@
  */
 import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, isError, type Provider } from 'ethers';
 import type { Hex } from '../protocol/bytes';
-import { ChainReadError, type ChainReader } from '../protocol/chain';
+import type { ChainReader } from '../protocol/chain';
+import { DEFAULT_RPC_TIMEOUT_MS, probeChainId } from './fetch-reader';
+
+export { DEFAULT_RPC_TIMEOUT_MS, probeChainId } from './fetch-reader';
 
 /** The registry reads a verifier needs, and the errors an unknown log or checkpoint reverts with. */
 export const REGISTRY_READ_ABI = [
@@ -17,7 +20,6 @@ export const REGISTRY_READ_ABI = [
   'error AnchorRegistryUnknownCheckpoint(bytes32 logId, uint64 treeSize)',
 ] as const;
 
-export const DEFAULT_RPC_TIMEOUT_MS = 8_000;
 
 const lower = (s: string): Hex => s.toLowerCase() as Hex;
 const iface = new Interface(REGISTRY_READ_ABI);
@@ -36,34 +38,6 @@ function unknownRevert(err: unknown): boolean {
     }
   }
   return false;
-}
-
-/** Asks the endpoint for its chain id with a timeout; ChainReadError when it does not answer. */
-export async function probeChainId(rpcUrl: string, timeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<bigint> {
-  let url: URL;
-  try {
-    url = new URL(rpcUrl);
-  } catch {
-    throw new ChainReadError(`RPC URL ${JSON.stringify(rpcUrl)} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ChainReadError(`RPC URL must be http(s), got ${url.protocol}`);
-  let body: { result?: unknown; error?: { message?: string } };
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = (await res.json()) as typeof body;
-  } catch (err) {
-    throw new ChainReadError(`RPC endpoint ${url.origin} is unreachable: ${(err as Error).message}`, { cause: err });
-  }
-  if (typeof body.result !== 'string' || !/^0x[0-9a-f]+$/i.test(body.result)) {
-    throw new ChainReadError(`RPC endpoint ${url.origin} gave no chain id: ${body.error?.message ?? JSON.stringify(body).slice(0, 200)}`);
-  }
-  return BigInt(body.result);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Content-addressed, durable file store for evidence content (DESIGN §5 "Evidence").
+ * Content-addressed, durable file store for evidence content (docs/evidence.md).
  *
  * Layout under the store's directory (by convention `<dataDir>/blobs`; `openBlobStore(dataDir)`):
  *   tmp/<random>.part          uploads in flight (removed at open: they belong to a crashed process)

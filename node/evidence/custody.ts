@@ -162,7 +162,7 @@ function applyDeposit(ctx: TransitionContext<EvidenceState>): EvidenceState {
   if (!sameActor(record.collector, actor)) refuse('EVIDENCE_ACTOR_MISMATCH', `record names collector key ${record.collector.keyId}, but key ${actor.keyId} submitted it`, { path: ['collector'] });
 
   // A capture cannot postdate its deposit; a small allowance covers clock skew between the capture
-  // machine and the node (research §(d) #2: a device clock is only a claim).
+  // machine and the node (a device clock is only a claim).
   const captured = Date.parse(record.metadata.capturedAt);
   if (captured > ctx.at.getTime() + LIMITS.captureSkewMs) {
     refuse('EVIDENCE_CAPTURED_AFTER_DEPOSIT', `capturedAt ${record.metadata.capturedAt} is after the deposit time ${ctx.at.toISOString()}`, { path: ['metadata', 'capturedAt'] });

@@ -1,11 +1,11 @@
 /**
- * The evidence data model (DESIGN §5 "Evidence"; what a court looks for: research/evidence.md §(b)).
+ * The evidence data model (docs/evidence.md; what a court looks for: docs/evidence.md "The model").
  *
  * Three shapes:
  *  - EvidenceMetadata: what the collector sends with the file (the `metadata` part of the deposit).
  *  - EvidenceDepositRecord: what the node commits to the log for a deposit — the metadata, the
  *    digests and size the node calculated, the collector's identity (from its API key) and the
- *    evidence id. Only its salted commitment reaches the log (DESIGN §3.3).
+ *    evidence id. Only its salted commitment reaches the log (docs/protocol.md §2).
  *  - EvidenceCustodyRecord: one custody event (transferred, sealed, exported, annotated, withdrawn;
  *    node-written accessed; admin erased), each its own log entry with the evidence id as subject.
  *
@@ -132,7 +132,7 @@ function jsonDepth(v: unknown): number {
 
 /**
  * The capture environment, free-form because tools differ (tool and version, OS, public IP, DNS
- * answers, TLS certificate chain, clean-environment checks done — research §(b) item 8, §(d) #12),
+ * answers, TLS certificate chain, clean-environment checks done),
  * but bounded in size and depth.
  */
 export const EvidenceEnvironmentSchema = z
@@ -150,7 +150,14 @@ export const EvidenceEnvironmentSchema = z
       ctx.addIssue({ code: 'custom', message: `environment nests ${depth} levels deep; at most ${LIMITS.environmentDepth} allowed` });
       return;
     }
-    const bytes = canonicalBytes(env).length;
+    let bytes: number;
+    try {
+      bytes = canonicalBytes(env).length;
+    } catch (err) {
+      // No canonical form (an integer beyond 2^53, a lone surrogate): the client's input, refused as such.
+      ctx.addIssue({ code: 'custom', message: `environment has no canonical JSON form: ${(err as Error).message}` });
+      return;
+    }
     if (bytes > LIMITS.environmentBytes) {
       ctx.addIssue({ code: 'custom', message: `environment is ${bytes} bytes as canonical JSON; at most ${LIMITS.environmentBytes} allowed` });
     }
@@ -287,7 +294,7 @@ export function claimOf(metadata: EvidenceMetadata): EvidenceClaim {
 }
 
 /**
- * claimDigest = SHA256(JCS(metadata without `signature`)) (DESIGN §3.2 applied to the claim).
+ * claimDigest = SHA256(JCS(metadata without `signature`)) (docs/protocol.md §2 applied to the claim).
  * The collector can compute it before uploading (it knows the file's digests), which is why the
  * signature covers the claim and not the full deposit record: the record also holds the evidence id
  * and key id that the node assigns.

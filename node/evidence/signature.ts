@@ -1,5 +1,5 @@
 /**
- * Optional collector signature (issue 5; research/evidence.md §(b) item 7, depositor identity):
+ * Optional collector signature (issue 5; depositor identity, docs/evidence.md "The model"):
  * EIP-191 `personal_sign` over the 32 bytes of the claim digest (model.ts `claimDigest`), by a key
  * registered to the collector. The node checks it at deposit; the deposit record carries the address,
  * the digest and the signature, so a court or auditor can check it again offline.

@@ -6,7 +6,8 @@
  *    RFC 8785 forbid it): JSON_DUPLICATE_KEY, with the key's path;
  *  - a number not written as canonical JSON writes its value (RFC 8785 §3.2.2.3, the ECMAScript
  *    form): `1.06e5`, `6.00e2`, `106000.0000000000000001`, `-0`, `1E3` and anything beyond a
- *    double's range. For integers that means a plain integer literal. JSON_NUMBER_FORM;
+ *    double's range. For integers that means a plain integer literal, and at most 2^53 - 1 in
+ *    magnitude (beyond, no double carries them exactly). JSON_NUMBER_FORM;
  *  - nesting deeper than `maxDepth`, found while reading, before anything walks the value
  *    recursively: JSON_TOO_DEEP;
  *  - strings (values and keys) the text rule refuses (node/input/text.ts, multi-line variant: TAB,
@@ -174,7 +175,10 @@ export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): unk
     i += literal.length;
     const value = Number(literal);
     const canonical = Object.is(value, -0) ? '0' : String(value);
-    if (canonical !== literal) {
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      // The records' canonical form refuses these too (node/protocol/canonical.ts): no double carries them exactly.
+      report(new JsonInputError('JSON_NUMBER_FORM', `${pathText(trail)}: the integer ${literal} is beyond 2^53 and cannot be carried exactly; send it as a decimal string`, [...trail], { literal }));
+    } else if (canonical !== literal) {
       const msg = !Number.isFinite(value)
         ? `${pathText(trail)}: the number ${literal} is outside the range JSON numbers can carry`
         : Number.isInteger(value)

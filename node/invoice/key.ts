@@ -1,5 +1,5 @@
 /**
- * The invoice registry key (DESIGN §5, research notes §(b) principle 5): content-independent, like
+ * The invoice registry key (docs/protocol.md §3.1): content-independent, like
  * India's IRN, so "one key, one issue, forever" holds and "same key, different content" is detectable.
  */
 import { sha256, toHex, utf8, type Hex } from '../protocol';

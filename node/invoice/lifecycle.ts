@@ -1,5 +1,5 @@
 /**
- * The invoice lifecycle (research notes §(d)) as DomainRules: a pure reducer over one invoice's
+ * The invoice lifecycle (docs/invoice.md "Entries and records") as DomainRules: a pure reducer over one invoice's
  * history, applied by the sequencer at append time and replayed by `tianfu audit`.
  *
  * Three orthogonal dimensions on a blue invoice: validity (issued → partially-reversed →
@@ -15,7 +15,7 @@ import { DomainError, type Actor, type DomainRules, type TransitionContext } fro
 import { invoiceKey } from './key';
 import { taxForAmount } from './money';
 import {
-  DEFAULT_FUTURE_SKEW_MS, FORM_ID_RE, issueDateOf, issueTimeMs, priorValidation, RED_REASON_CODES, validateInvoice,
+  DEFAULT_FUTURE_SKEW_MS, FORM_ID_RE, issueDateOf, issueTimeMs, RED_REASON_CODES, validateInvoice,
   type Invoice, type Problem, type ValidateOptions, type ValidateResult,
 } from './schema';
 
@@ -213,7 +213,7 @@ function formStateError(form: RedFormState, status: RedFormStatus, what: string)
 }
 
 /**
- * Per-line reversal limits (notes B.3 R2): a red line has the opposite sign of its blue line, is not
+ * Per-line reversal limits (docs/invoice.md "Background", R2): a red line has the opposite sign of its blue line, is not
  * zero, never exceeds what remains, and its tax is the rounding of its amount, except that a red line
  * closing out the line takes exactly the remaining tax (so rounding can never leave or overdraw a fen).
  */
@@ -286,9 +286,16 @@ export interface InvoiceRules extends DomainRules<InvoiceState> {
 export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRules {
   const ttl = options.redFormTtlMs ?? RED_FORM_TTL_MS;
   const skew = options.futureSkewMs ?? DEFAULT_FUTURE_SKEW_MS;
+  /**
+   * Records these rules' own `validate` admitted (deep-frozen by validateInvoice, so unchanged since):
+   * `apply` reuses the result instead of re-running the checks at append time. The ledger builds one
+   * rules object for its service and its sequencer, so the result travels with the rules, not through
+   * module state; records from anywhere else (replays, other rules) are validated in full.
+   */
+  const admitted = new WeakMap<object, { flags: Problem[]; invoiceKey: Hex }>();
 
   function validateRecord(record: unknown, at: Date): { invoice: Invoice; flags: Problem[]; key: Hex } {
-    const prior = priorValidation(record);
+    const prior = typeof record === 'object' && record !== null ? admitted.get(record) : undefined;
     let result: { invoice: Invoice; flags: Problem[]; key: Hex };
     if (prior) result = { invoice: record as Invoice, flags: prior.flags, key: prior.invoiceKey };
     else {
@@ -377,7 +384,7 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
   function reimbursement(ctx: TransitionContext<InvoiceState>, action: 'lock' | 'unlock' | 'close'): InvoiceState {
     const { s } = buyerAction(ctx, `${action} reimbursement`);
     const r = s.reimbursement;
-    // The 一票多报 guard: one lock at a time, one close ever (WeChat INIT/LOCK/CLOSURE, notes §1).
+    // The 一票多报 guard: one lock at a time, one close ever (WeChat INIT/LOCK/CLOSURE).
     if (r === 'closed') throw new DomainError('REIMBURSEMENT_CLOSED', `invoice ${s.invoiceKey} was already reimbursed (closed)`);
     if (action === 'lock') {
       if (r === 'locked') throw new DomainError('REIMBURSEMENT_LOCKED', `invoice ${s.invoiceKey} is already locked for reimbursement`);
@@ -529,16 +536,20 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
     // Invoice keys are computable from public facts: the log carries a salted pseudonym (docs/architecture.md).
     pseudonymousSubjects: true,
     options,
-    validate: (body, now) => validateInvoice(body, now === undefined ? options : { ...options, now }),
+    validate: (body, now) => {
+      const r = validateInvoice(body, now === undefined ? options : { ...options, now });
+      if (r.ok) admitted.set(r.invoice, { flags: r.flags, invoiceKey: r.invoiceKey });
+      return r;
+    },
     apply,
   };
 }
 
-/** The rules with default options (the notes' legacy exceptions, 2000 lines, 72-hour forms). */
+/** The rules with default options (the legacy exceptions of docs/invoice.md "Background", 2000 lines, 72-hour forms). */
 export const invoiceRules: InvoiceRules = createInvoiceRules();
 
 /**
- * What the route does with a submitted invoice under an existing key (notes B.3 R1): 'new' → append
+ * What the route does with a submitted invoice under an existing key (docs/invoice.md "Background", R1): 'new' → append
  * `invoice.issued`; 'duplicate' → answer with the existing record and receipt; 'conflict' → refuse
  * (INVOICE_KEY_CONFLICT) and append `invoice.conflict-refused`.
  */

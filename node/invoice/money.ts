@@ -1,8 +1,8 @@
 /**
  * Exact money arithmetic for invoices: integer fen, basis-point rates, decimal strings. Pure.
  *
- * One rounding rule everywhere (research notes §3.4 / §(b) B.1): round half away from zero,
- * in integers, so floating point never touches money (the commonest e-invoice bug, notes §5.1–5.2).
+ * One rounding rule everywhere (docs/invoice.md "Background"): round half away from zero,
+ * in integers, so floating point never touches money (the commonest e-invoice bug).
  */
 
 /** round(numerator / denominator), half away from zero. denominator > 0. */
@@ -15,8 +15,8 @@ export function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): b
 }
 
 /**
- * Line tax in fen: `sign(a) × floor((|a| × bps + 5000) / 10000)` (notes B.1 `taxAmountFen`).
- * Example from the notes: 1863 fen at 300 bps → 56 fen.
+ * Line tax in fen: `sign(a) × floor((|a| × bps + 5000) / 10000)` (docs/invoice.md "Background", B.1 `taxAmountFen`).
+ * Example (docs/invoice.md "Background"): 1863 fen at 300 bps → 56 fen.
  */
 export function taxForAmount(amountFen: number, taxRateBps: number): number {
   return Number(roundHalfAwayFromZero(BigInt(amountFen) * BigInt(taxRateBps), 10_000n));
@@ -84,7 +84,7 @@ function integerWords(yuan: bigint): string {
 
 /**
  * 价税合计（大写）: the Chinese uppercase amount, derived from fen, never taken from the client
- * (notes §2.3). Follows the observed platform outputs: 10.70 → 壹拾圆零柒角整, 85.86 → 捌拾伍圆捌角陆分,
+ * (docs/invoice.md "Background"). Follows the observed platform outputs: 10.70 → 壹拾圆零柒角整, 85.86 → 捌拾伍圆捌角陆分,
  * 500.00 → 伍佰圆整; red (negative) amounts get the （负数） prefix.
  */
 export function amountInWords(fen: number): string {

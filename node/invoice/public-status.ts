@@ -1,5 +1,5 @@
 /**
- * The public invoice check (like inv-veri.chinatax.gov.cn for 数电票, notes §2.5): anyone holding an
+ * The public invoice check (like inv-veri.chinatax.gov.cn for 数电票, docs/invoice.md "Public check"): anyone holding an
  * invoice confirms it by number + issue date + tax-inclusive total, and learns its status only.
  */
 import type { Hex } from '../protocol';

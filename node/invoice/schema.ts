@@ -1,5 +1,5 @@
 /**
- * The invoice request model (research notes §(b) B.1, `cn-einv/0.1`) as zod 4 schemas that also
+ * The invoice request model (docs/invoice.md "The model", `cn-einv/0.1`) as zod 4 schemas that also
  * produce the OpenAPI document, and `validateInvoice`: every semantic check, each failure with the
  * exact field path. Pure: no I/O, no clock (the caller passes `now`).
  *
@@ -18,7 +18,7 @@ import { textProblem, textRefinement } from '../input/text';
 extendZodWithOpenApi(z);
 
 export const SCHEMA_VERSION = 'cn-einv/0.1' as const;
-/** Reported platform limit (notes §(a)); `maxLines` may lower it, never raise it. */
+/** Reported platform limit (docs/invoice.md "Background"); `maxLines` may lower it, never raise it. */
 export const HARD_MAX_LINES = 2000;
 
 export const INVOICE_KINDS = ['VAT_SPECIAL', 'VAT_GENERAL'] as const;
@@ -29,7 +29,7 @@ export const TAX_TREATMENTS = ['TAXABLE', 'EXEMPT', 'NOT_SUBJECT', 'ZERO_RATED']
 export const RED_REASON_CODES = ['01', '02', '03', '04'] as const;
 export const ATTACHMENT_MEDIA_TYPES = ['application/xml', 'application/ofd', 'application/pdf'] as const;
 
-/** GB/T 2260 province-level codes of mainland China (positions 3–4 of the number, notes §2.2). */
+/** GB/T 2260 province-level codes of mainland China (positions 3–4 of the number, docs/invoice.md "Background"). */
 export const PROVINCE_CODES: readonly string[] = Object.freeze([
   '11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
   '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65',
@@ -41,7 +41,7 @@ export interface TaxRateInForce {
   until?: string;
 }
 
-/** Rates and levy rates in force (notes §3.4). 1% is the temporary small-scale reduction to 2027-12-31. */
+/** Rates and levy rates in force (docs/invoice.md "Background"). 1% is the temporary small-scale reduction to 2027-12-31. */
 export const TAX_RATES_IN_FORCE: readonly TaxRateInForce[] = Object.freeze([
   { bps: 1300 }, { bps: 900 }, { bps: 600 }, { bps: 500 }, { bps: 300 }, { bps: 150 },
   { bps: 100, until: '2027-12-31' }, { bps: 50 }, { bps: 0 },
@@ -122,7 +122,8 @@ export const OriginalSchema = z
       .array(
         z.strictObject({
           path: z.string().min(2).max(2000),
-          value: z.string().max(512).optional(),
+          // XML text is held to the same text rule as the fields (docs/input.md), multi-line form.
+          value: z.string().max(512).superRefine(textRefinement({ multiline: true })).optional(),
           sha256: hex32.optional().openapi({ description: 'for values over 512 characters: SHA-256 of the UTF-8 text' }),
           length: z.int().min(513).optional(),
         }),
@@ -175,7 +176,7 @@ export interface ValidateOptions {
   /** When given, issue times later than now + `futureSkewMs` are refused. */
   now?: Date;
   futureSkewMs?: number;
-  /** Codes accepted despite a wrong GB 32100 check character (flagged). Default: the notes' three. */
+  /** Codes accepted despite a wrong GB 32100 check character (flagged). Default: the three of docs/invoice.md "Background". */
   legacyUsccExceptions?: readonly string[];
   maxLines?: number;
   provinceCodes?: readonly string[];
@@ -195,16 +196,6 @@ export type ValidateResult =
   | { ok: false; problems: Problem[] };
 
 export const DEFAULT_FUTURE_SKEW_MS = 5 * 60_000;
-
-/**
- * Records produced by validateInvoice (deep-frozen, so they cannot have changed since): the lifecycle
- * reuses the result instead of re-running the same checks at append time. Replays start from fresh
- * objects and re-validate everything.
- */
-const validated = new WeakMap<object, { flags: Problem[]; invoiceKey: Hex }>();
-export function priorValidation(value: unknown): { flags: Problem[]; invoiceKey: Hex } | undefined {
-  return typeof value === 'object' && value !== null ? validated.get(value) : undefined;
-}
 
 /** Milliseconds since epoch of an issueDateTime, or NaN if it is not a real calendar time. */
 export function issueTimeMs(issueDateTime: string): number {
@@ -340,7 +331,7 @@ function rateInForce(bps: number, issueDate: string, rates: readonly TaxRateInFo
   return r.until !== undefined && issueDate > r.until ? 'expired' : 'ok';
 }
 
-/** All checks of notes §(b) B.1 and §3.4 on a request body. Never throws on bad input. */
+/** All checks of docs/invoice.md "The model" on a request body. Never throws on bad input. */
 export function validateInvoice(body: unknown, opts: ValidateOptions = {}): ValidateResult {
   const parsed = InvoiceSchema.safeParse(body);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, body) };
@@ -356,7 +347,7 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
     if (p) add([...path], p.code, p.message);
   });
 
-  // Number and time (notes §2.2).
+  // Number and time (docs/invoice.md "Background").
   const issueMs = issueTimeMs(inv.issueDateTime);
   if (Number.isNaN(issueMs)) add(['issueDateTime'], 'invalid_date', `${inv.issueDateTime} is not a calendar date and time`);
   else {
@@ -373,7 +364,7 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
   checkParty(inv.seller, 'seller', inv, opts, problems, flags);
   checkParty(inv.buyer, 'buyer', inv, opts, problems, flags);
 
-  // Lines (notes B.1, §3.4): exact integer arithmetic, one rounding rule.
+  // Lines (docs/invoice.md "Background", B.1 and rates): exact integer arithmetic, one rounding rule.
   const maxLines = Math.min(opts.maxLines ?? HARD_MAX_LINES, HARD_MAX_LINES);
   if (inv.lines.length > maxLines) add(['lines'], 'too_many_lines', `${inv.lines.length} lines; at most ${maxLines}`);
   const rates = opts.taxRates ?? TAX_RATES_IN_FORCE;
@@ -430,7 +421,7 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
   const upper = Number.isSafeInteger(inv.totalWithTaxFen) ? amountInWords(inv.totalWithTaxFen) : '';
   if (inv.totalWithTaxUpper !== undefined && inv.totalWithTaxUpper !== upper) add(['totalWithTaxUpper'], 'upper_mismatch', `totalWithTaxUpper is derived: ${upper}`);
 
-  // Red-letter link (notes §2.4, B.1 red.*).
+  // Red-letter link (docs/invoice.md "The model", red.*).
   let remarks = inv.remarks;
   if (inv.colour === 'RED') {
     if (!inv.red) add(['red'], 'required', 'a RED invoice carries the red block (original number, confirmation number, reason)');
@@ -469,7 +460,6 @@ export function validateInvoice(body: unknown, opts: ValidateOptions = {}): Vali
   const invoice: Invoice = remarks === inv.remarks ? rest : { ...rest, remarks };
   deepFreeze(invoice);
   const key = invoiceKey(inv.seller.taxId!, inv.invoiceKind, inv.invoiceNumber);
-  validated.set(invoice, { flags, invoiceKey: key });
   return { ok: true, invoice, flags, invoiceKey: key, totalWithTaxUpper: upper };
 }
 

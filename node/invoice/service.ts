@@ -45,6 +45,8 @@ export interface InvoiceServiceDeps {
 export interface InvoiceServiceOptions {
   /** Rule options; must match the rules the sequencer applies (Ledger.start builds them from the same config). */
   rules?: InvoiceRuleOptions;
+  /** The rules themselves, as the sequencer applies them (the ledger builds them once and passes them here). */
+  ruleSet?: InvoiceRules;
 }
 
 export interface AppendedRef {
@@ -121,7 +123,7 @@ export class InvoiceService {
 
   constructor(private readonly deps: InvoiceServiceDeps, opts: InvoiceServiceOptions = {}) {
     const fromConfig = deps.config?.usccLegacyExceptions ? { legacyUsccExceptions: deps.config.usccLegacyExceptions } : {};
-    this.rules = createInvoiceRules({ ...fromConfig, ...(opts.rules ?? {}) });
+    this.rules = opts.ruleSet ?? createInvoiceRules({ ...fromConfig, ...(opts.rules ?? {}) });
   }
 
   /** validateInvoice with the node's rule options and the current time (the lifecycle reuses the result). */
@@ -137,9 +139,9 @@ export class InvoiceService {
    * with the existing record; same key with different content appends `invoice.conflict-refused` and
    * throws INVOICE_KEY_CONFLICT (details.auditIndex names the audit entry).
    */
-  async issue(v: ValidInvoice, actor: Actor): Promise<IssueResult> {
+  async issue(v: ValidInvoice, actor: Actor, extraOps: BatchOp[] = []): Promise<IssueResult> {
     this.checkIssuer(v, actor);
-    return this.serial(v.invoiceKey, () => (v.invoice.colour === 'RED' ? this.issueRed(v, actor) : this.issueBlue(v, actor)));
+    return this.serial(v.invoiceKey, () => (v.invoice.colour === 'RED' ? this.issueRed(v, actor, extraOps) : this.issueBlue(v, actor, extraOps)));
   }
 
   /** Throws unless `actor` is an issuer granted the invoice's seller tax id. */
@@ -159,10 +161,10 @@ export class InvoiceService {
     return state?.forms.find((f) => f.formId === formId)?.reasonCode;
   }
 
-  private async issueBlue(v: ValidInvoice, actor: Actor): Promise<IssueResult> {
+  private async issueBlue(v: ValidInvoice, actor: Actor, extraOps: BatchOp[]): Promise<IssueResult> {
     const key = v.invoiceKey;
     try {
-      const a = await this.deps.sequencer.submit(this.issuedRequest(v, actor));
+      const a = await this.deps.sequencer.submit(this.issuedRequest(v, actor, extraOps));
       return { outcome: 'created', invoiceKey: key, index: a.index, receipt: a.receipt, status: (a.state as InvoiceState).status };
     } catch (err) {
       if (err instanceof DomainError && err.code === 'INVOICE_DUPLICATE') return this.existing(key);
@@ -173,7 +175,7 @@ export class InvoiceService {
     }
   }
 
-  private async issueRed(v: ValidInvoice, actor: Actor): Promise<IssueResult> {
+  private async issueRed(v: ValidInvoice, actor: Actor, extraOps: BatchOp[]): Promise<IssueResult> {
     const red = v.invoice;
     const redKey = v.invoiceKey;
     const already = await this.classifyExisting(redKey, red, actor);
@@ -190,7 +192,7 @@ export class InvoiceService {
       try {
         const [rev, own] = await this.deps.sequencer.submitAll([
           { kind, subject: blueKey, record: red as unknown as Record<string, unknown>, actor },
-          this.issuedRequest(v, actor),
+          this.issuedRequest(v, actor, extraOps),
         ]);
         const blueState = rev!.state as InvoiceState;
         return {
@@ -208,7 +210,8 @@ export class InvoiceService {
     }
   }
 
-  private issuedRequest(v: ValidInvoice, actor: Actor): SubmitRequest {
+  /** `extraOps`: written in the same atomic, durable batch as the entry (e.g. the original XML bytes). */
+  private issuedRequest(v: ValidInvoice, actor: Actor, extraOps: BatchOp[] = []): SubmitRequest {
     const number = v.invoice.invoiceNumber;
     const key = v.invoiceKey;
     return {
@@ -216,7 +219,7 @@ export class InvoiceService {
       subject: key,
       record: v.invoice as unknown as Record<string, unknown>,
       actor,
-      extraOps: () => [{ type: 'put', key: `${BY_NUMBER}${number}!${key}`, value: '', valueEncoding: 'utf8' } as BatchOp],
+      extraOps: () => [{ type: 'put', key: `${BY_NUMBER}${number}!${key}`, value: '', valueEncoding: 'utf8' } as BatchOp, ...extraOps],
     };
   }
 
@@ -449,8 +452,12 @@ function anchoringOf(index: number, anchored: ReturnType<Anchorer['status']>['an
 
 const services = new WeakMap<object, InvoiceService>();
 
-/** One service per ledger (the router and tests share it, e.g. to move its clock in a test). */
-export function invoiceServiceFor(ledger: InvoiceServiceDeps): InvoiceService {
+/**
+ * One service per ledger (the router and tests share it, e.g. to move its clock in a test): a Ledger's
+ * own `ledger.invoices`; for other deps (a test's hand-made ones), one kept per object.
+ */
+export function invoiceServiceFor(ledger: InvoiceServiceDeps & { invoices?: unknown }): InvoiceService {
+  if (ledger.invoices instanceof InvoiceService) return ledger.invoices;
   let s = services.get(ledger);
   if (!s) {
     s = new InvoiceService(ledger);

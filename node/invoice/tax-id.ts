@@ -1,6 +1,6 @@
 /**
  * Tax identifier checks. Unified social credit code (统一社会信用代码): GB 32100-2015 check character,
- * an ISO 7064-style MOD 31 (research notes §3.2 / §(c) C.1). Resident ID card: GB 11643 MOD 11-2 (C.4).
+ * an ISO 7064-style MOD 31 (GB 32100-2015; docs/invoice.md "Background"). Resident ID card: GB 11643 MOD 11-2 (docs/invoice.md "Background").
  */
 
 export const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
@@ -8,7 +8,7 @@ export const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /**
- * Codes that are legally registered but fail the GB 32100 check (early pilot regions; notes §3.2,
+ * Codes that are legally registered but fail the GB 32100 check (early pilot regions; docs/invoice.md "Background",
  * from aarioai/id-rule). Accepted and flagged rather than refused.
  */
 export const KNOWN_LEGACY_USCC_EXCEPTIONS: readonly string[] = Object.freeze([

@@ -1,5 +1,5 @@
 /**
- * Loading a `tianfu.bundle/v1` from untrusted JSON (DESIGN §3.8). A bundle comes from a party to a
+ * Loading a `tianfu.bundle/v1` from untrusted JSON (docs/protocol.md §8). A bundle comes from a party to a
  * dispute, so nothing in it is assumed: every field is checked for shape here, and every claim it
  * makes is checked against the record, the proof and the chain by verify.ts. Refusals name the field
  * path (`items[2].receipt.signature`) so a person can see what is wrong with the file they hold.
@@ -14,6 +14,7 @@ import { SUBJECT_SCHEME, type SubjectLink } from './subject';
 
 /** A bundle refused at load time; `path` is the offending field (`''` for the whole document). */
 export class BundleFormatError extends ProtocolError {
+  declare readonly code: 'UNKNOWN_FORMAT' | 'MALFORMED';
   readonly path: string;
   constructor(code: 'UNKNOWN_FORMAT' | 'MALFORMED', path: string, message: string, cause?: unknown) {
     super(code, `${path === '' ? 'bundle' : path}: ${message}`, cause === undefined ? {} : { cause });

@@ -1,4 +1,5 @@
 /** Byte and hex helpers. Browser-safe: no Buffer, no node: imports. */
+import { ProtocolError } from './errors';
 
 export type Hex = `0x${string}`;
 
@@ -25,11 +26,20 @@ export function toHex(bytes: Uint8Array): Hex {
   return out as Hex;
 }
 
+/** Input that is not 0x-prefixed lowercase hex (of the length asked). */
+export class HexError extends ProtocolError {
+  override readonly name: string = 'HexError';
+  declare readonly code: 'INVALID_HEX';
+  constructor(message: string) {
+    super('INVALID_HEX', message);
+  }
+}
+
 /** Parses lowercase 0x-hex. Uppercase or odd-length input is refused: hashes have one spelling. */
 export function fromHex(hex: string, byteLength?: number): Uint8Array {
   if (!isHex(hex, byteLength)) {
     const want = byteLength === undefined ? '' : ` of ${byteLength} bytes`;
-    throw new TypeError(`expected 0x-prefixed lowercase hex${want}, got ${JSON.stringify(hex).slice(0, 80)}`);
+    throw new HexError(`expected 0x-prefixed lowercase hex${want}, got ${JSON.stringify(hex).slice(0, 80)}`);
   }
   const out = new Uint8Array((hex.length - 2) / 2);
   // isHex has already admitted only [0-9a-f] digits, so every table lookup is defined.

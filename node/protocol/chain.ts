@@ -4,6 +4,7 @@
  * page's reader and node/verifier all depend on node/protocol, never on each other.
  */
 import type { Hex } from './bytes';
+import { ProtocolError } from './errors';
 
 /** What a verifier needs from an EVM chain. Implementations: node/chain/chain-reader.ts (ethers), the browser page's fetch reader. */
 export interface ChainReader {
@@ -33,6 +34,10 @@ export interface ChainLog {
 export const CHECKPOINT_ANCHORED_TOPIC = '0x81aa484e785fddfe9489a2e8366e2c01d721f83751b07765ef222e25ba0339ab' as Hex;
 
 /** A reader call failed (network, RPC error): the chain is unusable, which is not a verdict on the bundle. */
-export class ChainReadError extends Error {
-  override readonly name = 'ChainReadError';
+export class ChainReadError extends ProtocolError {
+  override readonly name: string = 'ChainReadError';
+  declare readonly code: 'CHAIN_READ';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('CHAIN_READ', message, opts);
+  }
 }

@@ -12,10 +12,14 @@ export type ProtocolErrorCode =
   | 'NOT_EXTENSION'
   | 'UNKNOWN_FORMAT'
   | 'MALFORMED'
-  | 'SIGNER_MISMATCH';
+  | 'SIGNER_MISMATCH'
+  /** Not 0x-prefixed lowercase hex (of the length asked): node/protocol/bytes.ts. */
+  | 'INVALID_HEX'
+  /** A chain read failed (network, RPC error): ChainReadError, node/protocol/chain.ts. */
+  | 'CHAIN_READ';
 
 export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
+  override readonly name: string = 'ProtocolError';
   readonly code: ProtocolErrorCode;
   readonly expected?: string;
   readonly calculated?: string;

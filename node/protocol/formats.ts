@@ -1,5 +1,5 @@
 /**
- * Versioned, self-describing artifacts (DESIGN §3.6–3.8). Every serialized artifact carries a
+ * Versioned, self-describing artifacts (docs/protocol.md §5–8, §11). Every serialized artifact carries a
  * `type` (receipt, checkpoint) or `format` (bundle) string; loaders refuse versions they do not know.
  * Log positions (index, treeSize) are JSON numbers; chain integers (chainId, blockNumber, timestamp)
  * are decimal strings.

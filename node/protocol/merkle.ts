@@ -28,6 +28,24 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(buf);
 }
 
+/**
+ * The hashing a tree uses (transparency-dev/merkle's LogHasher): the proof math below takes one, so
+ * a tree over another hash (SM3, say) verifies with the same code. Default: RFC 6962 / 9162 SHA-256.
+ */
+export interface Hasher {
+  /** Bytes of one hash. */
+  readonly size: number;
+  /** MTH({}). */
+  emptyRoot(): Uint8Array;
+  /** The leaf hash of an entry's bytes. */
+  hashLeaf(data: Uint8Array): Uint8Array;
+  /** The hash of an interior node from its children. */
+  hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array;
+}
+
+/** RFC 9162 §2.1.1 with SHA-256 (the log's hasher, and AnchorRegistry's). */
+export const RFC6962_SHA256: Hasher = { size: HASH_SIZE, emptyRoot: () => EMPTY_ROOT, hashLeaf: leafHash, hashChildren: nodeHash };
+
 // ---- integer helpers (tree sizes are safe integers: < 2^53 entries) ----
 
 function assertSize(name: string, v: number): void {
@@ -108,53 +126,53 @@ export function consistencyProofLength(size1: number, size2: number): number {
   return start + inner - shift + border;
 }
 
-function chainInner(seed: Uint8Array, proof: readonly Uint8Array[], index: number): Uint8Array {
+function chainInner(hasher: Hasher, seed: Uint8Array, proof: readonly Uint8Array[], index: number): Uint8Array {
   let h = seed;
   proof.forEach((p, i) => {
-    h = bitAt(index, i) === 0 ? nodeHash(h, p) : nodeHash(p, h);
+    h = bitAt(index, i) === 0 ? hasher.hashChildren(h, p) : hasher.hashChildren(p, h);
   });
   return h;
 }
 
-function chainInnerRight(seed: Uint8Array, proof: readonly Uint8Array[], index: number): Uint8Array {
+function chainInnerRight(hasher: Hasher, seed: Uint8Array, proof: readonly Uint8Array[], index: number): Uint8Array {
   let h = seed;
   proof.forEach((p, i) => {
-    if (bitAt(index, i) === 1) h = nodeHash(p, h);
+    if (bitAt(index, i) === 1) h = hasher.hashChildren(p, h);
   });
   return h;
 }
 
-function chainBorderRight(seed: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
+function chainBorderRight(hasher: Hasher, seed: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
   let h = seed;
-  for (const p of proof) h = nodeHash(p, h);
+  for (const p of proof) h = hasher.hashChildren(p, h);
   return h;
 }
 
-function checkHashes(what: string, hashes: readonly Uint8Array[]): void {
+function checkHashes(what: string, hashes: readonly Uint8Array[], size = HASH_SIZE): void {
   // Runtime check too: proofs arrive from JSON bundles and HTTP, not only from typed callers.
-  if (!Array.isArray(hashes)) throw new ProtocolError('INVALID_INPUT', `${what} must be an array of ${HASH_SIZE}-byte hashes`);
+  if (!Array.isArray(hashes)) throw new ProtocolError('INVALID_INPUT', `${what} must be an array of ${size}-byte hashes`);
   hashes.forEach((h, i) => {
-    if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
+    if (!(h instanceof Uint8Array) || h.length !== size) {
       const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
-      throw new ProtocolError('INVALID_INPUT', `${what}[${i}] must be ${HASH_SIZE} bytes, got ${got}`);
+      throw new ProtocolError('INVALID_INPUT', `${what}[${i}] must be ${size} bytes, got ${got}`);
     }
   });
 }
 
-function checkHash(what: string, h: Uint8Array): void {
-  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
+function checkHash(what: string, h: Uint8Array, size = HASH_SIZE): void {
+  if (!(h instanceof Uint8Array) || h.length !== size) {
     const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
-    throw new ProtocolError('INVALID_INPUT', `${what} must be ${HASH_SIZE} bytes, got ${got}`);
+    throw new ProtocolError('INVALID_INPUT', `${what} must be ${size} bytes, got ${got}`);
   }
 }
 
 /** RFC 9162 §2.1.3.2: the root implied by an inclusion proof. Throws on a proof of the wrong length. */
-export function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], hasher: Hasher = RFC6962_SHA256): Uint8Array {
   // Check order (fixed, and what the vectors in test/vectors pin): malformed input, range, length, roots.
   assertSize('index', index);
   assertSize('size', size);
-  checkHash('leafHash', leaf);
-  checkHashes('proof', proof);
+  checkHash('leafHash', leaf, hasher.size);
+  checkHashes('proof', proof, hasher.size);
   if (index >= size) throw new ProtocolError('INDEX_OUT_OF_RANGE', `leaf index ${index} is not below tree size ${size}`);
   const { inner, border } = decomposeInclusion(index, size);
   if (proof.length !== inner + border) {
@@ -163,16 +181,16 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
       calculated: String(proof.length),
     });
   }
-  const h = chainInner(leaf, proof.slice(0, inner), index);
-  return chainBorderRight(h, proof.slice(inner));
+  const h = chainInner(hasher, leaf, proof.slice(0, inner), index);
+  return chainBorderRight(hasher, h, proof.slice(inner));
 }
 
-export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array, hasher: Hasher = RFC6962_SHA256): void {
   // A root of the wrong length is malformed input, not a mismatch: say so instead of comparing.
   assertSize('index', index);
   assertSize('size', size);
-  checkHash('root', root);
-  const calculated = rootFromInclusionProof(index, size, leaf, proof);
+  checkHash('root', root, hasher.size);
+  const calculated = rootFromInclusionProof(index, size, leaf, proof, hasher);
   if (!bytesEqual(calculated, root)) {
     throw new ProtocolError('ROOT_MISMATCH', `inclusion proof for leaf ${index} does not lead to the root of size ${size}`, {
       expected: toHex(root),
@@ -190,11 +208,12 @@ export function rootsFromConsistencyProof(
   size2: number,
   proof: readonly Uint8Array[],
   root1: Uint8Array,
+  hasher: Hasher = RFC6962_SHA256,
 ): { root1: Uint8Array; root2: Uint8Array } {
   assertSize('size1', size1);
   assertSize('size2', size2);
-  checkHashes('proof', proof);
-  checkHash('root1', root1);
+  checkHashes('proof', proof, hasher.size);
+  checkHash('root1', root1, hasher.size);
   if (size2 < size1) throw new ProtocolError('NOT_EXTENSION', `size2 ${size2} is smaller than size1 ${size1}`);
   const expectedLen = consistencyProofLength(size1, size2);
   if (proof.length !== expectedLen) {
@@ -218,8 +237,8 @@ export function rootsFromConsistencyProof(
     rest = proof.slice(1);
   }
   const mask = Math.floor((size1 - 1) / 2 ** shift);
-  const r1 = chainBorderRight(chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
-  const r2 = chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner));
+  const r1 = chainBorderRight(hasher, chainInnerRight(hasher, seed, rest.slice(0, inner), mask), rest.slice(inner));
+  const r2 = chainBorderRight(hasher, chainInner(hasher, seed, rest.slice(0, inner), mask), rest.slice(inner));
   void border;
   return { root1: r1, root2: r2 };
 }
@@ -230,18 +249,18 @@ export function rootsFromConsistencyProof(
  * consistent with anything (root1 is not checked: there is nothing to compare it with).
  * Check order: malformed input, NOT_EXTENSION, proof length, first root, second root.
  */
-export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
+export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array, hasher: Hasher = RFC6962_SHA256): void {
   assertSize('size1', size1);
   assertSize('size2', size2);
-  checkHashes('proof', proof);
-  checkHash('root1', root1);
-  checkHash('root2', root2);
+  checkHashes('proof', proof, hasher.size);
+  checkHash('root1', root1, hasher.size);
+  checkHash('root2', root2, hasher.size);
   if (size2 < size1) throw new ProtocolError('NOT_EXTENSION', `size2 ${size2} is smaller than size1 ${size1}`);
   if (size1 === 0 && size2 > 0) {
     if (proof.length !== 0) throw new ProtocolError('PROOF_SIZE', 'consistency proof from size 0 must be empty', { expected: '0', calculated: String(proof.length) });
     return;
   }
-  const r = rootsFromConsistencyProof(size1, size2, proof, root1);
+  const r = rootsFromConsistencyProof(size1, size2, proof, root1, hasher);
   if (!bytesEqual(r.root1, root1)) {
     throw new ProtocolError('FIRST_ROOT_MISMATCH', `consistency proof does not lead to the root of size ${size1}`, {
       expected: toHex(root1),
@@ -347,9 +366,9 @@ export function perfectSubtrees(range: Range): NodeId[] {
 }
 
 /** Folds the perfect-subtree hashes of a range right to left into its MTH. */
-export function foldSubtrees(hashes: readonly Uint8Array[]): Uint8Array {
-  if (hashes.length === 0) return EMPTY_ROOT;
+export function foldSubtrees(hashes: readonly Uint8Array[], hasher: Hasher = RFC6962_SHA256): Uint8Array {
+  if (hashes.length === 0) return hasher.emptyRoot();
   let acc = hashes[hashes.length - 1]!;
-  for (let i = hashes.length - 2; i >= 0; i--) acc = nodeHash(hashes[i]!, acc);
+  for (let i = hashes.length - 2; i >= 0; i--) acc = hasher.hashChildren(hashes[i]!, acc);
   return acc;
 }

@@ -1,4 +1,4 @@
-/** Record digest, salted commitment and log entry (DESIGN §3.1–3.4). */
+/** Record digest, salted commitment and log entry (docs/protocol.md §1–3). */
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes';
 import { canonicalBytes } from './canonical';
 import { sha256 } from './hash';

@@ -1,5 +1,5 @@
 /**
- * Receipts and signed checkpoints (DESIGN §3.6–3.7): EIP-191 personal-message signatures by the log
+ * Receipts and signed checkpoints (docs/protocol.md §5–6): EIP-191 personal-message signatures by the log
  * operator over the JCS bytes of the payload. Recovery is pure (ethers' secp256k1 is JS), so the
  * browser page checks receipts with the same code as the CLI.
  */

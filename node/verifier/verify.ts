@@ -1,5 +1,5 @@
 /**
- * Bundle verification (DESIGN §3.9): the one verifier used by the CLI (`tianfu verify`), the API
+ * Bundle verification (docs/protocol.md §9): the one verifier used by the CLI (`tianfu verify`), the API
  * (POST /v1/verify) and the browser page. Pure: the chain is read through a `ChainReader` the caller
  * supplies, files are hashed by the caller (their digests are passed in), and nothing here does I/O.
  *

@@ -18,19 +18,14 @@ import { AbiCoder, ContractFactory, Interface, solidityPackedKeccak256, type Sig
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import {
   consistencyProofLength,
-  consistencyProofRanges,
   decomposeInclusion,
-  foldSubtrees,
-  leafHash,
   logIdFor,
-  nodeHash,
-  perfectSubtrees,
   toHex,
-  utf8,
   verifyConsistency,
 } from '../../node/protocol';
 import { loadArtifact } from '../../node/chain/artifacts';
 import { deployRegistry, type RegistryClient } from '../../node/chain/registry-client';
+import { UniformTree } from '../../test/support/uniform-tree';
 
 /** Gas figures of one `anchor` from old size m to new size n. */
 export interface AnchorGas {
@@ -75,34 +70,6 @@ export interface GasBenchResult {
   /** anchor(n=10^6, m=n-1000) / bare root anchor, and / bare anchor of the same two slots. */
   ratioVsBareRoot: number;
   ratioVsBareCheckpoint: number;
-}
-
-// ---- synthetic all-equal-leaves tree (also used by test/contracts to reach 2^53-sized trees) ----
-
-export class UniformTree {
-  private readonly perfect: Uint8Array[] = [leafHash(utf8('tianfu bench leaf'))];
-
-  private level(l: number): Uint8Array {
-    while (this.perfect.length <= l) {
-      const below = this.perfect[this.perfect.length - 1]!;
-      this.perfect.push(nodeHash(below, below));
-    }
-    return this.perfect[l]!;
-  }
-
-  /** MTH(D[start:end]) for any range RFC 9162's recursion produces. */
-  range(start: number, end: number): Uint8Array {
-    return foldSubtrees(perfectSubtrees({ start, end }).map((s) => this.level(s.level)));
-  }
-
-  root(n: number): Uint8Array {
-    return this.range(0, n);
-  }
-
-  /** RFC 9162 §2.1.4.1 PROOF(m, D[n]) from the planner's ranges. */
-  consistencyProof(m: number, n: number): Uint8Array[] {
-    return consistencyProofRanges(m, n).map((r) => this.range(r.start, r.end));
-  }
 }
 
 /** The hashes AnchorRegistry computes for a proof from m to n (mirrors _rootsFromConsistencyProof). */

@@ -1,4 +1,4 @@
-/** `tianfu bench [--only a,b]`: runs `npm run bench` (scripts/bench.ts) in a child process. */
+/** `tianfu bench [--only a,b]`: runs `npm run bench` (scripts/bench/run.ts) in a child process. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -12,7 +12,7 @@ export function register(program: Command): void {
       const root = path.join(__dirname, '../..');
       const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
       const code = await new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, [tsx, path.join(root, 'scripts/bench.ts')], {
+        const child = spawn(process.execPath, [tsx, path.join(root, 'scripts/bench/run.ts')], {
           stdio: 'inherit',
           env: { ...process.env, ...(flags.only ? { BENCH_ONLY: flags.only } : {}) },
         });

@@ -1,7 +1,7 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
  *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
- * JSON-RPC endpoint of the chain it names (DESIGN §3.9). Uses node/verifier (the same code
+ * JSON-RPC endpoint of the chain it names (docs/protocol.md §9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
  * Exit codes: 0 valid (or pending with --allow-pending); 1 invalid, with the first failing step
@@ -49,7 +49,7 @@ export async function hashFile(file: string): Promise<Required<VerifyFileDigests
       size += buf.length;
     }
   } catch (err) {
-    throw new UsageError(`--file ${file} cannot be read: ${(err as Error).message}`);
+    throw new UsageError(`--file ${file} cannot be read: ${(err as Error).message}`, 'FILE_UNREADABLE');
   }
   return { sha256: `0x${sha.digest('hex')}` as Hex, sm3: `0x${sm3.digest('hex')}` as Hex, size };
 }
@@ -63,18 +63,18 @@ export async function readBundleFile(file: string): Promise<Bundle> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`bundle ${file} cannot be read: ${(err as Error).message}`);
+    throw new UsageError(`bundle ${file} cannot be read: ${(err as Error).message}`, 'BUNDLE_UNREADABLE');
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`bundle ${file} is not JSON: ${(err as Error).message}`);
+    throw new UsageError(`bundle ${file} is not JSON: ${(err as Error).message}`, 'BUNDLE_NOT_JSON');
   }
   try {
     return loadBundle(json);
   } catch (err) {
-    if (err instanceof BundleFormatError) throw new UsageError(`bundle ${file} is not usable: ${err.code} ${err.message}`);
+    if (err instanceof BundleFormatError) throw new UsageError(`bundle ${file} is not usable: ${err.code} ${err.message}`, `BUNDLE_${err.code}`);
     throw err;
   }
 }
@@ -231,13 +231,13 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
 
   let report: VerificationReport;
   const reader = await connectChainReader(rpc, { timeoutMs: flags.timeout }).catch((err: unknown) => {
-    throw err instanceof ChainReadError ? new UsageError(err.message) : err;
+    throw err instanceof ChainReadError ? new UsageError(err.message, 'CHAIN_UNREACHABLE') : err;
   });
   try {
     const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
     report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs });
   } catch (err) {
-    if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`);
+    if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`, 'CHAIN_UNREACHABLE');
     throw err;
   } finally {
     reader.close();

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseByteRange } from '../../api/routes/evidence';
+import { parseByteRange } from '../../api/routes/evidence-range';
 
 describe('parseByteRange (RFC 9110 §14.1.2, one range)', () => {
   it.each([

@@ -74,7 +74,7 @@ export function blobFiles(t: TestLedger): string[] {
 }
 
 /**
- * Checks a bundle with the protocol functions (DESIGN §3.9): for each item with a record,
+ * Checks a bundle with the protocol functions (docs/protocol.md §9): for each item with a record,
  * digest → commitment = the entry's; leaf hash = the receipt's; receipt signed by the operator;
  * inclusion proof to the anchor's root; the anchor's root equal to the registry's checkpoint on chain.
  * Items whose record was erased are checked from the entry on (they still prove their place in the log).

@@ -1,5 +1,5 @@
 /**
- * Every lifecycle rule through HTTP, allowed and refused (research notes §(d)): reimbursement lock →
+ * Every lifecycle rule through HTTP, allowed and refused (docs/invoice.md "Entries and records"): reimbursement lock →
  * close / unlock (the 一票多报 guard, incl. 50 racing locks), use and booking, red-letter forms
  * (seller- and buyer-initiated, confirm / reject / withdraw, overlap, 72-hour expiry with a moved
  * node clock), red invoices (full and partial, never over what remains).

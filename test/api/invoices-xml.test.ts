@@ -12,6 +12,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../node';
 import { invoiceKey } from '../../node/invoice';
+import { INVOICE_XML_PREFIX } from '../../node/invoice/xml';
 import { sampleInvoice } from '../invoice/fixtures';
 import type { TestLedger } from '../support/ledger';
 import { logSize, startInvoiceLedger, type Parties } from './invoices-support';
@@ -56,10 +57,13 @@ describe('invoice XML import (real node)', () => {
       expect(got.body.invoice.original.sha256).toBe('0x' + createHash('sha256').update(xml(name)).digest('hex'));
       expect(got.body.invoice.original.sm3).toBe('0x' + createHash('sm3').update(xml(name)).digest('hex'));
       expect(got.body.invoice.original.size).toBe(xml(name).length);
+      // Stored under its SHA-256 in the node database, byte for byte.
+      const stored = (await t.ledger.db.get(INVOICE_XML_PREFIX + got.body.invoice.original.sha256.slice(2))) as Uint8Array;
+      expect(Buffer.from(stored).equals(xml(name))).toBe(true);
       // The tags not mapped are in the response and the record.
       expect(r.body.unmapped).toEqual(want.record.original && (want.record.original as { unmapped: unknown }).unmapped);
     }
-    // The notes' figures: 18.63 + 0.56 = 19.19 at 3%; 495.05 + 4.95 = 500.00 at 1%.
+    // The figures of docs/invoice.md "Background": 18.63 + 0.56 = 19.19 at 3%; 495.05 + 4.95 = 500.00 at 1%.
     const levy = expected('levy-3pct-toll.xml').record as { totalAmountFen: number; totalTaxFen: number; totalWithTaxFen: number; lines: { taxRateBps: number }[] };
     expect([levy.totalAmountFen, levy.totalTaxFen, levy.totalWithTaxFen, levy.lines[0]!.taxRateBps]).toEqual([1863, 56, 1919, 300]);
     const small = expected('small-1pct.xml').record as typeof levy;
@@ -68,7 +72,7 @@ describe('invoice XML import (real node)', () => {
 
   it('the same invoice as XML and as JSON has the same key; the XML record is the JSON record plus `original`', async () => {
     const want = expected('blue-general.xml');
-    const json = sampleInvoice(); // the notes' B.4 example, which blue-general.xml carries
+    const json = sampleInvoice(); // the worked example (docs/invoice.md "Background"), which blue-general.xml carries
     expect(invoiceKey(json.seller.taxId!, json.invoiceKind, json.invoiceNumber)).toBe(want.invoiceKey);
     const { original, ...face } = want.record;
     expect(original).toBeDefined();
@@ -140,6 +144,8 @@ describe('invoice XML import (real node)', () => {
       { name: 'amount with three decimals', body: () => variant('blue-special.xml', '<Amount>255.00<', '<Amount>255.001<'), status: 422, code: 'INVOICE_XML_INVALID', xmlPath: '/EInvoice/EInvoiceData/IssuItemInformation[2]/Amount', errorCode: 'money_format' },
       { name: 'missing drawer', body: () => variant('small-1pct.xml', '<Drawer>王五</Drawer>', ''), status: 422, code: 'INVOICE_XML_INVALID', xmlPath: `${BASIC}/Drawer`, errorCode: 'required' },
       { name: 'not a 数电票 root', body: () => Buffer.from('<Invoice><ID>1</ID></Invoice>'), status: 422, code: 'INVOICE_XML_INVALID', xmlPath: '/Invoice', errorCode: 'xml_root' },
+      { name: 'a bidi override in a name (the text rule)', body: () => variant('small-1pct.xml', '<SellerName>示例销售方有限公司<', '<SellerName>示例销售方\u202e有限公司<'), status: 422, code: 'INVOICE_XML_INVALID', xmlPath: '/EInvoice/EInvoiceData/SellerInformation/SellerName', errorCode: 'TEXT_BIDI', field: ['seller', 'name'] },
+      { name: 'a zero-width character in an unmapped tag (the text rule)', body: () => variant('small-1pct.xml', '<LabelName>普通发票<', '<LabelName>普通\u200b发票<'), status: 422, code: 'INVOICE_XML_INVALID', xmlPath: '/EInvoice/Header/InherentLabel/GeneralOrSpecialVAT/LabelName', errorCode: 'TEXT_INVISIBLE', field: ['original', 'unmapped', 1, 'value'] },
       { name: 'malformed XML', body: () => variant('small-1pct.xml', '</Drawer>', '</Drawr>'), status: 400, code: 'XML_MALFORMED', xmlPath: BASIC },
       { name: 'truncated document', body: () => xml('small-1pct.xml').subarray(0, 400), status: 400, code: 'XML_MALFORMED', xmlPath: '/EInvoice/Header' },
       { name: 'not UTF-8', body: () => Buffer.concat([xml('small-1pct.xml').subarray(0, 100), Buffer.from([0xc3, 0x28]), xml('small-1pct.xml').subarray(100)]), status: 415, code: 'XML_ENCODING', xmlPath: '/' },
@@ -250,5 +256,8 @@ describe('invoice XML import (real node)', () => {
     const r = await postXml(variant('small-1pct.xml', '26512000000000000021</EIid>', '26512000000000000031</EIid>').toString().replace('26512000000000000021<', '26512000000000000031<'), k.otherIssuer);
     expect(r.status).toBe(403);
     expect(r.body.errors[0]).toMatchObject({ xmlPath: '/EInvoice/EInvoiceData/SellerInformation/SellerIdNum', field: ['seller', 'taxId'] });
+    // The document is stored only in the batch that appends its record: refused, nothing is kept.
+    const sha = createHash('sha256').update(Buffer.from(variant('small-1pct.xml', '26512000000000000021</EIid>', '26512000000000000031</EIid>').toString().replace('26512000000000000021<', '26512000000000000031<'))).digest('hex');
+    expect(await t.ledger.db.get(INVOICE_XML_PREFIX + sha)).toBeUndefined();
   });
 });

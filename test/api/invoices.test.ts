@@ -1,7 +1,7 @@
 /**
  * Invoice routes against a real node: issuing (idempotency, conflicts kept as audit entries), the
  * table of bad inputs (4xx with the field path, log unchanged), batch, reads, bundles, the public
- * check, OpenAPI, and the research-notes vectors reproduced through the API.
+ * check, OpenAPI, and the worked example's vectors (docs/invoice.md "Background") reproduced through the API.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import {
@@ -22,7 +22,7 @@ describe('invoice routes (real node)', () => {
     await t?.close();
   });
 
-  it('reproduces the research-notes vectors: B.4 registers under its key and its record hashes to the notes hash', async () => {
+  it('reproduces the worked example: it registers under its key and its record hashes to the published hash', async () => {
     const r = await t.api('/v1/invoices', { body: sampleInvoice(), key: k.issuer });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body.invoiceKey).toBe(B4_INVOICE_KEY);

@@ -318,12 +318,36 @@ describe('tianfu audit / export on a real ledger', () => {
     const dir = path.join(tmp, 'resumed');
     const first = await exportLog({ api: t.url, out: dir, records: true, key: auditorKey, limit: 3 });
     expect(first.complete).toBe(false);
-    expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(false);
-    fs.appendFileSync(path.join(dir, 'entries.jsonl'), '{"index":3,"entry":{"v":1,"ki');
-    const second = await exportLog({ api: t.url, out: dir, records: true, key: auditorKey });
-    expect(second).toMatchObject({ complete: true, resumedFrom: 3 });
+    // Nothing at the name asked for until it is complete: the work is in <out>.partial.
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(first.dir).toBe(`${dir}.partial`);
+    fs.appendFileSync(path.join(`${dir}.partial`, 'entries.jsonl'), '{"index":3,"entry":{"v":1,"ki');
+    const seen: unknown[] = [];
+    const second = await exportLog({ api: t.url, out: dir, records: true, key: auditorKey, onResume: (i) => seen.push(i) });
+    expect(second).toMatchObject({ complete: true, resumedFrom: 3, dir });
+    expect(seen).toEqual([{ mode: 'unfinished', dir: `${dir}.partial`, entries: 3, receipts: 3, records: 3 }]);
+    expect(fs.existsSync(`${dir}.partial`)).toBe(false);
     for (const f of ['entries.jsonl', 'receipts.jsonl', 'records.jsonl']) expect(fs.readFileSync(path.join(dir, f), 'utf8'), f).toBe(fs.readFileSync(path.join(clean, f), 'utf8'));
     expect((await audit(dir)).ok).toBe(true);
+  });
+
+  it('an export that fails (no key for --records) leaves no export-looking directory, exits 2 with JSON on stdout, and a re-run says what it resumes', async () => {
+    const dir = path.join(tmp, 'no-key');
+    const failed = await cli(['export', '--api', t.url, '--out', dir, '--records', '--json']);
+    expect(failed.code, failed.stderr).toBe(2);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ verdict: 'unusable', error: { code: 'EXPORT_FAILED', message: expect.stringMatching(/401/) } });
+    expect(failed.stderr).toMatch(/kept in .*no-key\.partial; run the same command again/);
+    expect(fs.existsSync(dir)).toBe(false);
+    const a = await cli(['audit', '--from-export', dir, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--json']);
+    expect(a.code).toBe(2);
+    expect(JSON.parse(a.stdout)).toMatchObject({ verdict: 'unusable', error: { message: expect.stringMatching(/did not finish.*no-key\.partial.*resume/) } });
+    const again = await cli(['export', '--api', t.url, '--out', dir, '--records', '--key', auditorKey]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming the unfinished export in .*no-key\.partial \(it holds \d+ entries, \d+ receipts, 0 records/);
+    expect(again.stdout).toMatch(/resumed from 0/);
+    expect((await audit(dir)).ok).toBe(true);
+    const update = await cli(['export', '--api', t.url, '--out', dir, '--records', '--key', auditorKey]);
+    expect(update.stderr).toMatch(/updating the finished export/);
   });
 
   // Last: it stops the anchorer, so that entries stay unanchored and only the state file can see them.

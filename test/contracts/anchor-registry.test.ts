@@ -12,7 +12,7 @@ import { deployFixture, expectRevert, flipBit, freshLog, hexes, makeTree, prng, 
 import { expectedAnchorVerdict } from './support/oracle';
 import { loadHre } from './support/hre';
 import type { ReferenceTree } from '../support/reference-tree';
-import { UniformTree } from '../../scripts/bench/gas';
+import { UniformTree } from '../support/uniform-tree';
 
 const ZERO32 = `0x${'00'.repeat(32)}`;
 const iface = new Interface(loadArtifact('AnchorRegistry').abi);

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex, verifyInclusion, inclusionProofLength, type Hex } from '../../node/protocol';
 import { deployFixture, expectRevert, flipBit, freshLog, hexes, makeTree, prng, type Fixture } from './support/fixtures';
 import type { ReferenceTree } from '../support/reference-tree';
-import { UniformTree } from '../../scripts/bench/gas';
+import { UniformTree } from '../support/uniform-tree';
 import { inclusionProofRanges, leafHash, utf8 } from '../../node/protocol';
 
 let f: Fixture;

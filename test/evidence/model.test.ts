@@ -144,7 +144,7 @@ describe('deposit record', () => {
     const wallet = Wallet.createRandom();
     const claim = sampleMetadata({ sha256: SHA, sm3: SM3 });
     const digest = claimDigest(claim);
-    // The claim digest is the DESIGN §3.2 record digest of the metadata without its signature.
+    // The claim digest is the record digest (docs/protocol.md §2) of the metadata without its signature.
     expect(digest).toBe(recordDigest(claim));
     const signature = (await wallet.signMessage(getBytes(digest))) as Hex;
     const metadata = parseEvidenceMetadata({ ...claim, signature });

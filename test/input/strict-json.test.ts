@@ -29,12 +29,12 @@ describe('strict JSON: refusals name what and where', () => {
   });
 
   it('numbers not written as canonical JSON writes them: 1.06e5, 6.00e2, 106000.0000000000000001, -0, 1E3, 1e400', () => {
-    for (const lit of ['1.06e5', '6.00e2', '106000.0000000000000001', '-0', '1E3', '100.0', '1e2', '9007199254740993', '0.10', '1e400']) {
+    for (const lit of ['1.06e5', '6.00e2', '106000.0000000000000001', '-0', '1E3', '100.0', '1e2', '9007199254740993', '0.10', '1e400', '1e+21', '-9007199254740992']) {
       const e = refusal(`{"lines":[{"amountFen":${lit}}]}`);
       expect([e.code, e.path, e.extra.literal]).toEqual(['JSON_NUMBER_FORM', ['lines', 0, 'amountFen'], lit]);
     }
     expect(refusal('{"a":1.06e5}').message).toContain('plain integer 106000');
-    for (const ok of ['0', '-1', '106000', '0.5', '-2.25', '1e-7', '1e+21', '9007199254740991']) expect(parseStrictJson(`[${ok}]`)).toEqual([Number(ok)]);
+    for (const ok of ['0', '-1', '106000', '0.5', '-2.25', '1e-7', '0.1', '1.5e-300', '9007199254740991', '-9007199254740991']) expect(parseStrictJson(`[${ok}]`)).toEqual([Number(ok)]);
   });
 
   it('depth is bounded while reading (no recursion, no stack overflow at 100 000 levels)', () => {
@@ -91,13 +91,15 @@ describe('strict JSON: refusals name what and where', () => {
 });
 
 describe('strict JSON agrees with JSON.parse', () => {
+  const hasUnsafeInteger = (v: unknown): boolean =>
+    typeof v === 'number' ? Number.isInteger(v) && !Number.isSafeInteger(v) : v !== null && typeof v === 'object' ? Object.values(v).some(hasUnsafeInteger) : false;
   const noLoneSurrogate = (s: string) => !/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i.test(s);
 
   it('reads every JSON.stringify output as JSON.parse does (text rule off)', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
         const text = JSON.stringify(v);
-        fc.pre(noLoneSurrogate(text));
+        fc.pre(noLoneSurrogate(text) && !hasUnsafeInteger(v));
         expect(parseStrictJson(text, { text: false })).toEqual(JSON.parse(text));
       }),
       { numRuns: 300 },

@@ -1,6 +1,6 @@
 /**
  * Invoice fixtures shared by unit, route and bench tests. `sampleInvoice()` with no overrides is
- * exactly the research notes' §(b) B.4 example, so its digest and key are the published vectors.
+ * exactly the worked example of docs/invoice.md "Background", so its digest and key are the published vectors.
  */
 import type { Actor } from '../../node/domain/types';
 import {
@@ -10,10 +10,10 @@ import {
 
 export const SELLER_TAX_ID = '91110000600037341L';
 export const BUYER_TAX_ID = '9144030071526726XG';
-/** Valid codes from the notes' §3.3 list, for "another company". */
+/** Valid codes from the list in docs/invoice.md "Background", for "another company". */
 export const OTHER_TAX_ID = '91440300568520498A';
 
-/** notes §(b) B.4: canonical JSON text and SHA-256 of the example invoice, and its registry key. */
+/** The worked example (docs/invoice.md "Background"): canonical JSON text and SHA-256 of the example invoice, and its registry key. */
 export const B4_CANONICAL_JSON =
   '{"buyer":{"name":"示例购买方有限公司","taxId":"9144030071526726XG","taxIdScheme":"USCC"},"colour":"BLUE","currency":"CNY","drawer":"张三","invoiceKind":"VAT_GENERAL","invoiceNumber":"25512000000000000001","issueDateTime":"2025-03-01T10:00:00+08:00","lines":[{"amountFen":100000,"itemName":"*餐饮服务*餐饮费","lineKind":"NORMAL","lineNo":1,"taxAmountFen":6000,"taxClassificationCode":"3070401000000000000","taxRateBps":600,"taxTreatment":"TAXABLE"}],"schemaVersion":"cn-einv/0.1","seller":{"name":"示例销售方有限公司","taxId":"91110000600037341L","taxIdScheme":"USCC"},"totalAmountFen":100000,"totalTaxFen":6000,"totalWithTaxFen":106000}';
 export const B4_SHA256 = '0x587f4211766873831842a109460f8a82d754ad6dff276fc812f25ba01b5c70f6';

@@ -1,4 +1,4 @@
-/** The invoice lifecycle rules (notes §(d)): every rule's allowed and refused path, with explicit times. */
+/** The invoice lifecycle rules (docs/invoice.md "Entries and records"): every rule's allowed and refused path, with explicit times. */
 import { describe, expect, it } from 'vitest';
 import { recordDigest } from '../../node/protocol';
 import {

@@ -7,8 +7,8 @@ import {
 } from '../../node/invoice';
 import { B4_CANONICAL_JSON, B4_INVOICE_KEY, B4_SHA256, sampleInvoice } from './fixtures';
 
-describe('notes §(b) B.4: canonical JSON hash and registry key', () => {
-  it('sampleInvoice() canonicalises to the notes text and hash', () => {
+describe('the worked example (docs/invoice.md "Background"): canonical JSON hash and registry key', () => {
+  it('sampleInvoice() canonicalises to the worked example text and hash', () => {
     const r = validateInvoice(sampleInvoice());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -29,13 +29,13 @@ describe('notes §(b) B.4: canonical JSON hash and registry key', () => {
     expect(() => invoiceKey('9111|0000', 'VAT_GENERAL', '1')).toThrow(/no '\|'/);
   });
 
-  it('India IRN vectors (notes §4.1) with the same SHA-256', () => {
+  it('India IRN vectors published by the Indian GST e-invoice system, with the same SHA-256', () => {
     expect(toHex(sha256(utf8('29AAFCC9980M1ZR2019-20INV2019-20/KA/1')))).toBe('0x23f498ee41441ecad30f72ba5b9907506c3df70a17b0e0dff46b76a786400662');
     expect(toHex(sha256(utf8('01AAAAA9999A19N2019-20INVABC01234')))).toBe('0x353c2677715ae97aa876a37262a38381a75c1d1184f6a803f703bb395971925f');
   });
 });
 
-describe('GB 32100-2015 check character (notes §3.2, §3.3, §(c) C.1)', () => {
+describe('GB 32100-2015 check character (docs/invoice.md "Background")', () => {
   const valid = [
     '91110000600037341L', '91110000710926094P', '121200004013590816', '9144030071526726XG', '91440300568520498A',
     '91310115MA1K3BTP2B', '91340600MA2PBM9HXD', '92340602MA2PBMEM24', '91620105L015101280', '9162010569564942X9',
@@ -47,7 +47,7 @@ describe('GB 32100-2015 check character (notes §3.2, §3.3, §(c) C.1)', () => 
 
   it.each([
     ['91110000600037341N', 'check_character'],
-    // Letters are legal in position 1 (authority codes beyond 1/5/9/Y, notes §3.2), so this
+    // Letters are legal in position 1 (authority codes beyond 1/5/9/Y), so this
     // "format" example of python-stdnum is refused here by its check character instead.
     ['A1110000600037341L', 'check_character'],
     ['91110000600037341l', 'charset'],
@@ -75,7 +75,7 @@ describe('money: one rounding rule, exact', () => {
     expect(roundHalfAwayFromZero(4n, 10n)).toBe(0n);
     expect(roundHalfAwayFromZero(-15n, 10n)).toBe(-2n);
   });
-  it('tax examples from the notes', () => {
+  it('tax examples of docs/invoice.md "Background"', () => {
     expect(taxForAmount(1863, 300)).toBe(56); // 18.63 × 3% = 0.5589 → 0.56
     expect(taxForAmount(49505, 100)).toBe(495); // 495.05 × 1% → 4.95
     expect(taxForAmount(100000, 600)).toBe(6000);
@@ -90,7 +90,7 @@ describe('money: one rounding rule, exact', () => {
   });
 });
 
-describe('amountInWords (大写, notes §2.3)', () => {
+describe('amountInWords (大写, docs/invoice.md "Background")', () => {
   it.each([
     [1070, '壹拾圆零柒角整'],
     [8586, '捌拾伍圆捌角陆分'],

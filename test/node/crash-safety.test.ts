@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue 3; DESIGN §7 "a crash at any point loses no acknowledged record"): a node in a
+ * Crash safety (issue 3; docs/architecture.md "The write path": a crash at any point loses no acknowledged record): a node in a
  * child process, with 16 concurrent submitters issuing real invoices, is killed with SIGKILL at a
  * random point, four rounds on the same data directory (node, store and embedded chain die together).
  * Afterwards every acknowledged record is present with an inclusion proof that verifies against an

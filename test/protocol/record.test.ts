@@ -1,5 +1,5 @@
 /**
- * Record digest, commitment, log entry and logId (DESIGN §3.2–3.4) against an independent
+ * Record digest, commitment, log entry and logId (docs/protocol.md §2–3) against an independent
  * computation with node:crypto (tests may use it; node/protocol may not) and hand-written JCS text.
  */
 import { createHash } from 'node:crypto';

@@ -2,14 +2,17 @@
  * A slow, obviously-correct RFC 9162 §2.1 reference tree, used only in tests to cross-check the
  * fast store, the planner and the on-chain verifier. Straight from the RFC's recursive definitions.
  */
-import { leafHash, nodeHash, EMPTY_ROOT, splitPoint } from '../../node/protocol';
+import { RFC6962_SHA256, splitPoint, type Hasher } from '../../node/protocol';
 
 export class ReferenceTree {
   readonly leaves: Uint8Array[] = [];
 
+  /** `hasher`: RFC 9162's SHA-256 unless a test builds a tree over another hash. */
+  constructor(readonly hasher: Hasher = RFC6962_SHA256) {}
+
   /** Appends raw leaf data (entry bytes); returns the leaf hash. */
   append(data: Uint8Array): Uint8Array {
-    const h = leafHash(data);
+    const h = this.hasher.hashLeaf(data);
     this.leaves.push(h);
     return h;
   }
@@ -25,10 +28,10 @@ export class ReferenceTree {
   /** MTH(D[start:end]). */
   mth(start: number, end: number): Uint8Array {
     const n = end - start;
-    if (n === 0) return EMPTY_ROOT;
+    if (n === 0) return this.hasher.emptyRoot();
     if (n === 1) return this.leaves[start]!;
     const k = splitPoint(n);
-    return nodeHash(this.mth(start, start + k), this.mth(start + k, end));
+    return this.hasher.hashChildren(this.mth(start, start + k), this.mth(start + k, end));
   }
 
   root(size = this.size): Uint8Array {

@@ -168,5 +168,21 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
       expect(r.stderr, what).toMatch(re);
       expect(r.stdout, what).toBe('');
     });
+    // With --json, machine readers get {verdict: "unusable", error: {code, message}} on stdout, in every command.
+    const codes = ['BUNDLE_NOT_JSON', 'BUNDLE_UNKNOWN_FORMAT', 'BUNDLE_MALFORMED', 'BUNDLE_UNREADABLE', 'FILE_UNREADABLE', 'CHAIN_UNREACHABLE', 'BAD_ARGUMENTS'];
+    const others: [string, string[], string][] = [
+      ['keys without a key', ['keys', 'list', '--api', 'http://127.0.0.1:1', '--json'], 'UNUSABLE_INPUT'],
+      ['unknown command', ['bogus', '--json'], 'BAD_ARGUMENTS'],
+      ['audit without a source', ['audit', '--json'], 'UNUSABLE_INPUT'],
+    ];
+    const all: [string, string[], string][] = [...cases.map(([what, args], i): [string, string[], string] => [what, [...args, '--json'], codes[i]!]), ...others];
+    const json = await Promise.all(all.map(([, args]) => tianfu(args)));
+    all.forEach(([what, , code], i) => {
+      const r = json[i]!;
+      expect(r.code, `${what} --json: ${r.stderr}`).toBe(2);
+      const out = JSON.parse(r.stdout);
+      expect(out, what).toEqual({ verdict: 'unusable', error: { code, message: expect.any(String) } });
+      expect(out.error.message.length, what).toBeGreaterThan(5);
+    });
   });
 });

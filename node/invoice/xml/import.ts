@@ -3,24 +3,24 @@
  *
  *   parse (safe profile) → map (tags → cn-einv/0.1, every field's XML path remembered)
  *   → the red-letter form's reason code (red invoices) → `original` {sha256, sm3, size, unmapped}
- *   → validateInvoice (every check of the JSON path) → store the exact bytes, durably,
- *   content-addressed → issue (the same service call as JSON).
+ *   → validateInvoice (every check of the JSON path) → issue, with the exact bytes stored
+ *     content-addressed (key = their SHA-256) in the same atomic, durable batch as the entry.
  *
- * The bytes are durable before the record is appended, so every acknowledged record that names XML
- * has its XML at the node (GET /v1/invoices/{key}/xml). A refusal after storing (a key conflict, a red
- * invoice that does not fit its form) leaves a blob no record names: content-addressed, so a later
- * identical import reuses it; nothing refers to it otherwise.
+ * The bytes go into the node database beside the record rather than into the evidence blob store's
+ * files: an invoice document is small (bounded by TIANFU_MAX_INVOICE_XML_BYTES), and one batch makes
+ * the record and its document durable together — by the sequencer's group commit, not by two fsyncs
+ * per document (3.5 ms each on this machine, which capped imports at about 250/s) — and leaves no
+ * document that no record names. Reads re-hash the bytes against the record, as the blob store
+ * re-verifies a blob before trusting it.
  *
  * Refusals are DomainErrors: the parse profile's codes (XML_*, with `xmlPath`) and INVOICE_XML_INVALID
  * with `problems` [{xmlPath, field?, code, message}].
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { DomainError, type Actor } from '../../domain/types';
 import type { Hex } from '../../protocol';
-import { BlobStore } from '../../evidence/blob-store';
-import type { IssueResult, InvoiceService, ValidInvoice } from '../service';
+import type { BatchOp, Database } from '../../store/db';
+import { INVOICE_INDEX_PREFIX, type IssueResult, type InvoiceService, type ValidInvoice } from '../service';
 import type { Invoice } from '../schema';
 import { MAX_UNMAPPED_TAGS } from '../schema';
 import { parseXml, XmlRefusal, type XmlLimits } from './parse';
@@ -41,6 +41,9 @@ export interface XmlImportResult extends IssueResult {
   unmapped: UnmappedTag[];
 }
 
+/** Database key prefix of the original documents: `!inv!x<sha256 hex>` → the exact bytes. */
+export const INVOICE_XML_PREFIX = INVOICE_INDEX_PREFIX + 'x';
+
 export function digestsOf(bytes: Uint8Array): OriginalDigests {
   const sha = createHash('sha256').update(bytes).digest('hex');
   const sm3 = createHash('sm3').update(bytes).digest('hex');
@@ -59,19 +62,11 @@ export function xmlInvalid(problems: XmlProblem[]): DomainError {
 }
 
 export class XmlImporter {
-  private storeP: Promise<BlobStore> | undefined;
-
   constructor(
     private readonly svc: InvoiceService,
-    /** Directory of the content-addressed XML store (by convention `<dataDir>/invoice-xml`). */
-    private readonly storeDir: string,
+    private readonly db: Database,
     private readonly limits: Partial<XmlLimits> = {},
   ) {}
-
-  store(): Promise<BlobStore> {
-    this.storeP ??= BlobStore.open(this.storeDir);
-    return this.storeP;
-  }
 
   /** Parse, map and validate; no I/O but the red-letter form lookup. Throws the parse refusals. */
   async prepare(bytes: Uint8Array): Promise<PreparedXml> {
@@ -97,6 +92,7 @@ export class XmlImporter {
       }
       (m.body.red as Record<string, unknown>).reasonCode = reason;
     }
+    m.unmapped.forEach((u, i) => m.sources.set(`original.unmapped.${i}`, u.path));
     const original = digestsOf(bytes);
     const body = { ...m.body, original: { mediaType: 'application/xml', ...original, unmapped: m.unmapped } };
     const v = this.svc.validate(body);
@@ -111,10 +107,8 @@ export class XmlImporter {
     const p = await this.prepare(bytes);
     if (!p.ok) throw xmlInvalid(p.problems);
     try {
-      this.svc.checkIssuer(p.valid, actor);
-      const store = await this.store();
-      await store.ingest(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), { maxBytes: bytes.length, expectSha256: p.original.sha256 });
-      const issued = await this.svc.issue(p.valid, actor);
+      const put = { type: 'put', key: INVOICE_XML_PREFIX + p.original.sha256.slice(2), value: bytes, valueEncoding: 'view' } as BatchOp;
+      const issued = await this.svc.issue(p.valid, actor, [put]);
       return { ...issued, original: p.original, unmapped: p.unmapped };
     } catch (err) {
       // Refusals about a field (scope, red link) also name the XML element the field came from.
@@ -130,10 +124,9 @@ export class XmlImporter {
   async original(invoice: Invoice): Promise<Buffer> {
     const o = invoice.original;
     if (!o) throw new DomainError('INVOICE_XML_NOT_FOUND', 'this invoice was not registered from XML; it has no original document');
-    const store = await this.store();
-    const chunks: Buffer[] = [];
-    for await (const c of await store.open(o.sha256 as Hex)) chunks.push(c as Buffer);
-    const bytes = Buffer.concat(chunks);
+    const stored = (await this.db.get(INVOICE_XML_PREFIX + o.sha256.slice(2), { valueEncoding: 'view' })) as Uint8Array | undefined;
+    if (stored === undefined) throw new DomainError('INVOICE_XML_DAMAGED', `the XML of this invoice (SHA-256 ${o.sha256}) is missing from the node's store`, { expected: o.sha256 });
+    const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
     const got = digestsOf(bytes);
     if (got.sha256 !== o.sha256 || got.sm3 !== o.sm3 || got.size !== o.size) {
       // The store's copy no longer matches what the record commits to: never serve it as the original.
@@ -145,12 +138,12 @@ export class XmlImporter {
 
 const importers = new WeakMap<object, XmlImporter>();
 
-/** One importer per ledger (store under `<dataDir>/invoice-xml`). */
-export function xmlImporterFor(ledger: { config: { dataDir: string; maxInvoiceXmlBytes?: number } }, svc: InvoiceService): XmlImporter {
+/** One importer per ledger (its documents live in the ledger's database). */
+export function xmlImporterFor(ledger: { db: Database; config: { maxInvoiceXmlBytes?: number } }, svc: InvoiceService): XmlImporter {
   let imp = importers.get(ledger);
   if (!imp) {
     const max = ledger.config.maxInvoiceXmlBytes;
-    imp = new XmlImporter(svc, path.join(ledger.config.dataDir, 'invoice-xml'), max !== undefined ? { maxBytes: max } : {});
+    imp = new XmlImporter(svc, ledger.db, max !== undefined ? { maxBytes: max } : {});
     importers.set(ledger, imp);
   }
   return imp;

@@ -71,7 +71,12 @@ export const blockStep: CheckpointStep = {
     const unchecked = !ctx.chain.transaction ? '; the anchoring transaction was not checked (this chain reader cannot read transactions)' : undefined;
     const noLogs = unchecked ?? (lastTx !== null && lastTx.logs === undefined ? '; its CheckpointAnchored event was not checked (this chain reader gives no transaction logs)' : '');
     const what = `block ${cp.blockNumber} (hash ${blk.hash.toLowerCase()}) at ${isoOf(blk.timestamp)}, ${confirmations} confirmation${confirmations === 1 ? '' : 's'}${noLogs}`;
-    if (confirmations < required) ctx.add('block', 'pending', `${what}; ${required} required`, { expected: String(required), calculated: String(confirmations) });
+    if (confirmations < required) {
+      // A chain that makes blocks only when sent a transaction (the embedded one: one block per anchor)
+      // may never get there on an idle ledger: say so, rather than leave the reader waiting.
+      const why = `${required} required: verify again after ${required - confirmations} more block${required - confirmations === 1 ? '' : 's'}. A chain that makes blocks only when it is sent a transaction (the ledger's embedded chain makes one per anchor) may not reach that while the ledger is idle; the embedded chain has a single node and no reorgs, so 1 confirmation is final there`;
+      ctx.add('block', 'pending', `${what}; ${why}`, { expected: String(required), calculated: String(confirmations) });
+    }
     else ctx.add('block', 'ok', what, { expected: `>= ${required} confirmations`, calculated: String(confirmations) });
   },
 };

@@ -1,4 +1,4 @@
-/** canonical-bytes (DESIGN §3.1): the record's RFC 8785 (JCS) bytes; or why there is no record. */
+/** canonical-bytes (docs/protocol.md §1): the record's RFC 8785 (JCS) bytes; or why there is no record. */
 import { canonicalBytes } from '../../protocol/canonical';
 import { describeError, type ItemStep } from '../context';
 import { DEPOSIT_KIND, custodyKind } from '../../evidence/history';

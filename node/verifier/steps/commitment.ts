@@ -1,4 +1,4 @@
-/** commitment (DESIGN §3.3): the salted commitment recomputed from record digest and salt is the entry's. */
+/** commitment (docs/protocol.md §2): the salted commitment recomputed from record digest and salt is the entry's. */
 import { commitment as commitmentOf } from '../../protocol/record';
 import { describeError, type ItemStep } from '../context';
 

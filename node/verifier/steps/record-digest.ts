@@ -1,4 +1,4 @@
-/** record-digest (DESIGN §3.2): SHA-256 of the canonical bytes. */
+/** record-digest (docs/protocol.md §2): SHA-256 of the canonical bytes. */
 import { sha256 } from '../../protocol/hash';
 import { toHex } from '../../protocol/bytes';
 import type { ItemStep } from '../context';

@@ -29,20 +29,21 @@ const log = (line: string): void => void process.stderr.write(line + '\n');
 const MODULES: Module[] = [
   {
     name: 'log-store',
-    file: './bench/log-store',
+    file: './log-store',
     fn: 'benchLogStore',
     opts: () => {
       const max = Number(process.env.BENCH_LOG_MAX ?? 100_000);
       return { sizes: [...new Set([1_000, 100_000, 1_000_000].filter((s) => s < max).concat([max]))], log };
     },
   },
-  { name: 'gas', file: './bench/gas', fn: 'benchGas', opts: () => ({ log }) },
-  { name: 'evidence', file: './bench/evidence', fn: 'benchEvidenceIngest', opts: () => ({ bytes: Number(process.env.BENCH_EVIDENCE_BYTES ?? 256 * 1024 ** 2), log }) },
-  { name: 'node', file: './bench/node', fn: 'benchNode', opts: () => ({ log }) },
-  { name: 'invoices-http', file: './bench/invoices-http', fn: 'benchInvoicesHttp', opts: () => ({ log }) },
-  { name: 'evidence-http', file: './bench/evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
-  { name: 'verify', file: './bench/verify', fn: 'benchVerify', opts: () => ({ log }) },
-  { name: 'audit', file: './bench/audit', fn: 'benchAudit', opts: () => ({ log }) },
+  { name: 'gas', file: './gas', fn: 'benchGas', opts: () => ({ log }) },
+  { name: 'evidence', file: './evidence', fn: 'benchEvidenceIngest', opts: () => ({ bytes: Number(process.env.BENCH_EVIDENCE_BYTES ?? 256 * 1024 ** 2), log }) },
+  { name: 'node', file: './node', fn: 'benchNode', opts: () => ({ log }) },
+  { name: 'invoices-http', file: './invoices-http', fn: 'benchInvoicesHttp', opts: () => ({ log }) },
+  { name: 'invoices-xml', file: './invoices-xml', fn: 'benchInvoicesXml', opts: () => ({ log }) },
+  { name: 'evidence-http', file: './evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
+  { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
+  { name: 'audit', file: './audit', fn: 'benchAudit', opts: () => ({ log }) },
 ];
 
 type Outcome = { name: string; status: 'ok' | 'skipped' | 'failed'; seconds: number; result?: unknown; error?: string };

@@ -1,0 +1,62 @@
+/**
+ * The wire shapes the API shares between routes — hex types, Receipt, the anchored checkpoint and
+ * Anchoring, Bundle — built from node/protocol's constants and registered once in the OpenAPI
+ * document (each `.openapi(name)` here is the only schema of that name). Routes import these instead
+ * of retyping them; request-only shapes stay with their route.
+ */
+import { z } from './openapi';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE } from '../node/protocol/formats';
+import { ENTRY_VERSION } from '../node/protocol/record';
+import { SUBJECT_SCHEME } from '../node/protocol/subject';
+
+/** 32 bytes, 0x-prefixed lowercase hex: hashes, log ids, invoice keys, salts. */
+export const Hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x-prefixed lowercase hex of 32 bytes').openapi('Hex32', { example: '0x' + 'ab'.repeat(32) });
+/** A 20-byte EVM address, either case (checksummed or not). */
+export const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address').openapi('Address', { example: '0x' + '12'.repeat(20) });
+/** A 65-byte EIP-191 signature, 0x-hex. */
+export const Signature65 = z.string().regex(/^0x[0-9a-f]{130}$/, 'must be a 65-byte signature, 0x-prefixed lowercase hex').openapi('Signature65');
+/** A chain integer (block number, timestamp, chain id) as a decimal string. */
+export const DecimalString = z.string().regex(/^(0|[1-9][0-9]*)$/).openapi('DecimalString', { example: '42' });
+
+export const Receipt = z
+  .object({ type: z.literal(RECEIPT_TYPE), logId: Hex32, index: z.number().int(), leafHash: Hex32, at: z.string(), signature: Signature65 })
+  .openapi('Receipt', { description: `${RECEIPT_TYPE}: the operator's EIP-191 signature over JCS({logId, index, leafHash, at})` });
+
+/** A checkpoint as the registry anchored it. */
+export const AnchoredCheckpoint = z
+  .object({ treeSize: z.number().int(), rootHash: Hex32, txHash: Hex32, blockNumber: DecimalString, timestamp: DecimalString })
+  .openapi('AnchoredCheckpoint');
+
+/** Whether an entry is anchored yet, and by which checkpoint. */
+export const Anchoring = z.object({ state: z.enum(['anchored', 'pending']), checkpoint: AnchoredCheckpoint.nullable() }).openapi('Anchoring');
+
+export const SubjectLink = z.object({ scheme: z.literal(SUBJECT_SCHEME), key: Hex32, salt: Hex32 }).openapi('SubjectLink', {
+  description: `pseudonymous subjects (invoices): SHA-256("${SUBJECT_SCHEME}" 0x00 salt key) is the subject; key is the invoice key the record names`,
+});
+
+const LogEntry = z.object({ v: z.literal(ENTRY_VERSION), kind: z.string(), subject: z.string(), commitment: Hex32, at: z.string() }).openapi('LogEntry');
+const Anchor = z.object({ chainId: DecimalString, registry: Address, logId: Hex32, treeSize: z.number().int(), rootHash: Hex32, txHash: Hex32, blockNumber: DecimalString, timestamp: DecimalString }).openapi('Anchor');
+
+export const Bundle = z
+  .looseObject({
+    format: z.literal(BUNDLE_FORMAT),
+    kind: z.enum(['invoice', 'evidence', 'record']),
+    subject: z.string(),
+    subjectLink: SubjectLink.optional(),
+    log: z.object({ logId: Hex32, operator: Address, chainId: DecimalString, registry: Address }),
+    items: z.array(
+      z.object({
+        record: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'null when erased (crypto-shredding)' }),
+        salt: Hex32.nullable(),
+        entry: LogEntry,
+        index: z.number().int(),
+        receipt: Receipt,
+        inclusion: z.object({ leafIndex: z.number().int(), treeSize: z.number().int(), rootHash: Hex32, proof: z.array(Hex32) }).nullable(),
+        anchor: Anchor.nullable(),
+      }),
+    ),
+    file: z.object({ sha256: Hex32, sm3: Hex32, size: z.number().int() }).nullable().optional(),
+    checkpoint: z.object({ type: z.literal(CHECKPOINT_TYPE), logId: Hex32, treeSize: z.number().int(), rootHash: Hex32, signature: Signature65 }).optional(),
+    createdAt: z.string(),
+  })
+  .openapi('Bundle', { description: `${BUNDLE_FORMAT}: every record about one subject with its proof, receipt and anchor (verify with tianfu verify, POST /v1/verify or the page)` });
