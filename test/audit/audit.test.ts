@@ -14,7 +14,7 @@ import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDige
 import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
 import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { WITH_STATE_MAP, startTestLedger, type TestLedger } from '../support/ledger';
 import { openPlainSubjectSequencer } from '../support/plain-subjects';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { verifyBundle } from '../../node/verifier';
@@ -56,7 +56,7 @@ describe('tianfu audit / export on a real ledger', () => {
     (await runAudit({ source: new ExportSource(dir), provider, statePath, registry: t.ledger.chain.registry })).report;
 
   beforeAll(async () => {
-    t = await startTestLedger();
+    t = await startTestLedger(WITH_STATE_MAP);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-audit-'));
     auditorKey = await t.createKey('auditor');
     provider = chainProvider(t.ledger.chain.rpcUrl);
@@ -84,6 +84,9 @@ describe('tianfu audit / export on a real ledger', () => {
       await t.waitAnchored();
     }
     await plain.close();
+    // End on a state root, anchored: then the anchorer has nothing more to append while the tests read the log.
+    await sequencer.appendStateRoot();
+    await t.waitAnchored();
     clean = path.join(tmp, 'clean');
     const e = await cli(['export', '--api', t.url, '--out', clean, '--records', '--key', auditorKey, '--json']);
     expect(e.code, e.stderr).toBe(0);
