@@ -70,6 +70,9 @@ export const PROBLEMS = {
   UNKNOWN_FORMAT: e(422),
   MALFORMED: e(422),
   CHAIN_UNAVAILABLE: e(503),
+  // Status proofs (node/state): no anchored state root yet (retry after the next checkpoint); map turned off.
+  STATE_ROOT_PENDING: e(409),
+  STATE_MAP_DISABLED: e(404),
   // Records and invoices (node/invoice, node/sequencer).
   RECORD_INVALID: e(422),
   RECORD_NOT_NORMALISED: e(422),

@@ -12,6 +12,8 @@ import { openDatabase, type Database } from './store/db';
 import { LogStore } from './store/log-store';
 import { Sequencer } from './sequencer';
 import { StateMapStore } from './state/state-map-store';
+import { buildStatusProof } from './state/status-proofs';
+import type { StatusProof } from './protocol/status-proof';
 import { Anchorer, type AnchorerLogger } from './anchorer';
 import { ApiKeys } from './auth/api-keys';
 import { RegistryClient, deployRegistry } from './chain/registry-client';
@@ -168,6 +170,11 @@ export class Ledger {
       await embedded?.close();
       throw err;
     }
+  }
+
+  /** A `tianfu.status-proof/v1` for a subject (invoice key, evidence id) as of the newest anchored state root. */
+  statusProof(domain: 'invoice' | 'evidence', subject: string): Promise<StatusProof> {
+    return buildStatusProof(this, domain, subject);
   }
 
   /** A `tianfu.bundle/v1` for every record about `subject` (or the given indexes). */

@@ -166,6 +166,14 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
     responses: { 200: { description: 'bundle', content: { 'application/json': { schema: Bundle } } }, ...problemResponses(401, 403, 404) },
   });
   r.registerPath({
+    method: 'get',
+    path: '/v1/evidence/{id}/status-proof',
+    summary: 'tianfu.status-proof/v1: the evidence\'s state leaf (sealed, withdrawn, erased, custody events) as of the newest anchored state root, with its proofs (docs/status-proofs.md)',
+    security,
+    request: { params: IdParams },
+    responses: { 200: { description: 'status proof' }, ...problemResponses(401, 403, 404, 409) },
+  });
+  r.registerPath({
     method: 'delete',
     path: '/v1/evidence/{id}/content',
     summary: 'Erase the file and its deposit record and salt (admin; crypto-shredding); leaves an `erased` custody event',
@@ -280,6 +288,13 @@ export function evidenceRouter(ledger: Ledger): Router {
     res.setHeader('X-Tianfu-Evidence-Status', erased ? 'erased' : 'present');
     res.setHeader('Cache-Control', 'no-store');
     res.json(bundle);
+  });
+
+  r.get('/evidence/:id/status-proof', requireRole('collector', 'court', 'auditor', 'admin'), async (req, res) => {
+    const id = idOf(req);
+    await service.bundle(requireActor(res), id); // the bundle's readers, and its 404 for an unknown id
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await ledger.statusProof('evidence', id));
   });
 
   r.delete('/evidence/:id/content', requireRole('admin'), async (req, res) => {

@@ -245,6 +245,11 @@ export function invoicesRouter(ledger: Ledger): Router {
     res.json({ ...bundle, xml: { mediaType: 'application/xml', base64: bytes.toString('base64') } });
   });
 
+  r.get('/invoices/:invoiceKey/status-proof', requireRole('issuer', 'buyer', 'court', 'auditor'), async (req, res) => {
+    const key = keyOf(req);
+    res.set('cache-control', 'no-store').json(await svc.statusProof(key, requireActor(res)).catch((e) => Promise.reject(wrap(e))));
+  });
+
   r.post('/invoices/:invoiceKey/reimbursement', requireRole('buyer'), async (req, res) => {
     const key = keyOf(req);
     const { action } = parseOr422(ReimbursementBody, req.body);
@@ -276,6 +281,15 @@ export function invoicesRouter(ledger: Ledger): Router {
     const q = parsePublicQuery(parseOr422(PublicQuerySchema, req.query, 'query'));
     if (!q) throw new HttpProblem('QUERY_INVALID', 'total is out of the exact integer range', { errors: [{ path: ['query', 'total'], message: 'not a safe integer', code: 'too_big' }] });
     res.set('cache-control', 'no-store').json(await svc.publicCheck(q));
+  });
+
+  // Public: the same query and the same one "not found" answer as /invoice-status; the proof holds the key, status fields and proofs only.
+  r.get('/invoice-status/proof', async (req, res) => {
+    const q = parsePublicQuery(parseOr422(PublicQuerySchema, req.query, 'query'));
+    if (!q) throw new HttpProblem('QUERY_INVALID', 'total is out of the exact integer range', { errors: [{ path: ['query', 'total'], message: 'not a safe integer', code: 'too_big' }] });
+    const out = await svc.publicStatusProof(q).catch((e) => Promise.reject(wrap(e)));
+    if (!out.found) throw new HttpProblem('INVOICE_NOT_FOUND', 'no invoice with this number, issue date and total');
+    res.set('cache-control', 'no-store').json(out.proof);
   });
 
   return r;
@@ -344,6 +358,22 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
     security: sec,
     request: { params: keyParam, query: BundleQuery },
     responses: { 200: { description: 'bundle', content: { 'application/json': { schema: Bundle } } }, ...problemResponses(400, 401, 403, 404) },
+  });
+  const StatusProofDoc = z.object({ format: z.literal('tianfu.status-proof/v1'), domain: z.enum(['invoice', 'evidence']), subject: z.string(), leaf: z.record(z.string(), z.unknown()).nullable(), mapProof: z.record(z.string(), z.unknown()), stateRoot: z.object({ treeSize: z.number(), root: Hex32 }), bundle: Bundle, createdAt: z.string() }).openapi('StatusProof');
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/invoices/{invoiceKey}/status-proof',
+    summary: 'tianfu.status-proof/v1: the invoice\'s state leaf as of the newest anchored state root, its sparse Merkle proof and the state.root entry\'s bundle (docs/status-proofs.md); verify with `tianfu verify`',
+    security: sec,
+    request: { params: keyParam },
+    responses: { 200: { description: 'status proof', content: { 'application/json': { schema: StatusProofDoc } } }, ...problemResponses(400, 401, 403, 404, 409) },
+  });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/invoice-status/proof',
+    summary: 'Public (no key): number + issue date + total → tianfu.status-proof/v1 with the key, status fields and proofs only; 404 for both "not found" and "fields differ"',
+    request: { query: PublicQuerySchema },
+    responses: { 200: { description: 'status proof', content: { 'application/json': { schema: StatusProofDoc } } }, ...problemResponses(400, 404, 409) },
   });
   reg.registerPath({
     method: 'get',

@@ -17,6 +17,7 @@ import { DomainError, type Actor } from '../domain/types';
 import type { Accepted, Sequencer, SubmitRequest } from '../sequencer';
 import type { BatchOp, Database } from '../store/db';
 import type { Anchorer } from '../anchorer';
+import type { StatusProof } from '../protocol/status-proof';
 import type { Bundle } from '../protocol';
 import { invoiceKey } from './key';
 import {
@@ -39,6 +40,8 @@ export interface InvoiceServiceDeps {
   sequencer: Sequencer;
   anchorer: Anchorer;
   bundle(kind: Bundle['kind'], subject: string, opts?: { indexes?: number[] }): Promise<Bundle>;
+  /** Status proofs (node/state/status-proofs.ts); absent in nodes without the state map. */
+  statusProof?(domain: 'invoice', subject: string): Promise<StatusProof>;
   config?: { usccLegacyExceptions?: string[] | undefined };
 }
 
@@ -406,6 +409,29 @@ export class InvoiceService {
     const state = await this.needInScope(key, actor);
     this.checkReader(state, actor);
     return this.deps.bundle('invoice', key);
+  }
+
+  /** A status proof for the invoice (the same readers as its bundle). */
+  async statusProof(key: Hex, actor: Actor): Promise<StatusProof> {
+    const state = await this.needInScope(key, actor);
+    this.checkReader(state, actor);
+    return this.proofOf(key);
+  }
+
+  /**
+   * The public status proof: found by number + date + total exactly like the public check (one answer for
+   * "not found" and "fields differ"), and it holds only the key, its subject link, the state leaf (status
+   * fields) and the proofs: no names, tax ids or amounts.
+   */
+  async publicStatusProof(q: PublicQuery): Promise<{ found: true; proof: StatusProof } | { found: false }> {
+    const answer = await this.publicCheck(q);
+    if (!answer.found) return { found: false };
+    return { found: true, proof: await this.proofOf(answer.invoice.invoiceKey) };
+  }
+
+  private proofOf(key: Hex): Promise<StatusProof> {
+    if (!this.deps.statusProof) throw new DomainError('STATE_MAP_DISABLED', 'this node serves no status proofs');
+    return this.deps.statusProof('invoice', key);
   }
 
   /** The public check: status and anchoring only; the same `{found: false}` for "no such number" and "fields differ". */

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BundleFormatError, ChainReadError, loadBundle, type Bundle, type Hex } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
+import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVerificationReport } from '../../node/verifier';
 import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
 import { ExitCode, UsageError, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
@@ -59,6 +60,19 @@ function digestsOfBytes(b: Buffer): Required<VerifyFileDigests> {
 }
 
 export async function readBundleFile(file: string): Promise<Bundle> {
+  return toBundle(await readJsonFile(file), file);
+}
+
+function toBundle(json: unknown, file: string): Bundle {
+  try {
+    return loadBundle(json);
+  } catch (err) {
+    if (err instanceof BundleFormatError) throw new UsageError(`bundle ${file} is not usable: ${err.code} ${err.message}`, `BUNDLE_${err.code}`);
+    throw err;
+  }
+}
+
+async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -71,12 +85,34 @@ export async function readBundleFile(file: string): Promise<Bundle> {
   } catch (err) {
     throw new UsageError(`bundle ${file} is not JSON: ${(err as Error).message}`, 'BUNDLE_NOT_JSON');
   }
+  return json;
+}
+
+/** `tianfu verify proof.json` for a tianfu.status-proof/v1: the state steps, then the state.root entry's bundle steps. */
+async function runStatusProofVerify(json: unknown, proofFile: string, flags: VerifyFlags): Promise<number> {
+  const rpc = flags.rpc ?? DEFAULT_RPC_URL;
+  if (flags.refresh !== undefined || flags.out !== undefined || flags.file !== undefined) throw new UsageError('--refresh, --out and --file are for bundles, not status proofs');
+  const reader = await connectChainReader(rpc, { timeoutMs: flags.timeout }).catch((err: unknown) => {
+    throw err instanceof ChainReadError ? new UsageError(err.message, 'CHAIN_UNREACHABLE') : err;
+  });
+  let report: StatusVerificationReport;
   try {
-    return loadBundle(json);
+    const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
+    report = await verifyStatusProof(json, { chain: reader, confirmations: flags.confirmations, allowPending: flags.allowPending === true, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs });
   } catch (err) {
-    if (err instanceof BundleFormatError) throw new UsageError(`bundle ${file} is not usable: ${err.code} ${err.message}`, `BUNDLE_${err.code}`);
+    if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`, 'CHAIN_UNREACHABLE');
+    if (err instanceof StatusProofFormatError || err instanceof BundleFormatError) throw new UsageError(`status proof ${proofFile} is not usable: ${err.message}`, 'STATUS_PROOF_MALFORMED');
     throw err;
+  } finally {
+    reader.close();
   }
+  if (flags.json) printJson(report);
+  else {
+    const title = report.verdict === 'valid' ? 'VALID' : report.verdict === 'pending' ? 'PENDING' : 'INVALID';
+    process.stdout.write(`Tianfu status proof: ${title}\n  ${report.status.statement}\n\n`);
+    process.stdout.write(formatReport(report, { rpc, bundleFile: proofFile }));
+  }
+  return report.accepted ? ExitCode.Ok : ExitCode.Invalid;
 }
 
 async function getJson(base: string, p: string, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -217,7 +253,9 @@ async function writeAtomically(file: string, bundle: Bundle): Promise<void> {
 
 export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise<number> {
   const rpc = flags.rpc ?? DEFAULT_RPC_URL;
-  let bundle = await readBundleFile(bundleFile);
+  const json = await readJsonFile(bundleFile);
+  if (isStatusProof(json)) return runStatusProofVerify(json, bundleFile, flags);
+  let bundle = toBundle(json, bundleFile);
   // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
   const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
   let refreshNote: string | null = null;
