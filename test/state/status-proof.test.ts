@@ -12,7 +12,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryLeafHash, leafValueHash, makeEntry, mapKey, stateRootSubject, toHex, type Hex, type StateLeaf } from '../../node/protocol';
+import { entryLeafHash, leafValueHash, makeEntry, mapKey, stateRootSubject, type Hex, type StateLeaf } from '../../node/protocol';
 import { connectChainReader, type RpcChainReader } from '../../node/chain/chain-reader';
 import { verifyStatusProof, type StatusProof, type StatusVerificationReport } from '../../node/verifier';
 import { MemoryMap } from '../../node/state';
