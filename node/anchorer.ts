@@ -71,6 +71,8 @@ export interface AnchorerOptions {
   /** Where to start looking for CheckpointAnchored events (the registry's deploy block), not block 0. */
   eventsFromBlock?: number;
   clock?: () => number;
+  /** Runs before a new checkpoint is chosen (the ledger appends its state.root entry here, so the checkpoint covers it). */
+  beforeAnchor?: () => Promise<unknown>;
 }
 
 export interface AnchorerStatus {
@@ -92,7 +94,7 @@ export class AnchorerFatalError extends Error {
 const silent: AnchorerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class Anchorer {
-  private readonly o: Required<Omit<AnchorerOptions, 'logger' | 'stuckMs' | 'clock' | 'eventsFromBlock'>> & { logger: AnchorerLogger; stuckMs: number; clock: () => number; eventsFromBlock: number };
+  private readonly o: Required<Omit<AnchorerOptions, 'logger' | 'stuckMs' | 'clock' | 'eventsFromBlock' | 'beforeAnchor'>> & Pick<AnchorerOptions, 'beforeAnchor'> & { logger: AnchorerLogger; stuckMs: number; clock: () => number; eventsFromBlock: number };
   private state: PersistedState = { inflight: null };
   private anchored: AnchoredRecord | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -283,6 +285,7 @@ export class Anchorer {
     }
 
     // 3. Anything new: anchor it, extending the chain's head.
+    if (log.size > chainSize && this.o.beforeAnchor) await this.o.beforeAnchor();
     const size = log.size;
     if (size > chainSize) await this.sendAnchor(chainSize, size);
     await this.refreshOldestUnanchored();

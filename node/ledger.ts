@@ -11,6 +11,7 @@ import { logIdFor, type Hex } from './protocol';
 import { openDatabase, type Database } from './store/db';
 import { LogStore } from './store/log-store';
 import { Sequencer } from './sequencer';
+import { StateMapStore } from './state/state-map-store';
 import { Anchorer, type AnchorerLogger } from './anchorer';
 import { ApiKeys } from './auth/api-keys';
 import { RegistryClient, deployRegistry } from './chain/registry-client';
@@ -127,7 +128,10 @@ export class Ledger {
         invoiceRules as unknown as DomainRules<unknown>,
         evidenceRules as unknown as DomainRules<unknown>,
       ];
-      const sequencer = await Sequencer.open({ db, log, logId, operatorKey, rules, durable: config.durable, signingWorkers: config.signingWorkers });
+      const stateMap = config.stateMap ? await StateMapStore.open(db) : undefined;
+      const caughtUp = stateMap ? await stateMap.catchUp(log) : 0;
+      if (caughtUp > 0) logger.info({ entries: caughtUp, root: stateMap!.root }, 'state map brought up to the log (entries logged before it, or while it was off)');
+      const sequencer = await Sequencer.open({ db, log, logId, operatorKey, rules, durable: config.durable, signingWorkers: config.signingWorkers, stateMap });
       const anchorer = await Anchorer.open({
         db,
         log,
@@ -140,6 +144,7 @@ export class Ledger {
         mmdMs: config.mmdMs,
         logger,
         eventsFromBlock: deployBlock,
+        beforeAnchor: stateMap ? () => sequencer.appendStateRoot() : undefined,
       });
       const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
       const chain: ChainInfo = { rpcUrl, chainId, registry: registryAddress, embedded: embedded !== null };

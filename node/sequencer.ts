@@ -34,10 +34,14 @@ import {
   type Hex,
   type LogEntry,
   type Receipt,
+  STATE_ROOT_KIND,
+  isMappedKind,
+  stateRootSubject,
 } from './protocol';
 import { DomainError, type Actor, type DomainRules } from './domain/types';
 import { writeOps, type BatchOp, type Database } from './store/db';
 import type { LogStore } from './store/log-store';
+import type { StateMapStore } from './state/state-map-store';
 
 export const SEQ_PREFIX = '!seq!';
 const RECORD = SEQ_PREFIX + 'r'; // r<index> → StoredRecord (JSON)
@@ -107,6 +111,8 @@ export interface SequencerOptions {
   clock?: () => Date;
   /** Receipt-signing worker threads (default TIANFU_SIGNING_WORKERS, else 1); 0 signs on this thread. */
   signingWorkers?: number;
+  /** The state map (node/state): updated in every group's batch; enables appendStateRoot(). */
+  stateMap?: StateMapStore;
 }
 
 interface Pending {
@@ -114,6 +120,8 @@ interface Pending {
   reqs: SubmitRequest[];
   resolve: (a: Accepted[]) => void;
   reject: (e: unknown) => void;
+  /** A state.root request (appendStateRoot): placed first in its group, before the group's own records. */
+  stateRoot?: boolean;
 }
 
 export class Sequencer {
@@ -132,6 +140,9 @@ export class Sequencer {
   private readonly durable: boolean;
   private readonly maxGroup: number;
   private readonly clock: () => Date;
+  readonly stateMap: StateMapStore | null;
+  /** Whether the log's last entry is a state.root (then another one would say nothing new). */
+  private lastIsStateRoot = false;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private lastAtMs = 0;
@@ -148,6 +159,7 @@ export class Sequencer {
     this.durable = o.durable ?? true;
     this.maxGroup = o.maxGroup ?? 4096;
     this.clock = o.clock ?? (() => new Date());
+    this.stateMap = o.stateMap ?? null;
     const workers = o.signingWorkers ?? signingWorkersFromEnv();
     this.pool = workers > 0 ? new SigningPool(o.operatorKey, workers) : null;
     for (const r of o.rules) {
@@ -164,6 +176,7 @@ export class Sequencer {
     const last = await o.db.get(LAST_AT, { valueEncoding: 'utf8' });
     // Acceptance times never go backwards, even if the wall clock does after a restart.
     if (last !== undefined) s.lastAtMs = Number(last);
+    if (o.log.size > 0) s.lastIsStateRoot = (await s.getRecord(o.log.size - 1))?.kind === STATE_ROOT_KIND;
     return s;
   }
 
@@ -184,6 +197,20 @@ export class Sequencer {
       this.queue.push({ reqs, resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * Appends a `state.root` entry committing to the state map's root as of its own index (the entry's
+   * subject names that tree size; its commitment IS the map root). Resolves with it, or null when there
+   * is no map or the log's last entry already is a state.root (nothing changed since). The anchorer
+   * calls this before each checkpoint, so every anchored checkpoint covers a state root.
+   */
+  appendStateRoot(): Promise<Accepted | null> {
+    if (!this.stateMap || this.closed) return Promise.resolve(null);
+    return new Promise<Accepted[]>((resolve, reject) => {
+      this.queue.push({ reqs: [], resolve, reject, stateRoot: true });
+      this.schedule();
+    }).then((a) => a[0] ?? null);
   }
 
   /** Waits until everything queued so far is written (used by SIGTERM drain). */
@@ -236,13 +263,15 @@ export class Sequencer {
     return new Date(this.lastAtMs);
   }
 
-  private async flushGroup(group: Pending[]): Promise<void> {
+  private async flushGroup(all: Pending[]): Promise<void> {
+    const rootReqs = all.filter((p) => p.stateRoot);
+    const group = rootReqs.length === 0 ? all : all.filter((p) => !p.stateRoot);
     const subjects = [...new Set(group.flatMap((p) => p.reqs.map((r) => r.subject)))];
     let states: unknown[];
     try {
       states = await this.db.getMany(subjects.map((s) => STATE + s), { valueEncoding: 'json' });
     } catch (err) {
-      for (const p of group) p.reject(err);
+      for (const p of all) p.reject(err);
       return;
     }
     const overlay = new Map<string, unknown>();
@@ -257,7 +286,7 @@ export class Sequencer {
       try {
         salts = await this.db.getMany(pseudoSubjects.map((s) => LINK + s), { valueEncoding: 'utf8' });
       } catch (err) {
-        for (const p of group) p.reject(err);
+        for (const p of all) p.reject(err);
         return;
       }
       pseudoSubjects.forEach((s, i) => links.set(s, (salts[i] as Hex | undefined) ?? (overlay.get(s) !== undefined ? null : undefined)));
@@ -274,6 +303,17 @@ export class Sequencer {
     // One draw from the CSPRNG for the whole group's salts (a 32-byte call each cost ~11 µs).
     const saltPool = randomBytes(32 * group.reduce((n, p) => n + p.reqs.length, 0));
     let saltsUsed = 0;
+    // A state.root goes first: it commits to the map before this group, i.e. as of its own index.
+    let stateRootAt: number | undefined;
+    if (rootReqs.length > 0 && this.stateMap && !this.lastIsStateRoot) {
+      stateRootAt = nextIndex;
+      const entry = makeEntry(STATE_ROOT_KIND, stateRootSubject(nextIndex), this.stateMap.root, at);
+      const req: SubmitRequest = { kind: STATE_ROOT_KIND, subject: entry.subject, record: {}, actor: null };
+      accepted.push({ p: rootReqs[0]!, req, state: null, stored: { index: nextIndex, kind: STATE_ROOT_KIND, subject: entry.subject, record: null, salt: null, recordDigest: this.stateMap.root, entry, leafHash: '0x' as Hex, actor: null } });
+      bytes.push(entryBytes(entry));
+      nextIndex++;
+    }
+    for (const p of rootReqs.slice(stateRootAt === undefined ? 0 : 1)) p.resolve([]);
     for (const p of group) {
       // Apply this submission's records against a tentative overlay; merge only if all pass.
       const tentative = new Map<string, unknown>();
@@ -342,6 +382,19 @@ export class Sequencer {
 
     const prepared = this.log.prepareAppend(bytes);
     const ops: BatchOp[] = [...prepared.ops];
+    let mapUpdate: Awaited<ReturnType<StateMapStore['prepare']>> | null = null;
+    if (this.stateMap) {
+      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]! }] : []));
+      try {
+        mapUpdate = await this.stateMap.prepare(changes, prepared.newSize, stateRootAt);
+      } catch (err) {
+        prepared.abort();
+        this.stats.failedGroups++;
+        for (const p of new Set(accepted.map((a) => a.p))) p.reject(err);
+        return;
+      }
+      ops.push(...mapUpdate.ops);
+    }
     const touched = new Set<string>();
     accepted.forEach((a, j) => {
       a.stored.leafHash = prepared.leafHashes[j]!;
@@ -349,7 +402,7 @@ export class Sequencer {
       ops.push({ type: 'put', key: RECORD + pad(i), value: a.stored, valueEncoding: 'json' } as BatchOp);
       ops.push({ type: 'put', key: SUBJECT + a.stored.subject + '!' + pad(i), value: '', valueEncoding: 'utf8' } as BatchOp);
       if (a.req.extraOps) ops.push(...a.req.extraOps({ index: i, at: atIso }));
-      touched.add(a.stored.subject);
+      if (a.stored.kind !== STATE_ROOT_KIND) touched.add(a.stored.subject);
     });
     for (const s of touched) ops.push({ type: 'put', key: STATE + s, value: overlay.get(s), valueEncoding: 'json' } as BatchOp);
     for (const [s, salt] of newLinks) ops.push({ type: 'put', key: LINK + s, value: salt, valueEncoding: 'utf8' } as BatchOp);
@@ -373,6 +426,8 @@ export class Sequencer {
       return;
     }
     prepared.commit();
+    mapUpdate?.commit();
+    this.lastIsStateRoot = accepted[accepted.length - 1]!.stored.kind === STATE_ROOT_KIND;
     this.stats.groups++;
     this.stats.accepted += accepted.length;
     const results = new Map<Pending, Accepted[]>();

@@ -17,6 +17,8 @@
  *              then the record-level lifecycle replay.
  *  - invoice / evidence: the domains' own replays from the entries.
  *  - state:    the history served now extends what the previous audit verified.
+ *  - map:      the state map recomputed from the entries (node/state/replay.ts); every `state.root`
+ *              entry must name its own index and commit to exactly that map's root (STATE_ROOT_MISMATCH).
  */
 import { bytesEqual, fromHex, toHex, type Hex } from '../protocol/bytes';
 import { canonicalBytes } from '../protocol/canonical';
@@ -28,6 +30,8 @@ import { receiptMessage, verifyCheckpointSigner } from '../protocol/signatures';
 import { replayEntries as replayInvoiceEntries, replayRecords as replayInvoiceRecords, type EntryLike, type RecordItem } from '../invoice/replay';
 import { EvidenceEntryReplayer, replayRecords as replayEvidenceRecords, type RecordReplayItem } from '../evidence/custody';
 import { TreeReplay } from './tree-replay';
+import { STATE_ROOT_KIND, stateRootSubject } from '../protocol/state-map';
+import { StateReplay } from '../state/replay';
 import { ReceiptVerifier } from './receipt-verifier';
 import type { ReceiptCheckPool } from '../crypto/signing-pool';
 
@@ -60,7 +64,7 @@ export interface NodeCheckpoint {
   signature?: Hex;
 }
 
-export type ViolationSource = 'log' | 'chain' | 'anchor' | 'receipt' | 'record' | 'invoice' | 'evidence' | 'state' | 'node';
+export type ViolationSource = 'log' | 'chain' | 'anchor' | 'receipt' | 'record' | 'invoice' | 'evidence' | 'state' | 'map' | 'node';
 
 export interface AuditViolation {
   source: ViolationSource;
@@ -165,6 +169,8 @@ export interface AuditReport {
   anchoring: { mmdMs: number; maxDelayMs: number | null; pending: number };
   receipts: { checked: number; signaturesVerified: number; sampled: boolean };
   records: { checked: number; erased: number; replayed: boolean };
+  /** The state map replayed from the entries: subjects, its root, and how many state.root entries were checked. */
+  stateMap: { subjects: number; root: Hex; stateRoots: number };
   nodeCheckpoints: { listed: number; matching: number } | null;
   state: { prior: PriorAudit | null; consistent: boolean | null };
   /** Counts per violation code. */
@@ -205,6 +211,8 @@ export class Auditor {
   private readonly invoiceEntries: EntryLike[] = [];
   private readonly invoiceIndexes: number[] = [];
   private readonly evidence = new EvidenceEntryReplayer();
+  private readonly stateMap = new StateReplay();
+  private stateRoots = 0;
   /** subject: the plain one the rules go by (the invoice key); entrySubject: as the log writes it. */
   private readonly invoiceRecords: (RecordItem & { logIndex: number; entrySubject: string })[] = [];
   private readonly evidenceRecords: RecordReplayItem[] = [];
@@ -309,6 +317,7 @@ export class Auditor {
       this.flag({ source: 'log', code: 'ENTRY_MALFORMED', index, message: `entry ${index}: ${errMessage(err)}` });
     }
     if (entry) this.checkEntry(index, position, entry);
+    if (entry) this.checkStateMap(index, entry, leafHex);
     if (this.o.receipts) this.checkReceipt(index, leafHex, entry, receipt);
     if (this.o.records) this.checkRecord(index, entry, record);
   }
@@ -369,6 +378,21 @@ export class Auditor {
       this.invoiceIndexes.push(index);
     } else if (entry.kind.startsWith('evidence.')) {
       this.evidence.push(index, entry);
+    }
+  }
+
+  /** The map replayed from the entries; a state.root entry must commit to it as of its own index. */
+  private checkStateMap(index: number, entry: LogEntry, leafHex: Hex): void {
+    if (entry.kind !== STATE_ROOT_KIND) {
+      this.stateMap.push(index, entry, leafHex);
+      return;
+    }
+    this.stateRoots++;
+    const root = this.stateMap.root();
+    if (entry.subject !== stateRootSubject(index)) {
+      this.flag({ source: 'map', code: 'STATE_ROOT_MISMATCH', index, kind: entry.kind, subject: entry.subject, message: `state.root entry ${index} names ${JSON.stringify(entry.subject)}; a state root describes the log before it, ${stateRootSubject(index)}` });
+    } else if (entry.commitment !== root) {
+      this.flag({ source: 'map', code: 'STATE_ROOT_MISMATCH', index, kind: entry.kind, subject: entry.subject, message: `state.root entry ${index} commits to map root ${entry.commitment}; the map replayed from the ${index} entries before it (${this.stateMap.subjects} subjects) has root ${root}` });
     }
   }
 
@@ -444,6 +468,8 @@ export class Auditor {
       return;
     }
     if (!entry) return;
+    // A state.root has no record: its commitment is the map root itself (checked by checkStateMap).
+    if (entry.kind === STATE_ROOT_KIND && row.kind === entry.kind && row.subject === entry.subject) return;
     if (row.kind !== entry.kind || row.subject !== entry.subject) {
       this.flag({ source: 'record', code: 'RECORD_MISMATCH', index, kind: entry.kind, subject: entry.subject, message: `record ${index} is for ${row.kind} ${row.subject}, the entry for ${entry.kind} ${entry.subject}` });
       this.taintedSubjects.add(entry.subject);
@@ -559,6 +585,7 @@ export class Auditor {
       anchoring: { mmdMs: this.o.mmdMs, maxDelayMs: this.maxDelayMs, pending: this.pending },
       receipts: { checked: this.receiptsChecked, signaturesVerified: this.signaturesVerified, sampled: this.stride > 1 },
       records: { checked: this.recordsChecked, erased: this.recordsErased, replayed: this.o.records },
+      stateMap: { subjects: this.stateMap.subjects, root: this.stateMap.root(), stateRoots: this.stateRoots },
       nodeCheckpoints: nodeSummary,
       state: { prior: this.o.prior ?? null, consistent: this.o.prior ? !this.violations.some((v) => v.source === 'state') : null },
       violationCounts,

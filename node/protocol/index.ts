@@ -8,6 +8,7 @@ export * from './record';
 export * from './subject';
 export * from './formats';
 export * from './signatures';
+export * from './state-map';
 export * from './chain';
 export { loadBundle, BundleFormatError } from './bundle-schema';
 export * from './timestamp';

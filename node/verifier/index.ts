@@ -9,3 +9,5 @@ export type { ItemStep, CheckpointStep, BundleStep, ItemContext, CheckpointConte
 export * from './types';
 export { loadBundle, BundleFormatError } from '../protocol/bundle-schema';
 export { ChainReadError, CHECKPOINT_ANCHORED_TOPIC, type ChainReader, type ChainLog } from '../protocol/chain';
+export { verifyStatusProof, verifyStatusProofOffline, type StatusVerificationReport, type StatusSummary } from './status-proof';
+export { loadStatusProof, isStatusProof, StatusProofFormatError, STATUS_PROOF_FORMAT, type StatusProof } from '../protocol/status-proof';

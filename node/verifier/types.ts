@@ -34,7 +34,10 @@ export type StepName =
   | 'xml-sm3'
   | 'xml-size'
   | 'custody-order'
-  | 'custody-rules';
+  | 'custody-rules'
+  | 'state-key'
+  | 'state-root'
+  | 'state-map';
 
 export type StepStatus = 'ok' | 'failed' | 'pending' | 'skipped';
 

@@ -105,6 +105,7 @@ function textReport({ report: r, savedState }: RunAuditResult, maxListed: number
   L.push(`Anchoring: maximum merge delay ${r.anchoring.mmdMs} ms; largest delay seen ${r.anchoring.maxDelayMs ?? '-'} ms; not anchored yet (within the delay): ${r.anchoring.pending}`);
   L.push(`Receipts: ${r.receipts.checked} checked, ${r.receipts.signaturesVerified} signatures verified${r.receipts.sampled ? ' (sampled)' : ''}`);
   if (r.records.replayed) L.push(`Records: ${r.records.checked} opened their commitments, ${r.records.erased} erased; lifecycle replayed from records`);
+  L.push(`State map: ${r.stateMap.subjects} subjects replayed from the entries, root ${r.stateMap.root}; ${r.stateMap.stateRoots} state.root entr${r.stateMap.stateRoots === 1 ? 'y' : 'ies'} checked`);
   if (r.nodeCheckpoints) L.push(`Node's checkpoint list: ${r.nodeCheckpoints.listed} listed, ${r.nodeCheckpoints.matching} equal to the chain`);
   if (r.state.prior) L.push(`State: previous audit ${r.state.prior.verifiedAt} verified size ${r.state.prior.treeSize}; ${r.state.consistent ? 'the log extends it' : 'NOT consistent with it'}`);
   if (savedState) L.push(`State saved: size ${savedState.treeSize} (head ${savedState.head?.treeSize ?? '-'})`);

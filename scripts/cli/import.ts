@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ExitCode, UsageError, printJson } from './common';
+import { ExitCode, UsageError, apiKeyFrom, printJson } from './common';
 import { progressBar } from './progress';
 
 interface ImportFlags {
@@ -35,17 +35,8 @@ export interface FileResult {
 /** Stays under the node's default JSON body limit (8 MiB) with base64's 4/3 and the JSON around it. */
 const BATCH_BYTES = 5 * 1024 * 1024;
 
-function apiKey(flags: ImportFlags): string {
-  if (flags.key) return flags.key;
-  if (flags.keyFile) {
-    try {
-      return readFileSync(flags.keyFile, 'utf8').trim();
-    } catch (err) {
-      throw new UsageError(`--key-file ${flags.keyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  }
-  if (process.env.TIANFU_API_KEY) return process.env.TIANFU_API_KEY;
-  throw new UsageError('an issuer key is needed: --key, --key-file or env TIANFU_API_KEY');
+function apiKey(flags: { key?: string; keyFile?: string }): string {
+  return apiKeyFrom(flags, 'an issuer key');
 }
 
 /** The files to import: given files as they are, directories' *.xml recursively, sorted; duplicates once. */

@@ -4,9 +4,8 @@
  * HTTP API with an admin key (flag, env TIANFU_API_KEY, or --key-file such as ./data/admin-api-key).
  * The new key is printed once; the node keeps only its hash.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ExitCode, UsageError, printJson } from './common';
+import { ExitCode, UsageError, apiKeyFrom, printJson } from './common';
 
 interface Common {
   api: string;
@@ -15,17 +14,8 @@ interface Common {
   json?: boolean;
 }
 
-function adminKey(flags: Common): string {
-  if (flags.key) return flags.key;
-  if (flags.keyFile) {
-    try {
-      return readFileSync(flags.keyFile, 'utf8').trim();
-    } catch (err) {
-      throw new UsageError(`--key-file ${flags.keyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  }
-  if (process.env.TIANFU_API_KEY) return process.env.TIANFU_API_KEY;
-  throw new UsageError('an admin key is needed: --key, --key-file or env TIANFU_API_KEY');
+function adminKey(flags: { key?: string; keyFile?: string }): string {
+  return apiKeyFrom(flags, 'an admin key');
 }
 
 async function call(flags: Common, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

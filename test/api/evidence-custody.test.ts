@@ -11,7 +11,7 @@ import http from 'node:http';
 import { verifyBundle as verifyWithProtocol, type Bundle } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/verifier';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { EXACT_LOG_SIZES, startTestLedger, type TestLedger } from '../support/ledger';
 import { bytesOf, deposit, metadata, sha256Hex, verifyBundle } from './evidence-support';
 
 describe('evidence custody, content, roles, erasure (real server, embedded chain)', () => {
@@ -24,7 +24,7 @@ describe('evidence custody, content, roles, erasure (real server, embedded chain
   let n = 0;
 
   beforeAll(async () => {
-    t = await startTestLedger({ TIANFU_MAX_EVIDENCE_BYTES: String(8 * 1024 * 1024) });
+    t = await startTestLedger({ TIANFU_MAX_EVIDENCE_BYTES: String(8 * 1024 * 1024), ...EXACT_LOG_SIZES });
     [A, B, court, auditor] = await Promise.all([t.createKey('collector'), t.createKey('collector'), t.createKey('court'), t.createKey('auditor')]);
     admin = t.adminKey;
   });

@@ -15,7 +15,7 @@ import { Wallet, getBytes } from 'ethers';
 import { claimDigest, signerRegistrationMessage, verifyBundle as verifyWithProtocol, verifyReceiptSigner, type Bundle, type EvidenceMetadata, type Hex } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/verifier';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { EXACT_LOG_SIZES, startTestLedger, type TestLedger } from '../support/ledger';
 import { blobFiles, bytesOf, deposit, metadata, sha256Hex, verifyBundle } from './evidence-support';
 
 const { sm3: jsSm3 } = require('sm-crypto') as { sm3: (input: string | Uint8Array) => string };
@@ -29,7 +29,7 @@ describe('evidence deposit (real server, embedded chain)', () => {
   let court: string;
   let tmp: string;
   beforeAll(async () => {
-    t = await startTestLedger({ TIANFU_MAX_EVIDENCE_BYTES: String(LIMIT) });
+    t = await startTestLedger({ TIANFU_MAX_EVIDENCE_BYTES: String(LIMIT), ...EXACT_LOG_SIZES });
     collector = await t.createKey('collector');
     court = await t.createKey('court');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-ev-test-'));

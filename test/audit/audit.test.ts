@@ -10,11 +10,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRpcProvider } from 'ethers';
-import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
+import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, stateRootSubject, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
 import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
 import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { WITH_STATE_MAP, startTestLedger, type TestLedger } from '../support/ledger';
 import { openPlainSubjectSequencer } from '../support/plain-subjects';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { verifyBundle } from '../../node/verifier';
@@ -56,7 +56,7 @@ describe('tianfu audit / export on a real ledger', () => {
     (await runAudit({ source: new ExportSource(dir), provider, statePath, registry: t.ledger.chain.registry })).report;
 
   beforeAll(async () => {
-    t = await startTestLedger();
+    t = await startTestLedger(WITH_STATE_MAP);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-audit-'));
     auditorKey = await t.createKey('auditor');
     provider = chainProvider(t.ledger.chain.rpcUrl);
@@ -84,6 +84,9 @@ describe('tianfu audit / export on a real ledger', () => {
       await t.waitAnchored();
     }
     await plain.close();
+    // End on a state root, anchored: then the anchorer has nothing more to append while the tests read the log.
+    await sequencer.appendStateRoot();
+    await t.waitAnchored();
     clean = path.join(tmp, 'clean');
     const e = await cli(['export', '--api', t.url, '--out', clean, '--records', '--key', auditorKey, '--json']);
     expect(e.code, e.stderr).toBe(0);
@@ -145,7 +148,12 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(rep.checkpoints.verified).toBe(rep.checkpoints.onChain);
     expect(rep.checkpoints.consistencyProofs).toBe(rep.checkpoints.onChain - 1);
     expect(rep.receipts.signaturesVerified).toBe(rep.treeSize);
-    expect(rep.records.checked).toBe(rep.treeSize);
+    // A state.root has no record (its commitment is the map root); every other entry's record opens it.
+    expect(rep.stateMap.stateRoots).toBeGreaterThanOrEqual(3);
+    expect(rep.kinds['state.root']).toBe(rep.stateMap.stateRoots);
+    expect(rep.records.checked).toBe(rep.treeSize - rep.stateMap.stateRoots);
+    expect(rep.stateMap.subjects).toBe(6);
+    expect(rep.stateMap.root).toBe(t.ledger.sequencer.stateMap!.root);
     expect(rep.kinds['invoice.issued']).toBe(6);
     expect(rep.nodeCheckpoints.matching).toBe(rep.nodeCheckpoints.listed);
   });
@@ -164,7 +172,9 @@ describe('tianfu audit / export on a real ledger', () => {
     const r = await cli(['audit', '--from-export', dir, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--json']);
     expect(r.code).toBe(1);
     const rep = JSON.parse(r.stdout) as AuditReport;
-    expect(codes(rep)).toEqual(['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_MISSING', 'SOURCE_SIZE_MISMATCH']);
+    // The state roots after it were made with the dropped invoice in the map: the replay without it differs.
+    expect(codes(rep)).toEqual(['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_MISSING', 'SOURCE_SIZE_MISMATCH', 'STATE_ROOT_MISMATCH']);
+    for (const v of rep.violations.filter((x) => x.code === 'STATE_ROOT_MISMATCH')) expect(v.index!).toBeGreaterThan(drop);
     expect(rep.violations.find((v) => v.code === 'ENTRY_MISSING')!.index).toBe(drop);
     for (const v of rep.violations.filter((x) => x.code === 'CHECKPOINT_ROOT_MISMATCH')) expect(v.treeSize!).toBeGreaterThan(drop);
   });
@@ -260,6 +270,30 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(codes(rep)).toEqual(['DOUBLE_LOCK', 'REIMBURSEMENT_LOCKED']);
     expect(rep.violations.every((v) => v.index === n && v.subject === pseudonym)).toBe(true);
     expect(rep.anchoring.pending).toBe(1);
+  });
+
+  it('a forged state.root, appended with a valid receipt: STATE_ROOT_MISMATCH at exactly that index', async () => {
+    const dir = copy('state-root-forged');
+    const n = t.ledger.log.size;
+    // The operator claims a map in which invoice 0 was never reimbursed (the root of another map).
+    const forged = recordDigest({ pretend: 'invoice 0 is open' });
+    const entry = makeEntry('state.root', stateRootSubject(n), forged, new Date());
+    const leaf = toHex(leafHash(entryBytes(entry))) as Hex;
+    const receipt = t.ledger.sequencer.sign(n, leaf, entry.at);
+    fs.appendFileSync(path.join(dir, 'entries.jsonl'), JSON.stringify({ index: n, entry, leafHash: leaf }) + '\n');
+    fs.appendFileSync(path.join(dir, 'receipts.jsonl'), JSON.stringify(receipt) + '\n');
+    fs.appendFileSync(path.join(dir, 'records.jsonl'), JSON.stringify({ index: n, kind: entry.kind, subject: entry.subject, record: null, salt: null, recordDigest: forged }) + '\n');
+    const tree = new TreeReplay();
+    for (const l of readLines(path.join(dir, 'entries.jsonl'))) tree.append(leafHash(entryBytes(JSON.parse(l).entry)));
+    const mf = path.join(dir, 'manifest.json');
+    fs.writeFileSync(mf, JSON.stringify({ ...JSON.parse(fs.readFileSync(mf, 'utf8')), treeSize: n + 1, rootHash: toHex(tree.root()) }));
+    const rep = await audit(dir);
+    expect(rep.violations).toEqual([expect.objectContaining({ source: 'map', code: 'STATE_ROOT_MISMATCH', index: n })]);
+    expect(rep.violations[0]!.message).toContain(t.ledger.sequencer.stateMap!.root);
+    // The CLI says so and exits 1.
+    const r = await cli(['audit', '--from-export', dir, '--rpc', t.ledger.chain.rpcUrl, '--no-state']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/STATE_ROOT_MISMATCH/);
   });
 
   it('a checkpoint in checkpoints.json that differs from the chain: NODE_CHECKPOINT_MISMATCH at that size', async () => {

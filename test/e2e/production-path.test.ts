@@ -15,7 +15,7 @@ import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { fromHex, verifyInclusion, verifyReceiptSigner, type Hex } from '../../node';
 import { RegistryClient } from '../../node/chain/registry-client';
 import { readAddressBook } from '../../node/chain/address-book';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { EXACT_LOG_SIZES, startTestLedger, type TestLedger } from '../support/ledger';
 import { issueRequest } from '../node/fixtures/invoices';
 import { ROOT, freePort, kill, startChainProcess, type ChainProcess } from '../node/fixtures/processes';
 
@@ -68,6 +68,7 @@ describe('production path: external chain, tianfu deploy, keystore operator', ()
       TIANFU_KEYSTORE: keystore,
       TIANFU_KEYSTORE_PASSWORD: PASSWORD,
       TIANFU_CHECKPOINT_INTERVAL_MS: '200',
+      ...EXACT_LOG_SIZES,
     });
     const info = await node.api('/v1/log');
     expect(info.body).toMatchObject({ chainId: book.chainId, registry: book.registry, operator: operator.address.toLowerCase(), logId: book.logs[0]!.logId, treeSize: 0 });

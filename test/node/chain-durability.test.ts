@@ -12,9 +12,10 @@ import { Ledger, loadConfig, fromHex, verifyConsistency, type Hex } from '../../
 import { readAddressBook } from '../../node/chain/address-book';
 import { issueRequest } from './fixtures/invoices';
 import { FIXTURES, kill, spawnJson } from './fixtures/processes';
+import { EXACT_LOG_SIZES } from '../support/ledger';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-chaindur-'));
-const env = { TIANFU_DATA_DIR: dir, TIANFU_CHAIN_PORT: '0', TIANFU_CHECKPOINT_INTERVAL_MS: '150' };
+const env = { TIANFU_DATA_DIR: dir, TIANFU_CHAIN_PORT: '0', TIANFU_CHECKPOINT_INTERVAL_MS: '150', ...EXACT_LOG_SIZES };
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -5,7 +5,8 @@
  * Afterwards every acknowledged record is present with an inclusion proof that verifies against an
  * anchored checkpoint read back from the chain, and nothing unacknowledged is half-written: the log
  * size equals the number of records, every entry has its record, index and subject state, and the
- * root recomputed from scratch (reference tree) equals the store's.
+ * root recomputed from scratch (reference tree) equals the store's. The state map after restart equals
+ * the map replayed from the log, and every state.root entry equals the replayed map at its index.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import fs from 'node:fs';
@@ -13,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ledger, loadConfig, commitment, entryLeafHash, fromHex, recordDigest, toHex, verifyInclusion, verifyReceiptSigner, type Hex } from '../../node';
 import { ReferenceTree } from '../support/reference-tree';
+import { STATE_ROOT_KIND, stateRootSubject } from '../../node/protocol';
+import { StateReplay } from '../../node/state';
 import { FIXTURES, kill, spawnJson } from './fixtures/processes';
 
 const ROUNDS = 4;
@@ -55,6 +58,8 @@ describe('crash safety under SIGKILL', () => {
 
       // Nothing half-written: every entry has its record, subject index and state; nothing beyond the size.
       const ref = new ReferenceTree();
+      const replay = new StateReplay();
+      let stateRoots = 0;
       const subjects = new Set<string>();
       for (let start = 0; start < size; start += 1000) {
         for (const e of await log.entries(start, Math.min(size, start + 1000))) {
@@ -64,6 +69,14 @@ describe('crash safety under SIGKILL', () => {
           expect(r, `record ${e.index} missing`).toBeDefined();
           expect(r!.leafHash).toBe(e.leafHash);
           expect(entryLeafHash(r!.entry)).toBe(e.leafHash);
+          if (r!.kind === STATE_ROOT_KIND) {
+            // No state.root disagrees with the map replayed from the log before it.
+            expect(r!.entry.subject).toBe(stateRootSubject(e.index));
+            expect(r!.entry.commitment, `state.root at ${e.index}`).toBe(replay.root());
+            stateRoots++;
+            continue;
+          }
+          replay.push(e.index, r!.entry, e.leafHash);
           expect(r!.entry.commitment).toBe(commitment(r!.salt!, recordDigest(r!.record)));
           expect(await sequencer.subjectIndexes(r!.subject)).toEqual([e.index]);
           const state = await sequencer.getState<{ contentDigest: Hex }>(r!.subject);
@@ -72,8 +85,13 @@ describe('crash safety under SIGKILL', () => {
           subjects.add(r!.subject);
         }
       }
-      expect(await sequencer.getRecord(size)).toBeUndefined();
-      expect(toHex(ref.root())).toBe(log.rootHash);
+      // Beyond the size at restart: nothing, or the state.root the restarted anchorer appends.
+      const after = await sequencer.getRecord(size);
+      expect(after === undefined || after.kind === STATE_ROOT_KIND).toBe(true);
+      expect(toHex(ref.root())).toBe(await log.root(size));
+      // The map after restart is the map replayed from the log (written in the same batches, never apart).
+      expect(stateRoots).toBeGreaterThan(0);
+      expect(sequencer.stateMap!.root).toBe(replay.root());
 
       // It gets anchored: the restarted anchorer picks up from what the chain says.
       const deadline = Date.now() + 30_000;

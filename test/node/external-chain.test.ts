@@ -13,7 +13,7 @@ import path from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { fromHex, verifyConsistency, type Hex } from '../../node';
 import { deploy } from '../../scripts/deploy';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { EXACT_LOG_SIZES, startTestLedger, type TestLedger } from '../support/ledger';
 import { issueRequest } from './fixtures/invoices';
 import { freePort, kill, rpc, startChainProcess, type ChainProcess } from './fixtures/processes';
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   const book = await deploy({ provider, signer: deployer.connect(provider), operator: operator.address });
   provider.destroy();
-  node = await startTestLedger({ TIANFU_RPC_URL: chain.rpcUrl, TIANFU_REGISTRY: book.registry, TIANFU_OPERATOR_KEY: operator.privateKey, TIANFU_MMD_MS: '1000' });
+  node = await startTestLedger({ TIANFU_RPC_URL: chain.rpcUrl, TIANFU_REGISTRY: book.registry, TIANFU_OPERATOR_KEY: operator.privateKey, TIANFU_MMD_MS: '1000', ...EXACT_LOG_SIZES });
 });
 
 afterAll(async () => {

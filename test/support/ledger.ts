@@ -37,6 +37,14 @@ export interface TestLedger extends RunningServer {
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
+/**
+ * For tests that assert exact log sizes (nothing appended by a refusal, an anchor at exactly n): without
+ * the state map the anchorer appends no state.root entries of its own between their steps. Test ledgers
+ * run without it unless a test asks for WITH_STATE_MAP (the node's default is on).
+ */
+export const EXACT_LOG_SIZES = { TIANFU_STATE_MAP: 'false' } as const;
+export const WITH_STATE_MAP = { TIANFU_STATE_MAP: 'true' } as const;
+
 export async function startTestLedger(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<TestLedger> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-ledger-'));
   const config = loadConfig({
@@ -49,6 +57,7 @@ export async function startTestLedger(env: Record<string, string> = {}, opts: { 
     TIANFU_RATE_LIMIT_PER_MIN: '0',
     // A 1 MiB body limit for tests (production default 8 MiB): the over-limit cases stay cheap to send.
     TIANFU_MAX_BODY_BYTES: '1048576',
+    ...EXACT_LOG_SIZES,
     ...env,
   });
   const running = await startServer(config, pino({ level: config.logLevel }));

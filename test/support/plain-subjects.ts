@@ -14,5 +14,5 @@ export function openPlainSubjectSequencer(ledger: Ledger): Promise<Sequencer> {
     { ...createInvoiceRules(), pseudonymousSubjects: false } as unknown as DomainRules<unknown>,
     evidenceRules as unknown as DomainRules<unknown>,
   ];
-  return Sequencer.open({ db: ledger.db, log: ledger.log, logId: ledger.logId, operatorKey: ledger.operator.privateKey as Hex, rules, signingWorkers: 0 });
+  return Sequencer.open({ db: ledger.db, log: ledger.log, logId: ledger.logId, operatorKey: ledger.operator.privateKey as Hex, rules, signingWorkers: 0, stateMap: ledger.sequencer.stateMap ?? undefined });
 }

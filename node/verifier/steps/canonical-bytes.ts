@@ -2,6 +2,7 @@
 import { canonicalBytes } from '../../protocol/canonical';
 import { describeError, type ItemStep } from '../context';
 import { DEPOSIT_KIND, custodyKind } from '../../evidence/history';
+import { STATE_ROOT_KIND } from '../../protocol/state-map';
 
 const ERASED_KIND = custodyKind('erased');
 
@@ -9,6 +10,12 @@ export const canonicalBytesStep: ItemStep = {
   name: 'canonical-bytes',
   run(ctx) {
     const { b, it } = ctx;
+    if ((it.record === null || it.salt === null) && it.entry.kind === STATE_ROOT_KIND) {
+      // A state.root entry has no record: its commitment IS the state map's root (a status proof's state-map step checks it).
+      ctx.missing = { why: 'a state.root entry has no record: its commitment is the state map root itself, checked by the state-map step of a status proof', erased: true };
+      ctx.skip('canonical-bytes', ctx.missing.why);
+      return;
+    }
     if (it.record === null || it.salt === null) {
       // Anyone can write null into a bundle. Only an evidence deposit may be erased (DELETE …/content),
       // and the erasure is itself a logged custody event: without it in the bundle, a missing record is a

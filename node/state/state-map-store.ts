@@ -1,0 +1,246 @@
+/**
+ * The state map kept in the node's LevelDB, updated incrementally with every group commit and written in
+ * the SAME batch as the group's records (the sequencer adds `prepare()`'s operations to its one
+ * `sync: true` batch), so a crash can never leave the map and the log apart.
+ *
+ * Keys (under `!smt!`):
+ *   `c<position>`           current node at that position (65 bytes, node/state/smt.ts)
+ *   `h<position>!<epoch>`   the node as it was during `epoch` (kept for proofs at older state roots)
+ *   `v<key>`                the subject's current leaf (JSON)
+ *   `w<key>!<epoch>`        the leaf as it was during `epoch`
+ *   `r<treeSize>`           a `state.root` entry's commitment: {epoch, root, index}
+ *   `meta`                  {epoch, root, size}: the map as of log size `size`
+ * An *epoch* is the span between two `state.root` entries: a `state.root` entry closes the current epoch
+ * (it commits to the map as of its own index) and later writes belong to the next one. A proof for the
+ * state root of epoch e reads, at each position, the newest `h` version ≤ e: O(depth) reads.
+ *
+ * Cost per group: one read of the old leaves (getMany), one getMany per tree depth for the nodes on the
+ * updated paths (the top levels come from an in-memory cache), the hashes of the changed nodes, and two
+ * puts per changed node (current + history).
+ */
+import { STATE_ROOT_KIND, isMappedKind, parseEntry, fromHex, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
+import { writeOps, type BatchOp, type Database } from '../store/db';
+import { MAX_ENTRIES_PER_READ, type LogStore } from '../store/log-store';
+import { applyUpdates, buildProof, normaliseUpdates, prefetch, type MapUpdate } from './smt';
+
+export const SMT_PREFIX = '!smt!';
+const CUR = SMT_PREFIX + 'c';
+const HIST = SMT_PREFIX + 'h';
+const LEAF = SMT_PREFIX + 'v';
+const LEAF_HIST = SMT_PREFIX + 'w';
+const ROOTS = SMT_PREFIX + 'r';
+const META = SMT_PREFIX + 'meta';
+/** Nodes at depths below this stay in memory once read (at most 2^CACHE_DEPTH - 1 of them). */
+const CACHE_DEPTH = 12;
+
+const decoder = new TextDecoder();
+const padEpoch = (e: number): string => e.toString(16).padStart(10, '0');
+const padSize = (n: number): string => n.toString(16).padStart(14, '0');
+
+export interface StateRootRecord {
+  /** The log size the root describes (= the `state.root` entry's index). */
+  treeSize: number;
+  root: Hex;
+  epoch: number;
+}
+
+interface Meta {
+  epoch: number;
+  root: Hex;
+  /** Log size the map describes. */
+  size: number;
+}
+
+export interface PreparedMapUpdate {
+  readonly ops: BatchOp[];
+  readonly root: Hex;
+  /** The leaves after the update, by subject. */
+  readonly leaves: Map<string, StateLeaf>;
+  commit(): void;
+}
+
+export interface MapChange extends MappedEntry {
+  index: number;
+  leafHash: Hex;
+}
+
+export class StateMapStore {
+  private meta: Meta;
+  private readonly cache = new Map<string, Uint8Array>();
+  readonly stats = { nodeReads: 0, nodeWrites: 0, groups: 0 };
+
+  private constructor(
+    readonly db: Database,
+    meta: Meta,
+  ) {
+    this.meta = meta;
+  }
+
+  static async open(db: Database): Promise<StateMapStore> {
+    const m = (await db.get(META, { valueEncoding: 'json' })) as Meta | undefined;
+    return new StateMapStore(db, m ?? { epoch: 0, root: EMPTY_MAP_ROOT, size: 0 });
+  }
+
+  get root(): Hex {
+    return this.meta.root;
+  }
+
+  get epoch(): number {
+    return this.meta.epoch;
+  }
+
+  /** The log size the committed map describes. */
+  get size(): number {
+    return this.meta.size;
+  }
+
+  /**
+   * The operations that apply `changes` (the group's entries of mapped kinds, in log order) to the map,
+   * after closing the current epoch with a state root at `stateRootAt` when given (a `state.root` entry
+   * placed before the group's other entries, at that index). Nothing is written: put `ops` in the group's
+   * batch, then `commit()` once it is on disk. One prepared update at a time (the sequencer's flush).
+   */
+  async prepare(changes: readonly MapChange[], newSize: number, stateRootAt?: number): Promise<PreparedMapUpdate> {
+    const ops: BatchOp[] = [];
+    let epoch = this.meta.epoch;
+    if (stateRootAt !== undefined) {
+      const rec: StateRootRecord = { treeSize: stateRootAt, root: this.meta.root, epoch };
+      ops.push({ type: 'put', key: ROOTS + padSize(stateRootAt), value: rec, valueEncoding: 'json' } as BatchOp);
+      epoch++;
+    }
+    const subjects = [...new Set(changes.map((c) => c.subject))];
+    const keys = subjects.map((s) => toHex(mapKey(s)));
+    const prevLeaves = subjects.length === 0 ? [] : ((await this.db.getMany(keys.map((k) => LEAF + k), { valueEncoding: 'json' })) as (StateLeaf | undefined)[]);
+    const leaves = new Map<string, StateLeaf>();
+    subjects.forEach((s, i) => {
+      const p = prevLeaves[i];
+      if (p) leaves.set(s, p);
+    });
+    for (const c of changes) leaves.set(c.subject, nextStateLeaf(leaves.get(c.subject), c, c.index, c.leafHash));
+    const updates: MapUpdate[] = subjects.map((s, i) => ({ key: fromHex(keys[i]!, 32), valueHash: leafValueHash(leaves.get(s)!) }));
+    const ups = normaliseUpdates(updates);
+    const view = await prefetch(ups, (positions) => this.readNodes(positions));
+    const written = new Map<string, Uint8Array>();
+    const rootBytes = ups.length === 0 ? null : applyUpdates((p) => view.get(p), ups, (p, n) => written.set(p, n));
+    const root = rootBytes === null ? this.meta.root : toHex(rootBytes);
+    const e = padEpoch(epoch);
+    for (const [p, n] of written) {
+      ops.push({ type: 'put', key: CUR + p, value: n } as BatchOp, { type: 'put', key: HIST + p + '!' + e, value: n } as BatchOp);
+    }
+    subjects.forEach((s, i) => {
+      const leaf = leaves.get(s)!;
+      ops.push({ type: 'put', key: LEAF + keys[i], value: leaf, valueEncoding: 'json' } as BatchOp, { type: 'put', key: LEAF_HIST + keys[i] + '!' + e, value: leaf, valueEncoding: 'json' } as BatchOp);
+    });
+    const meta: Meta = { epoch, root, size: newSize };
+    ops.push({ type: 'put', key: META, value: meta, valueEncoding: 'json' } as BatchOp);
+    let done = false;
+    return {
+      ops,
+      root,
+      leaves,
+      commit: () => {
+        if (done) return;
+        done = true;
+        this.meta = meta;
+        this.stats.groups++;
+        this.stats.nodeWrites += written.size;
+        for (const [p, n] of written) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
+      },
+    };
+  }
+
+  /**
+   * Brings the map up to the log's size when the log is ahead (a node upgraded from before the map, or
+   * run for a while with TIANFU_STATE_MAP=false): replays the missing entries in batches of at most
+   * MAX_ENTRIES_PER_READ, each written with the map's size in one batch. A `state.root` entry met on the
+   * way is recorded when it agrees with the map (and closes its epoch); one that does not is left for
+   * the audit to flag. Returns how many entries were replayed.
+   */
+  async catchUp(log: LogStore): Promise<number> {
+    let replayed = 0;
+    while (this.meta.size < log.size) {
+      const start = this.meta.size;
+      const end = Math.min(log.size, start + MAX_ENTRIES_PER_READ);
+      const rows = await log.entries(start, end);
+      const changes: MapChange[] = [];
+      let rootAt: number | undefined;
+      let stop = end;
+      for (const [j, r] of rows.entries()) {
+        const e = parseEntry(JSON.parse(decoder.decode(r.bytes)));
+        if (e.kind === STATE_ROOT_KIND) {
+          // A state root closes the epoch before the entries after it: first in a batch, or it starts the next batch.
+          if (j > 0) {
+            stop = r.index;
+            break;
+          }
+          if (e.commitment === this.meta.root) rootAt = r.index;
+          continue;
+        }
+        if (isMappedKind(e.kind)) changes.push({ kind: e.kind, subject: e.subject, at: e.at, index: r.index, leafHash: r.leafHash });
+      }
+      const u = await this.prepare(changes, stop, rootAt);
+      await writeOps(this.db, u.ops, { sync: true });
+      u.commit();
+      replayed += stop - start;
+    }
+    return replayed;
+  }
+
+  private async readNodes(positions: string[]): Promise<(Uint8Array | undefined)[]> {
+    const out: (Uint8Array | undefined)[] = new Array(positions.length);
+    const want: number[] = [];
+    positions.forEach((p, i) => {
+      const c = this.cache.get(p);
+      if (c !== undefined) out[i] = c;
+      else want.push(i);
+    });
+    if (want.length > 0) {
+      this.stats.nodeReads += want.length;
+      const got = await this.db.getMany(want.map((i) => CUR + positions[i]!));
+      want.forEach((i, j) => {
+        const n = got[j];
+        out[i] = n;
+        if (n !== undefined && depthOf(positions[i]!) < CACHE_DEPTH) this.cache.set(positions[i]!, n);
+      });
+    }
+    return out;
+  }
+
+  /** The subject's current leaf (undefined when the subject has no entry). */
+  async leaf(subject: string): Promise<StateLeaf | undefined> {
+    return (await this.db.get(LEAF + toHex(mapKey(subject)), { valueEncoding: 'json' })) as StateLeaf | undefined;
+  }
+
+  /** The `state.root` commitment recorded for the entry at `treeSize`. */
+  async stateRoot(treeSize: number): Promise<StateRootRecord | undefined> {
+    return (await this.db.get(ROOTS + padSize(treeSize), { valueEncoding: 'json' })) as StateRootRecord | undefined;
+  }
+
+  /** The newest `state.root` record whose entry index is below `size` (the one an anchored checkpoint of that size covers). */
+  async latestStateRootBelow(size: number): Promise<StateRootRecord | undefined> {
+    if (size <= 0) return undefined;
+    for await (const v of this.db.values({ lt: ROOTS + padSize(size), gte: ROOTS, reverse: true, limit: 1, valueEncoding: 'json' })) return v as unknown as StateRootRecord;
+    return undefined;
+  }
+
+  /** The subject's leaf and map proof as of a state root's epoch: O(depth) reads. */
+  async proofAt(subject: string, epoch: number): Promise<{ leaf: StateLeaf | null; proof: MapProof }> {
+    const key = mapKey(subject);
+    const k = toHex(key);
+    const proof = await buildProof(key, (p) => this.versioned(HIST + p + '!', epoch, 'view') as Promise<Uint8Array | undefined>);
+    const leaf = (await this.versioned(LEAF_HIST + k + '!', epoch, 'json')) as StateLeaf | undefined;
+    const present = proof.terminal.type === 'leaf' && proof.terminal.key === k;
+    if (present !== (leaf !== undefined)) throw new Error(`state map for ${subject} at epoch ${epoch}: the ${present ? 'leaf is missing' : 'proof does not reach the stored leaf'}`);
+    return { leaf: leaf ?? null, proof };
+  }
+
+  private async versioned(prefix: string, epoch: number, valueEncoding: 'view' | 'json'): Promise<unknown> {
+    this.stats.nodeReads++;
+    for await (const v of this.db.values({ gte: prefix, lte: prefix + padEpoch(epoch), reverse: true, limit: 1, valueEncoding } as never)) return v;
+    return undefined;
+  }
+}
+
+function depthOf(position: string): number {
+  return parseInt(position.slice(0, 3), 16);
+}

@@ -1,0 +1,135 @@
+/**
+ * The state map on the write path (real LevelDB, the real sequencer): after random sequences of
+ * concurrent submissions, the map's root equals the one replayed from the log from scratch; every
+ * state.root entry commits to the replayed map as of its own index; proofs at each state root (also
+ * after later changes) verify for presence and absence, against that root and no other.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { Wallet } from 'ethers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../node/store/db';
+import { LogStore } from '../../node/store/log-store';
+import { Sequencer } from '../../node/sequencer';
+import { StateMapStore, StateReplay } from '../../node/state';
+import { MapProofError, STATE_ROOT_KIND, logIdFor, parseEntry, verifyMapProof, type Hex } from '../../node/protocol';
+import type { DomainRules } from '../../node/domain/types';
+
+/** Accepts anything: the map is a function of the entries, whatever the domain rules said. */
+const anyRules: DomainRules<number> = {
+  kinds: ['invoice.issued', 'invoice.reimbursement-locked', 'invoice.reimbursement-closed', 'invoice.reversed', 'invoice.red-form-opened', 'evidence.deposited', 'evidence.custody.sealed', 'evidence.custody.accessed'],
+  apply: ({ state }) => (state ?? 0) + 1,
+};
+const KINDS = anyRules.kinds;
+const operator = Wallet.createRandom();
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function openAll(dir: string) {
+  const db = await openDatabase(dir);
+  const log = await LogStore.open(db);
+  const stateMap = await StateMapStore.open(db);
+  const seq = await Sequencer.open({ db, log, logId: logIdFor('map-test'), operatorKey: operator.privateKey as Hex, rules: [anyRules as DomainRules<unknown>], stateMap, signingWorkers: 0 });
+  return { db, log, stateMap, seq };
+}
+
+async function replayLog(log: LogStore): Promise<{ replay: StateReplay; roots: { index: number; commitment: Hex; replayed: Hex }[] }> {
+  const replay = new StateReplay();
+  const roots: { index: number; commitment: Hex; replayed: Hex }[] = [];
+  for await (const e of log.scanEntries()) {
+    const entry = parseEntry(JSON.parse(new TextDecoder().decode(e.bytes)));
+    if (entry.kind === STATE_ROOT_KIND) roots.push({ index: e.index, commitment: entry.commitment, replayed: replay.root() });
+    else replay.push(e.index, entry, e.leafHash);
+  }
+  return { replay, roots };
+}
+
+describe('state map on the write path', () => {
+  it('equals the map replayed from the log after random groups and state roots, across a reopen', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ subs: fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: KINDS.length - 1 })), { maxLength: 20 }), root: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+        async (rounds) => {
+          const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
+          dirs.push(dir);
+          let o = await openAll(dir);
+          for (const [i, r] of rounds.entries()) {
+            // Concurrent: one group, or a few, with the state.root (when asked) racing them.
+            const subs = r.subs.map(([s, k]) => o.seq.submit({ kind: KINDS[k]!, subject: `${KINDS[k]!.split('.')[0]}-${s}`, record: { s, k }, actor: null }));
+            const root = r.root ? o.seq.appendStateRoot() : Promise.resolve(null);
+            await Promise.all([...subs, root]);
+            if (i === 2) {
+              await o.seq.close();
+              await o.db.close();
+              o = await openAll(dir);
+            }
+          }
+          const { replay, roots } = await replayLog(o.log);
+          expect(o.stateMap.root).toBe(replay.root());
+          expect(o.stateMap.size).toBe(o.log.size);
+          for (const r of roots) expect(r.commitment, `state.root at ${r.index}`).toBe(r.replayed);
+          // Proofs at every state root verify against it (presence and absence), never against another root.
+          for (const r of roots) {
+            const rec = (await o.stateMap.stateRoot(r.index))!;
+            expect(rec.root).toBe(r.commitment);
+            for (const subject of ['invoice-3', 'evidence-4', 'nobody']) {
+              const { leaf, proof } = await o.stateMap.proofAt(subject, rec.epoch);
+              expect(() => verifyMapProof(rec.root, subject, leaf, proof)).not.toThrow();
+              const other = roots.find((x) => x.commitment !== rec.root);
+              if (other) expect(() => verifyMapProof(other.commitment, subject, leaf, proof)).toThrow(MapProofError);
+            }
+          }
+          await o.seq.close();
+          await o.db.close();
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('a second state.root with nothing new in between is not appended', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
+    dirs.push(dir);
+    const o = await openAll(dir);
+    await o.seq.submit({ kind: 'invoice.issued', subject: 'k', record: {}, actor: null });
+    const a = await o.seq.appendStateRoot();
+    expect(a?.entry).toMatchObject({ kind: 'state.root', subject: 'state@1', commitment: o.stateMap.root });
+    expect(await o.seq.appendStateRoot()).toBeNull();
+    expect(o.log.size).toBe(2);
+    await o.seq.close();
+    await o.db.close();
+  });
+});
+
+describe('state map catch-up', () => {
+  it('a log written without the map (an upgraded node) is brought up to date at open, state roots included', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
+    dirs.push(dir);
+    let o = await openAll(dir);
+    for (let i = 0; i < 5; i++) await o.seq.submit({ kind: 'invoice.issued', subject: `a${i}`, record: {}, actor: null });
+    await o.seq.appendStateRoot();
+    await o.seq.close();
+    await o.db.close();
+    // The same data, written on by a node without the map.
+    const db = await openDatabase(dir);
+    const log = await LogStore.open(db);
+    const plain = await Sequencer.open({ db, log, logId: logIdFor('map-test'), operatorKey: operator.privateKey as Hex, rules: [anyRules as DomainRules<unknown>], signingWorkers: 0 });
+    for (let i = 0; i < 7; i++) await plain.submit({ kind: 'evidence.custody.sealed', subject: `a${i % 3}`, record: {}, actor: null });
+    await plain.close();
+    await db.close();
+    o = await openAll(dir);
+    expect(o.stateMap.size).toBe(6);
+    expect(await o.stateMap.catchUp(o.log)).toBe(7);
+    const { replay, roots } = await replayLog(o.log);
+    expect(o.stateMap.root).toBe(replay.root());
+    expect(o.stateMap.size).toBe(o.log.size);
+    expect(roots).toHaveLength(1);
+    expect((await o.stateMap.stateRoot(roots[0]!.index))?.root).toBe(roots[0]!.commitment);
+    await o.seq.close();
+    await o.db.close();
+  });
+});
