@@ -1,5 +1,5 @@
 /**
- * node/protocol/verify.ts against a real node (embedded Hardhat chain, real LevelDB): a bundle broken
+ * node/verifier (the steps of verifyBundle) against a real node (embedded Hardhat chain, real LevelDB): a bundle broken
  * at exactly one step fails at that step and names it (issue 6, "Tests that must exist").
  */
 import { createHash } from 'node:crypto';
