@@ -69,7 +69,7 @@ const LAYERS = [
 const NODE_BUILTINS = ['fs', 'path', 'os', 'net', 'http', 'https', 'child_process', 'crypto', 'stream', 'worker_threads', 'process'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'artifacts/**', 'cache/**', 'data/**', 'typechain-types/**', 'coverage/**', 'api/static/verify.js', 'bench-out/**'] },
+  { ignores: ['node_modules/**', 'artifacts/**', 'cache/**', 'data/**', 'typechain-types/**', 'coverage/**', 'api/static/verify.js', 'api/static/chunks/**', 'bench-out/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -14,7 +14,7 @@ import { z, problemResponses } from '../openapi';
 import { Address, Hex32 } from '../schemas';
 import { parseOr422 } from '../validate';
 import { HttpProblem } from '../problem';
-import { BundleFormatError, ChainReadError, loadBundle, verifyBundle, type Hex, type Ledger, type VerifyFileDigests } from '../../node';
+import { BundleFormatError, ChainReadError, certificatesFromPem, loadBundle, verifyBundle, type Hex, type Ledger, type VerifyFileDigests } from '../../node';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
 import { domainHistoryRules } from '../../node/verifier';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
@@ -31,6 +31,12 @@ const VerifyRequest = z
       })
       .optional()
       .openapi({ description: "the registry and log to trust; default this ledger's own. {} trusts what the bundle names" }),
+    tsaCa: z
+      .string()
+      .min(1)
+      .max(256 * 1024)
+      .optional()
+      .openapi({ description: 'PEM of the TSA root certificates to trust (as tianfu verify --tsa-ca): the bundle\'s RFC 3161 tokens must chain to one of them' }),
   })
   .openapi('VerifyRequest');
 
@@ -59,9 +65,13 @@ export function verifyRouter(ledger: Ledger): Router {
       }
       throw err;
     }
+    const tsaTrustAnchors = body.tsaCa !== undefined ? certificatesFromPem(body.tsaCa) : undefined;
+    if (tsaTrustAnchors !== undefined && tsaTrustAnchors.length === 0) {
+      throw new HttpProblem('VALIDATION', 'tsaCa holds no PEM CERTIFICATE block', { errors: [{ path: ['body', 'tsaCa'], message: 'no PEM CERTIFICATE block', code: 'VALIDATION' }] });
+    }
     try {
       const trust = body.trust ? { ...(body.trust.registry ? { registry: body.trust.registry as Hex } : {}), ...(body.trust.logId ? { logId: body.trust.logId as Hex } : {}) } : own;
-      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer });
+      const report = await verifyBundle(bundle, { chain, ...(body.file ? { file: body.file as VerifyFileDigests } : {}), confirmations: body.confirmations ?? ledger.config.confirmations, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
       res.json(report);
     } catch (err) {
       if (err instanceof ChainReadError) throw new HttpProblem('CHAIN_UNAVAILABLE', `cannot read the chain: ${err.message}`);

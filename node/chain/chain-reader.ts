@@ -65,6 +65,15 @@ export function chainReaderFromProvider(provider: Provider): ChainReader {
         throw err;
       }
     },
+    async latest(reg, logId) {
+      try {
+        const r = (await registry(reg).getFunction('latest').staticCall(logId)) as [bigint, string, bigint, bigint];
+        return { treeSize: Number(r[0]), rootHash: lower(r[1]), timestamp: r[2], blockNumber: r[3] };
+      } catch (err) {
+        if (unknownRevert(err)) return null;
+        throw err;
+      }
+    },
     async operatorOf(reg, logId, blockNumber) {
       try {
         return lower((await registry(reg).getFunction('operatorOf').staticCall(logId, { blockTag: blockNumber })) as string);

@@ -3,7 +3,7 @@
  * the browser page carries a few kilobytes instead of ethers' provider stack. It asks the same reads
  * as the ethers reader (node/chain/chain-reader.ts) and answers the same values, which
  * test/chain/fetch-reader.test.ts holds side by side against a real chain. The two registry calls are
- * ABI-encoded by hand: `checkpoint(bytes32,uint64)` and `operatorOf(bytes32)`, and the registry's
+ * ABI-encoded by hand: `checkpoint(bytes32,uint64)`, `latest(bytes32)` and `operatorOf(bytes32)`, and the registry's
  * "unknown log / checkpoint" reverts are answers (null), not failures.
  */
 import type { Hex } from '../protocol/bytes';
@@ -15,6 +15,7 @@ export const DEFAULT_RPC_TIMEOUT_MS = 8_000;
 export const SELECTORS = {
   checkpoint: '0xaa5a64ed', // checkpoint(bytes32,uint64)
   operatorOf: '0x63ea4ab2', // operatorOf(bytes32)
+  latest: '0x79feb107', // latest(bytes32)
   unknownCheckpoint: '0xadcb9774', // AnchorRegistryUnknownCheckpoint(bytes32,uint64)
   unknownLog: '0x03d2a772', // AnchorRegistryUnknownLog(bytes32)
 } as const;
@@ -122,6 +123,13 @@ export function fetchChainReader(rpcUrl: string, opts: { timeoutMs?: number } = 
       if (r === null) return null;
       if (r.length !== 2 + 64 * 3) throw new Error(`checkpoint: ${(r.length - 2) / 2} bytes returned, 96 expected`);
       return { rootHash: lower('0x' + r.slice(2, 66)), timestamp: BigInt('0x' + r.slice(66, 130)), blockNumber: BigInt('0x' + r.slice(130, 194)) };
+    },
+    async latest(reg, logId) {
+      const r = await registryCall(reg, SELECTORS.latest + bytes32(logId), 'latest');
+      if (r === null) return null;
+      if (r.length !== 2 + 64 * 4) throw new Error(`latest: ${(r.length - 2) / 2} bytes returned, 128 expected`);
+      const w = (i: number): string => '0x' + r.slice(2 + 64 * i, 2 + 64 * (i + 1));
+      return { treeSize: Number(BigInt(w(0))), rootHash: lower(w(1)), timestamp: BigInt(w(2)), blockNumber: BigInt(w(3)) };
     },
     async operatorOf(reg, logId, blockNumber) {
       const r = await registryCall(reg, SELECTORS.operatorOf + bytes32(logId), quantity(blockNumber));

@@ -14,6 +14,11 @@ export interface ChainReader {
   checkpoint(registry: Hex, logId: Hex, treeSize: number): Promise<{ rootHash: Hex; timestamp: bigint; blockNumber: bigint } | null>;
   getBlock(number: bigint): Promise<{ hash: Hex; timestamp: bigint } | null>;
   blockNumber(): Promise<bigint>;
+  /**
+   * Optional: AnchorRegistry.latest(logId), the newest anchored checkpoint of the log (treeSize 0: none);
+   * null for an unknown log. Without it the `consistency` step is skipped.
+   */
+  latest?(registry: Hex, logId: Hex): Promise<{ treeSize: number; rootHash: Hex; timestamp: bigint; blockNumber: bigint } | null>;
   /** Optional: AnchorRegistry.operatorOf(logId) as of `blockNumber`; without it the `operator` step is skipped. */
   operatorOf?(registry: Hex, logId: Hex, blockNumber: bigint): Promise<Hex | null>;
   /**

@@ -13,3 +13,4 @@ export * from './chain';
 export { loadBundle, BundleFormatError } from './bundle-schema';
 export * from './timestamp';
 export * from './timestamp-evidence';
+export * from './checkpoint-evidence';

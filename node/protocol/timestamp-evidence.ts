@@ -7,36 +7,12 @@
  *                         and the log operator signed it (EIP-191 over JCS{type, logId, treeSize, rootHash})
  *   tsa-* (per token)     see timestamp.ts
  */
-import { checkpointMessage, recoverSigner } from './signatures';
-import { base64ToBytes, verifyTimestampToken, type TimestampStep, type TokenInfo } from './timestamp';
+import { base64ToBytes, verifyTimestampToken } from './timestamp';
+import { checkCheckpointSignature, noTokenEvidence, type TimeEvidence, type TimeEvidenceStep, type TokenSummary } from './checkpoint-evidence';
 import type { Bundle } from './formats';
 import type { Hex } from './bytes';
 
-export interface TimeEvidenceStep extends Omit<TimestampStep, 'name'> {
-  name: TimestampStep['name'] | 'checkpoint-signature';
-  checkpoint?: number;
-  /** Position in bundle.timestamps. */
-  token?: number;
-}
-
-export interface TokenSummary {
-  token: number;
-  tsa: string;
-  status: 'ok' | 'failed' | 'skipped';
-  info: TokenInfo | null;
-  /** genTime + accuracy: the TSA says the checkpoint existed no later than this. */
-  notAfter: string | null;
-}
-
-export interface TimeEvidence {
-  /** 'not-provided': no token in the bundle (no TSA configured, or not yet obtained: refresh). */
-  status: 'ok' | 'failed' | 'skipped' | 'not-provided';
-  checkpoint: number | null;
-  /** The newest acceptance time among the items the checkpoint covers: it cannot have existed earlier. */
-  notBefore: string | null;
-  tokens: TokenSummary[];
-  steps: TimeEvidenceStep[];
-}
+export { checkCheckpointSignature, noTokenEvidence, type TimeEvidence, type TimeEvidenceStep, type TokenSummary } from './checkpoint-evidence';
 
 export interface TimeEvidenceOptions {
   /** DER TSA root certificates the verifier trusts (--tsa-ca); undefined: the chain step is skipped. */
@@ -49,34 +25,17 @@ export async function checkTimeEvidence(b: Bundle, o: TimeEvidenceOptions = {}):
   const steps: TimeEvidenceStep[] = [];
   const tokens = b.timestamps ?? [];
   const cp = b.checkpoint;
-  const anchored = b.items.filter((it) => it.anchor !== null);
-  if (tokens.length === 0) {
-    steps.push({ name: 'tsa-token', status: 'skipped', detail: anchored.length === 0 ? 'the bundle is pending: no anchored checkpoint to time-stamp yet' : 'no RFC 3161 token in this bundle: the node has no TSA configured (TIANFU_TSA_URLS), or the token was not obtained yet (refresh the bundle)' });
-    return { status: 'not-provided', checkpoint: cp?.treeSize ?? null, notBefore: null, tokens: [], steps };
-  }
+  if (tokens.length === 0) return noTokenEvidence(b, o.recover);
+  // The stamped bytes must be the checkpoint the chain anchors, signed by the operator.
+  const cpStep = checkCheckpointSignature(b, o.recover);
+  if (cpStep) steps.push(cpStep);
+  else if (cp) steps.push({ checkpoint: cp.treeSize, name: 'checkpoint-signature', status: 'failed', detail: 'the bundle carries RFC 3161 tokens over a checkpoint, but none of its items is anchored' });
   if (!cp) {
     steps.push({ name: 'checkpoint-signature', status: 'failed', detail: 'the bundle carries RFC 3161 tokens but not the signed checkpoint they stamp' });
     return { status: 'failed', checkpoint: null, notBefore: null, tokens: [], steps };
   }
   const where = { checkpoint: cp.treeSize };
-  // checkpoint-signature: the stamped bytes must be the checkpoint the chain anchors, signed by the operator.
-  const anchor = anchored.find((it) => it.anchor!.treeSize === cp.treeSize)?.anchor ?? null;
-  let cpOk = false;
-  if (cp.logId !== b.log.logId) steps.push({ ...where, name: 'checkpoint-signature', status: 'failed', detail: 'the signed checkpoint is for another log than the bundle\'s', expected: b.log.logId, calculated: cp.logId });
-  else if (!anchor) steps.push({ ...where, name: 'checkpoint-signature', status: 'failed', detail: `no item of the bundle is anchored at the signed checkpoint's tree size ${cp.treeSize}`, expected: anchored.map((it) => it.anchor!.treeSize).join(','), calculated: String(cp.treeSize) });
-  else if (anchor.rootHash !== cp.rootHash) steps.push({ ...where, name: 'checkpoint-signature', status: 'failed', detail: 'the signed checkpoint\'s root is not the anchored root', expected: anchor.rootHash, calculated: cp.rootHash });
-  else {
-    try {
-      const signer = (o.recover ?? recoverSigner)(checkpointMessage(cp), cp.signature);
-      if (signer.toLowerCase() !== b.log.operator.toLowerCase()) steps.push({ ...where, name: 'checkpoint-signature', status: 'failed', detail: 'the checkpoint is not signed by the log operator', expected: b.log.operator.toLowerCase(), calculated: signer.toLowerCase() });
-      else {
-        cpOk = true;
-        steps.push({ ...where, name: 'checkpoint-signature', status: 'ok', detail: `checkpoint (size ${cp.treeSize}, root ${cp.rootHash}) is the anchored one, signed by the log operator ${b.log.operator.toLowerCase()}` });
-      }
-    } catch (err) {
-      steps.push({ ...where, name: 'checkpoint-signature', status: 'failed', detail: `the checkpoint signature does not recover: ${(err as Error).message}` });
-    }
-  }
+  const cpOk = cpStep?.status === 'ok';
   const covered = b.items.filter((it) => it.index < cp.treeSize).map((it) => it.entry.at).sort();
   const notBefore = covered.length ? covered[covered.length - 1]! : null;
   const out: TokenSummary[] = [];

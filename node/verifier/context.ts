@@ -7,7 +7,7 @@ import type { Hex } from '../protocol/bytes';
 import { ProtocolError } from '../protocol/errors';
 import type { Anchor, Bundle, BundleItem } from '../protocol/formats';
 import { ChainReadError, type ChainReader } from '../protocol/chain';
-import type { CheckpointSummary, StepName, StepStatus, VerificationReport, VerificationStep, VerifyOptions } from './types';
+import type { CheckpointSummary, StepName, StepStatus, TimeSummary, VerificationReport, VerificationStep, VerifyOptions } from './types';
 
 /** The steps of one verification, in the order they ran: the report's `steps`. */
 export class Steps {
@@ -104,6 +104,10 @@ export interface BundleContext extends VerifyContext {
   readonly chain: ChainReader | null;
   readonly cache: ChainCache;
   readonly groups: readonly Group[];
+  /** What the checkpoint steps found (offline: pending, unread). */
+  readonly checkpoints: readonly CheckpointSummary[];
+  /** The report's `time`: set by the time-evidence step. */
+  time: TimeSummary | null;
   /** The report's `file`: set by the file steps. */
   file: VerificationReport['file'];
   /** The file steps' status so far. */
@@ -161,5 +165,7 @@ export interface BundleStep {
   readonly name: StepName;
   /** Reads the chain: not run by the offline verifier. */
   readonly needsChain?: boolean;
+  /** Asynchronous without the chain (WebCrypto): not run by the offline verifier either, which is synchronous. */
+  readonly asynchronous?: boolean;
   run(ctx: BundleContext): void | Promise<void>;
 }

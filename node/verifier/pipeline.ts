@@ -6,8 +6,11 @@
  * Per item:       canonical-bytes → record-digest → commitment → entry → leaf-hash → inclusion
  *                 → receipt-signature → receipt-fields
  * Per checkpoint: chain-id → registry-code → anchor → operator → block → entry (forward-dated times)
+ *                 → consistency (the registry's latest checkpoint extends this one)
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
  *                 → xml-* (invoice bundles: the XML given is the record's original)
+ *                 → depositor-signature (evidence: the collector's own signature)
+ *                 → checkpoint-signature → tsa-* (the signed checkpoint; RFC 3161 tokens over it)
  */
 import type { BundleStep, CheckpointStep, ItemStep } from './context';
 import { canonicalBytesStep } from './steps/canonical-bytes';
@@ -30,6 +33,9 @@ import { custodyRulesStep } from './steps/custody-rules';
 import { fileClaimStep } from './steps/file-claim';
 import { fileContentStep } from './steps/file-content';
 import { invoiceXmlStep } from './steps/invoice-xml';
+import { consistencyStep } from './steps/consistency';
+import { depositorSignatureStep } from './steps/depositor-signature';
+import { timeEvidenceStep } from './steps/time-evidence';
 
 /** Run for every item of the bundle, offline and online. */
 export const ITEM_STEPS: readonly ItemStep[] = [
@@ -51,6 +57,7 @@ export const CHECKPOINT_STEPS: readonly CheckpointStep[] = [
   operatorStep,
   blockStep, // sets ctx.blk
   entryTimeStep,
+  consistencyStep, // sets summary.latest
 ];
 
 /** Run once, after the checkpoints; `needsChain` steps are left out offline. */
@@ -62,4 +69,6 @@ export const BUNDLE_STEPS: readonly BundleStep[] = [
   fileClaimStep,
   fileContentStep, // sets ctx.file
   invoiceXmlStep, // invoice bundles: sets ctx.file from the XML given
+  depositorSignatureStep,
+  timeEvidenceStep, // sets ctx.time (reads ctx.checkpoints); asynchronous, left out offline
 ];

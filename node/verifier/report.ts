@@ -2,9 +2,9 @@
 import type { Hex } from '../protocol/bytes';
 import { BUNDLE_FORMAT, type Bundle } from '../protocol/formats';
 import type { ItemResult, OfflineOptions, Steps } from './context';
-import { VERIFICATION_REPORT_TYPE, type CheckpointSummary, type ItemSummary, type VerificationReport, type VerifyOptions } from './types';
+import { VERIFICATION_REPORT_TYPE, type CheckpointSummary, type ItemSummary, type TimeSummary, type VerificationReport, type VerifyOptions } from './types';
 
-function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], file: VerificationReport['file'], required: number, trust: VerifyOptions['trust']): { proves: string[]; limits: string[] } {
+function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], file: VerificationReport['file'], required: number, trust: VerifyOptions['trust'], time: TimeSummary | null): { proves: string[]; limits: string[] } {
   const proves: string[] = [];
   const byTree = new Map(cps.map((c) => [c.treeSize, c]));
   for (const c of cps) {
@@ -18,6 +18,9 @@ function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], f
     else if (s.status === 'erased') proves.push(`Item ${s.item} (log index ${s.index}, ${s.kind}): content erased; the entry proves a ${s.kind} record about ${b.subject} was logged at ${s.at}${when}, not what it said.`);
     else if (s.status === 'pending') proves.push(`Item ${s.item} (log index ${s.index}, ${s.kind}): accepted by log operator ${b.log.operator.toLowerCase()} at ${s.at} per its signed receipt (a promise to anchor); not yet anchored on chain.`);
   }
+  for (const t of time?.tokens ?? []) {
+    if (t.status === 'ok') proves.push(`Independently of the chain and of the log operator, the time-stamping authority ${t.tsa} attests (RFC 3161, policy ${t.policy}, serial ${t.serialNumber}) that the signed checkpoint of size ${time!.checkpoint} existed no later than ${t.notAfter} (genTime ${t.genTime}${t.accuracyMs !== null ? ` ± ${t.accuracyMs} ms` : ''}).`);
+  }
   if (file && file.status === 'ok') {
     const digests = `SHA-256 ${file.sha256}${file.sm3 ? `, SM3 ${file.sm3}` : ''}`;
     proves.push(b.kind === 'invoice' ? `The XML given (${digests}) is byte for byte the document the invoice record was registered from.` : `The file given (${digests}) is byte for byte the file deposited.`);
@@ -28,6 +31,9 @@ function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], f
     'A bundle shows the events it holds. It cannot show that no event about the subject came after its last one, or that none was left out where the lifecycle rules would allow it: `tianfu audit` replays the whole log for that.',
     `The anchoring block had at least ${required} confirmation${required === 1 ? '' : 's'} when read; a chain reorganisation deeper than the confirmations could still replace it.`,
   ];
+  if (time && time.tokens.some((t) => t.status === 'skipped')) {
+    limits.push('An RFC 3161 token was checked except for who its TSA is: no TSA trust anchors were given (tianfu verify --tsa-ca FILE), so the time it states is only as good as an unknown TSA\'s word.');
+  }
   if (trust?.registry === undefined || trust.logId === undefined) {
     limits.push(`The registry ${b.log.registry.toLowerCase()} and log ${b.log.logId} are the bundle's own claim${trust?.registry !== undefined ? ' (the registry was pinned)' : ''}: anyone can deploy a registry of their own and anchor in it. Compare them with the ledger's published address book, or pin them (tianfu verify --registry ADDR --log-id ID).`);
   }
@@ -35,7 +41,7 @@ function statements(b: Bundle, items: ItemSummary[], cps: CheckpointSummary[], f
 }
 
 /** The report, from the steps' rows and what the item and checkpoint steps left. */
-export function buildReport(b: Bundle, opts: OfflineOptions, steps: Steps, results: readonly ItemResult[], cps: CheckpointSummary[], file: VerificationReport['file'], required: number): VerificationReport {
+export function buildReport(b: Bundle, opts: OfflineOptions, steps: Steps, results: readonly ItemResult[], cps: CheckpointSummary[], file: VerificationReport['file'], required: number, time: TimeSummary | null): VerificationReport {
   const failedItems = new Set(steps.list.filter((s) => s.status === 'failed' && s.item !== undefined).map((s) => s.item!));
   const cpByTree = new Map(cps.map((c) => [c.treeSize, c]));
   const items: ItemSummary[] = b.items.map((it, i) => {
@@ -50,7 +56,7 @@ export function buildReport(b: Bundle, opts: OfflineOptions, steps: Steps, resul
   const failed = steps.list.find((s) => s.status === 'failed') ?? null;
   const pendingStep = steps.list.find((s) => s.status === 'pending') ?? null;
   const verdict: VerificationReport['verdict'] = failed ? 'invalid' : pendingStep ? 'pending' : 'valid';
-  const { proves, limits } = statements(b, items, cps, file, required, opts.trust);
+  const { proves, limits } = statements(b, items, cps, file, required, opts.trust, time);
   return {
     type: VERIFICATION_REPORT_TYPE,
     verdict,
@@ -61,6 +67,7 @@ export function buildReport(b: Bundle, opts: OfflineOptions, steps: Steps, resul
     checkpoints: cps,
     file,
     steps: steps.list,
+    time,
     proves,
     limits,
     confirmationsRequired: required,

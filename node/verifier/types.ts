@@ -6,6 +6,7 @@ import type { Hex } from '../protocol/bytes';
 import type { LogEntry } from '../protocol/record';
 import type { Anchor, Bundle } from '../protocol/formats';
 import type { ChainReader } from '../protocol/chain';
+import type { TimestampStepName } from '../protocol/timestamp';
 
 export const VERIFICATION_REPORT_TYPE = 'tianfu.verification/v1' as const;
 
@@ -26,6 +27,7 @@ export type StepName =
   | 'anchor'
   | 'operator'
   | 'block'
+  | 'consistency'
   | 'file-claim'
   | 'file-sha256'
   | 'file-sm3'
@@ -37,7 +39,11 @@ export type StepName =
   | 'custody-rules'
   | 'state-key'
   | 'state-root'
-  | 'state-map';
+  | 'state-map'
+  | 'depositor-signature'
+  | 'checkpoint-signature'
+  | TimestampStepName
+  | 'operator-profile';
 
 export type StepStatus = 'ok' | 'failed' | 'pending' | 'skipped';
 
@@ -47,6 +53,8 @@ export interface VerificationStep {
   item?: number;
   /** Tree size of the checkpoint (per-checkpoint steps). */
   checkpoint?: number;
+  /** Position of the RFC 3161 token in `bundle.timestamps` (tsa-* steps). */
+  token?: number;
   status: StepStatus;
   detail: string;
   expected?: string;
@@ -95,6 +103,11 @@ export interface VerifyOptions {
    * exactly the same signatures and defers to the default for the reason of any refusal.
    */
   recoverSigner?: (message: Uint8Array, signature: string) => Hex;
+  /**
+   * DER certificates of the TSA roots the verifier trusts (`--tsa-ca FILE`). Without them a bundle's
+   * RFC 3161 tokens are checked except for who the TSA is (`tsa-chain` skipped).
+   */
+  tsaTrustAnchors?: readonly Uint8Array[];
 }
 
 export interface ItemSummary {
@@ -116,8 +129,46 @@ export interface CheckpointSummary extends Omit<Anchor, 'timestamp'> {
   blockTime: string | null;
   confirmations: number | null;
   operator: Hex | null;
+  /** The registry's newest checkpoint of the log when verified (consistency step); null when not read. */
+  latest: { treeSize: number; rootHash: Hex; blockNumber: string; blockTime: string | null } | null;
   items: number[];
   status: StepStatus;
+}
+
+/** One RFC 3161 token of the bundle as checked (tsa-* steps). */
+export interface TimeTokenSummary {
+  token: number;
+  /** The TSA's name: its certificate's subject, else the bundle's `tsa`. */
+  tsa: string;
+  status: 'ok' | 'failed' | 'skipped';
+  genTime: string | null;
+  accuracyMs: number | null;
+  policy: string | null;
+  serialNumber: Hex | null;
+  /** genTime + accuracy: the TSA says the signed checkpoint existed no later than this. */
+  notAfter: string | null;
+}
+
+/**
+ * Independent time (checklist item 6): the window the chain gives (the anchoring block's time) and the
+ * one each TSA gives, side by side. Null when the verification did not look (offline).
+ */
+export interface TimeSummary {
+  /** not-provided: the bundle carries no token (no TSA configured, or not yet obtained: refresh). */
+  status: 'ok' | 'failed' | 'skipped' | 'not-provided';
+  checkpoint: number | null;
+  /** The newest acceptance time of an entry the checkpoint covers: it cannot have existed before. */
+  notBefore: string | null;
+  /** The anchoring block's time: the chain says the checkpoint existed no later than this. */
+  chainNotAfter: string | null;
+  tokens: TimeTokenSummary[];
+  /**
+   * Whether the windows agree: every verified token's bound and the chain's are not before notBefore
+   * (block times to the second). Null when there is no verified token or no block time to compare.
+   */
+  agree: boolean | null;
+  /** genTime of the first verified token minus the block time, in ms (tokens are asked for after anchoring). */
+  gapMs: number | null;
 }
 
 export interface VerificationReport {
@@ -133,6 +184,8 @@ export interface VerificationReport {
   checkpoints: CheckpointSummary[];
   file: (VerifyFileDigests & { status: StepStatus }) | null;
   steps: VerificationStep[];
+  /** Item 6: the chain's and the TSAs' time windows; null offline. */
+  time: TimeSummary | null;
   /** What was proven, in words a person can put in a file. */
   proves: string[];
   /** What it does not prove. */

@@ -90,7 +90,7 @@ function unreadSummary(g: Group, status: CheckpointSummary['status']): Checkpoin
   const a = g.anchor;
   return {
     chainId: a.chainId, registry: a.registry.toLowerCase() as Hex, logId: a.logId, treeSize: a.treeSize, rootHash: a.rootHash, txHash: a.txHash, blockNumber: a.blockNumber,
-    blockHash: null, blockTime: null, confirmations: null, operator: null, items: g.items, status,
+    blockHash: null, blockTime: null, confirmations: null, operator: null, latest: null, items: g.items, status,
   };
 }
 
@@ -128,8 +128,8 @@ async function checkCheckpoint(base: VerifyContext, chain: ChainReader, g: Group
   return summary;
 }
 
-function bundleContext(base: VerifyContext, chain: ChainReader | null, groups: readonly Group[], cache: ChainCache): BundleContext {
-  return { ...base, chain, cache, groups, file: null, fileStatus: 'ok' };
+function bundleContext(base: VerifyContext, chain: ChainReader | null, groups: readonly Group[], cache: ChainCache, checkpoints: readonly CheckpointSummary[]): BundleContext {
+  return { ...base, chain, cache, groups, checkpoints, time: null, file: null, fileStatus: 'ok' };
 }
 
 function requiredConfirmations(n: number | undefined): number {
@@ -154,9 +154,9 @@ export async function verifyBundle(bundle: Bundle, opts: VerifyOptions): Promise
   const cache: ChainCache = {};
   const cps: CheckpointSummary[] = [];
   for (const g of groups) cps.push(await checkCheckpoint(base, opts.chain, g, cache));
-  const ctx = bundleContext(base, opts.chain, groups, cache);
+  const ctx = bundleContext(base, opts.chain, groups, cache, cps);
   for (const step of BUNDLE_STEPS) await step.run(ctx);
-  return buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required);
+  return buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required, ctx.time);
 }
 
 /**
@@ -172,11 +172,11 @@ export function verifyBundleOffline(bundle: Bundle, opts: OfflineOptions = {}): 
     base.steps.add({ name: 'anchor', checkpoint: g.anchor.treeSize, status: 'pending', detail: 'the chain was not read (offline verification)' });
     return unreadSummary(g, 'pending');
   });
-  const ctx = bundleContext(base, null, groups, {});
+  const ctx = bundleContext(base, null, groups, {}, cps);
   for (const step of BUNDLE_STEPS) {
-    if (step.needsChain) continue;
+    if (step.needsChain || step.asynchronous) continue;
     const r = step.run(ctx);
-    if (r instanceof Promise) throw new Error(`verification step ${step.name} is asynchronous: mark it needsChain, or make it synchronous`);
+    if (r instanceof Promise) throw new Error(`verification step ${step.name} is asynchronous: mark it needsChain or asynchronous, or make it synchronous`);
   }
-  return buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required);
+  return buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required, null);
 }

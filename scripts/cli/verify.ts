@@ -1,6 +1,6 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
- *  [--refresh URL [--out F]]`: checks a bundle with nothing but the bundle, the file beside it and a
+ *  [--refresh URL [--out F]] [--tsa-ca FILE]`: checks a bundle with nothing but the bundle, the file beside it and a
  * JSON-RPC endpoint of the chain it names (docs/protocol.md §9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
@@ -13,7 +13,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { BundleFormatError, ChainReadError, loadBundle, type Bundle, type Hex } from '../../node/protocol';
+import { BundleFormatError, ChainReadError, certificatesFromPem, loadBundle, type Bundle, type Hex } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
 import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVerificationReport } from '../../node/verifier';
 import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
@@ -34,6 +34,26 @@ interface VerifyFlags {
   registry?: string;
   logId?: string;
   clockSkewMs: number;
+  tsaCa?: string;
+}
+
+/** The TSA roots of `--tsa-ca FILE`: PEM (one or more CERTIFICATE blocks) or one DER certificate. */
+export async function readTsaCa(file: string): Promise<Uint8Array[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new UsageError(`--tsa-ca ${file} cannot be read: ${(err as Error).message}`, 'TSA_CA_UNREADABLE');
+  }
+  const text = bytes.toString('latin1');
+  if (text.includes('-----BEGIN')) {
+    const certs = certificatesFromPem(text);
+    if (certs.length === 0) throw new UsageError(`--tsa-ca ${file} holds no PEM CERTIFICATE block`, 'TSA_CA_UNREADABLE');
+    return certs;
+  }
+  // DER: one SEQUENCE.
+  if (bytes.length < 16 || bytes[0] !== 0x30) throw new UsageError(`--tsa-ca ${file} is neither PEM nor a DER certificate`, 'TSA_CA_UNREADABLE');
+  return [new Uint8Array(bytes)];
 }
 
 
@@ -202,6 +222,7 @@ async function refreshTimestamps(b: Bundle, nodeUrl: string, timeoutMs: number):
 const STATUS_LABEL: Record<VerificationStep['status'], string> = { ok: 'ok', failed: 'FAILED', pending: 'pending', skipped: 'skipped' };
 
 function where(s: VerificationStep): string {
+  if (s.token !== undefined) return `token ${s.token}`;
   if (s.item !== undefined) return `item ${s.item}`;
   if (s.checkpoint !== undefined) return `checkpoint ${s.checkpoint}`;
   return '';
@@ -220,6 +241,12 @@ export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFi
   for (const c of r.checkpoints) {
     out.push(`  anchored   tree size ${c.treeSize}, root ${c.rootHash}`);
     out.push(`             block ${c.blockNumber}${c.blockHash ? ` (hash ${c.blockHash})` : ''}${c.blockTime ? ` at ${c.blockTime}` : ''}${c.confirmations !== null ? `, ${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'}` : ''}, tx ${c.txHash} [${c.status}]`);
+  }
+  if (r.time) {
+    const t = r.time;
+    if (t.tokens.length === 0) out.push(`  time       no RFC 3161 token (not provided); the chain's block time bounds the checkpoint`);
+    for (const k of t.tokens) out.push(`  time       TSA ${k.tsa}: genTime ${k.genTime ?? '?'}${k.accuracyMs !== null ? ` ± ${k.accuracyMs} ms` : ''} [${k.status}]`);
+    if (t.tokens.length > 0) out.push(`             existed after ${t.notBefore ?? '?'}; no later than ${t.chainNotAfter ?? '?'} (chain)${t.tokens.map((k) => `, ${k.notAfter ?? '?'} (TSA ${k.token})`).join('')}; ${t.agree === null ? 'not compared' : t.agree ? 'the windows agree' : 'the windows DISAGREE'}`);
   }
   for (const it of r.items) out.push(`  item ${it.item}     log index ${it.index}, ${it.kind}, accepted ${it.at} [${it.status}]`);
   if (r.file) out.push(`  ${r.bundle.kind === 'invoice' ? 'xml ' : 'file'}       ${ctx.file ?? (r.bundle.kind === 'invoice' ? '(carried in the bundle)' : '(given)')}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
@@ -268,12 +295,13 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   } else if (flags.out !== undefined) throw new UsageError('--out is only for --refresh');
 
   let report: VerificationReport;
+  const tsaTrustAnchors = flags.tsaCa !== undefined ? await readTsaCa(flags.tsaCa) : undefined;
   const reader = await connectChainReader(rpc, { timeoutMs: flags.timeout }).catch((err: unknown) => {
     throw err instanceof ChainReadError ? new UsageError(err.message, 'CHAIN_UNREACHABLE') : err;
   });
   try {
     const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
-    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs });
+    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
   } catch (err) {
     if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`, 'CHAIN_UNREACHABLE');
     throw err;
@@ -324,6 +352,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'with --refresh: write the updated bundle here instead of over <bundle>')
     .option('--registry <address>', 'the AnchorRegistry address to trust (the ledger\'s published one); without it the bundle\'s own is used', hexArg(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x-hex address'))
     .option('--log-id <id>', 'the log id to trust; without it the bundle\'s own is used', hexArg(/^0x[0-9a-fA-F]{64}$/, '32 bytes of 0x-hex'))
+    .option('--tsa-ca <file>', 'the TSA root certificates to trust (PEM, or one DER certificate): the bundle\'s RFC 3161 tokens must chain to one of them')
     .option('--timeout <ms>', 'timeout per RPC / HTTP request', positiveInt(600_000), DEFAULT_RPC_TIMEOUT_MS)
     .action(async (bundleFile: string, flags: VerifyFlags) => {
       process.exitCode = await runVerify(bundleFile, flags);

@@ -37,6 +37,7 @@ describe('fetch chain reader', () => {
     const iface = new Interface([...REGISTRY_READ_ABI]);
     expect(SELECTORS.checkpoint).toBe(iface.getFunction('checkpoint')!.selector);
     expect(SELECTORS.operatorOf).toBe(iface.getFunction('operatorOf')!.selector);
+    expect(SELECTORS.latest).toBe(iface.getFunction('latest')!.selector);
     expect(SELECTORS.unknownCheckpoint).toBe(iface.getError('AnchorRegistryUnknownCheckpoint')!.selector);
     expect(SELECTORS.unknownLog).toBe(iface.getError('AnchorRegistryUnknownLog')!.selector);
   });
@@ -53,6 +54,8 @@ describe('fetch chain reader', () => {
       ['checkpoint', (r) => r.checkpoint(a.registry, a.logId, a.treeSize)],
       ['checkpoint never anchored', (r) => r.checkpoint(a.registry, a.logId, a.treeSize + 1000)],
       ['checkpoint unknown log', (r) => r.checkpoint(a.registry, otherLog, 1)],
+      ['latest', (r) => r.latest!(a.registry, a.logId)],
+      ['latest unknown log', (r) => r.latest!(a.registry, otherLog)],
       ['operatorOf head', (r) => r.operatorOf!(a.registry, a.logId, head)],
       ['operatorOf unknown log', (r) => r.operatorOf!(a.registry, otherLog, head)],
       ['operatorOf before the registry', (r) => r.operatorOf!(a.registry, a.logId, 0n)],
@@ -65,6 +68,8 @@ describe('fetch chain reader', () => {
     const cp = await fetchReader.checkpoint(a.registry, a.logId, a.treeSize);
     expect(cp?.rootHash).toBe(a.rootHash);
     expect(await fetchReader.checkpoint(a.registry, a.logId, a.treeSize + 1000)).toBeNull();
+    expect((await fetchReader.latest!(a.registry, a.logId))!.treeSize).toBeGreaterThanOrEqual(a.treeSize);
+    expect(await fetchReader.latest!(a.registry, otherLog)).toBeNull();
     expect((await fetchReader.transaction!(a.txHash))!.logs!.length).toBeGreaterThan(0);
   });
 

@@ -5,10 +5,11 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTimeEvidence, certificatesFromPem, loadBundle, type Bundle } from '../../node';
+import { checkTimeEvidence, certificatesFromPem, domainHistoryRules, loadBundle, verifyBundle, type Bundle } from '../../node';
+import { connectChainReader } from '../../node/chain/chain-reader';
 import { refreshBundle } from '../../scripts/cli/verify';
 import { startTestLedger, type TestLedger } from '../support/ledger';
-import { startTestTsa, type TestTsa } from '../support/openssl-tsa';
+import { makeTestPki, startTestTsa, type TestTsa } from '../support/openssl-tsa';
 import { bytesOf, deposit, metadata } from '../api/evidence-support';
 
 async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
@@ -75,6 +76,35 @@ describe('RFC 3161 tokens over anchored checkpoints', () => {
     const ev = await checkTimeEvidence(later, { tsaTrustAnchors: anchors });
     expect(ev.steps.filter((s) => s.status !== 'ok')).toEqual([]);
     expect(ev.status).toBe('ok');
+
+    // The whole verification (tianfu verify --tsa-ca, POST /v1/verify tsaCa, the page) checks it as steps of its own.
+    const reader = await connectChainReader(t.ledger.chain.rpcUrl);
+    try {
+      const full = await verifyBundle(later, { chain: reader, history: domainHistoryRules, tsaTrustAnchors: anchors });
+      expect(full.verdict, JSON.stringify(full.firstFailure)).toBe('valid');
+      expect(full.steps.filter((s) => s.token === 0).map((s) => [s.name, s.status])).toEqual(['tsa-token', 'tsa-imprint', 'tsa-signature', 'tsa-certificate', 'tsa-ess-cert-id', 'tsa-chain', 'tsa-time'].map((n) => [n, 'ok']));
+      const cp = full.checkpoints[0]!;
+      expect(full.time).toMatchObject({ status: 'ok', checkpoint: size, chainNotAfter: cp.blockTime, agree: true, tokens: [{ token: 0, status: 'ok', genTime: tokens[0]!.genTime }] });
+      // The token is asked for after anchoring: its time is not before the block's (to the second).
+      expect(full.time!.gapMs!).toBeGreaterThanOrEqual(-1000);
+      expect(full.proves.join('\n')).toMatch(/time-stamping authority .*Time-Stamping Unit/);
+      // Without trust anchors: checked except for who the TSA is; the verdict stands, item 6 is not passed.
+      const untrusted = await verifyBundle(later, { chain: reader, history: domainHistoryRules });
+      expect(untrusted.steps.find((s) => s.name === 'tsa-chain')?.status).toBe('skipped');
+      expect(untrusted.time!.status).toBe('skipped');
+      expect(untrusted.limits.join('\n')).toMatch(/--tsa-ca/);
+      // Trusting another TSA's root only: refused at tsa-chain, the bundle is invalid there.
+      const rogue = await makeTestPki('Rogue');
+      try {
+        const refused = await verifyBundle(later, { chain: reader, history: domainHistoryRules, tsaTrustAnchors: certificatesFromPem(rogue.caPem) });
+        expect(refused.verdict).toBe('invalid');
+        expect(refused.firstFailure).toMatchObject({ name: 'tsa-chain', token: 0 });
+      } finally {
+        fs.rmSync(rogue.dir, { recursive: true, force: true });
+      }
+    } finally {
+      reader.close();
+    }
 
     // tianfu verify --refresh fills the early bundle with the same token.
     const refreshed = await refreshBundle(loadBundle(early), t.url, 5000);

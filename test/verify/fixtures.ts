@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import type { Actor } from '../../node/domain/types';
 import type { Ledger } from '../../node';
 import { parseInvoice } from '../../node/invoice';
-import { buildCustodyRecord, buildDepositRecord, custodyKind, newEvidenceId, parseEvidenceMetadata } from '../../node/evidence/model';
+import { getBytes, type Signer } from 'ethers';
+import { buildCustodyRecord, buildDepositRecord, claimDigest, custodyKind, newEvidenceId, parseEvidenceMetadata } from '../../node/evidence/model';
 import type { Bundle, Hex } from '../../node/protocol';
 import { BUYER_TAX_ID, SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
 
@@ -44,7 +45,8 @@ export interface DepositedFile {
 }
 
 /** Writes `size` random bytes to `path`, deposits them as evidence with two custody events. */
-export async function depositEvidence(ledger: Ledger, path: string, size = 4096): Promise<DepositedFile> {
+/** With `signer`, the collector signs its claim (EIP-191 over the claim digest) and the record carries it. */
+export async function depositEvidence(ledger: Ledger, path: string, size = 4096, opts: { signer?: Signer & { address: string } } = {}): Promise<DepositedFile> {
   const bytes = randomBytes(size);
   writeFileSync(path, bytes);
   const file = {
@@ -53,7 +55,7 @@ export async function depositEvidence(ledger: Ledger, path: string, size = 4096)
     size,
   };
   const evidenceId = newEvidenceId();
-  const metadata = parseEvidenceMetadata({
+  const claim = {
     title: 'listing page of the infringing shop',
     mediaType: 'application/octet-stream',
     fileName: 'capture.bin',
@@ -63,8 +65,10 @@ export async function depositEvidence(ledger: Ledger, path: string, size = 4096)
     environment: { tool: 'capture', toolVersion: '2.0' },
     sha256: file.sha256,
     sm3: file.sm3,
-  });
-  const deposit = buildDepositRecord({ evidenceId, metadata, file, collector });
+  };
+  const signature = opts.signer ? await opts.signer.signMessage(getBytes(claimDigest(parseEvidenceMetadata(claim)))) : undefined;
+  const metadata = parseEvidenceMetadata(signature ? { ...claim, signature } : claim);
+  const deposit = buildDepositRecord({ evidenceId, metadata, file, collector, ...(opts.signer ? { signerAddress: opts.signer.address } : {}) });
   const a = await ledger.sequencer.submit({ kind: 'evidence.deposited', subject: evidenceId, record: deposit as unknown as Record<string, unknown>, actor: collector });
   const t = await ledger.sequencer.submit({
     kind: custodyKind('transferred'), subject: evidenceId, actor: collector,

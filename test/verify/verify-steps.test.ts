@@ -22,6 +22,7 @@ import {
   recordDigest,
   subjectPseudonym,
   toHex,
+  checkpointMessage,
   CHECKPOINT_ANCHORED_TOPIC,
   type Bundle,
   type ChainLog,
@@ -71,11 +72,15 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(r.verdict).toBe('valid');
     expect(r.accepted).toBe(true);
     expect(r.firstFailure).toBeNull();
-    expect(r.steps.filter((s) => s.status !== 'ok')).toEqual([]);
+    // No TSA on this node: item 6 is not provided, never passed.
+    expect(r.steps.filter((s) => s.status !== 'ok').map((s) => [s.name, s.status])).toEqual([['tsa-token', 'skipped']]);
+    expect(r.time).toMatchObject({ status: 'not-provided', tokens: [], agree: null });
     const perItem = ['canonical-bytes', 'record-digest', 'commitment', 'entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields'];
     for (let i = 0; i < 3; i++) expect(r.steps.filter((s) => s.item === i).map((s) => s.name)).toEqual(perItem);
-    expect(r.steps.filter((s) => s.checkpoint !== undefined).map((s) => s.name)).toEqual(['chain-id', 'registry-code', 'anchor', 'operator', 'block']);
-    expect(r.steps.slice(-2).map((s) => s.name)).toEqual(['custody-order', 'custody-rules']);
+    expect(r.steps.filter((s) => s.checkpoint !== undefined).map((s) => s.name)).toEqual(['chain-id', 'registry-code', 'anchor', 'operator', 'block', 'consistency', 'checkpoint-signature']);
+    expect(r.steps.slice(-4).map((s) => s.name)).toEqual(['custody-order', 'custody-rules', 'checkpoint-signature', 'tsa-token']);
+    // The registry's latest checkpoint extends (or is) the bundle's.
+    expect(r.checkpoints[0]!.latest!.treeSize).toBeGreaterThanOrEqual(r.checkpoints[0]!.treeSize);
     expect(r.steps.some((s) => s.name.startsWith('file-'))).toBe(false);
     // The digest the verifier reports is the record's SHA-256, independently recomputed.
     expect(r.items[0]!.recordDigest).toBe(recordDigest(invoice.items[0]!.record));
@@ -249,7 +254,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     for (const it of b.items) it.anchor!.registry = fake;
     const r = await failsAt(b, 'registry-code');
     expect(r.firstFailure?.detail).toContain(fake);
-    expect(r.steps.filter((s) => s.checkpoint !== undefined && s.status === 'skipped').map((s) => s.name)).toEqual(['anchor', 'operator', 'block']);
+    expect(r.steps.filter((s) => s.checkpoint !== undefined && s.status === 'skipped').map((s) => s.name)).toEqual(['anchor', 'operator', 'block', 'consistency']);
     // Only the anchors changed: the bundle contradicts itself.
     const half = clone(invoice);
     for (const it of half.items) it.anchor!.registry = fake;
@@ -495,7 +500,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const r = await verify(b);
     expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('valid');
     expect(r.items.map((i) => i.status)).toEqual(['erased', 'verified', 'verified', 'verified']);
-    expect(r.steps.filter((s) => s.item === 0 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment']);
+    expect(r.steps.filter((s) => s.item === 0 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment', 'depositor-signature']);
     expect(r.steps.filter((s) => s.item === 0 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields']);
     expect(r.proves.join('\n')).toMatch(/content erased; the entry proves a evidence\.deposited record/);
     // The file can no longer be tied to the log: given one, the verdict is invalid, never valid.
@@ -548,6 +553,51 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(g.verdict, JSON.stringify(g.firstFailure)).toBe('pending');
     expect(g.accepted).toBe(true);
     expect(g.steps.find((s) => s.name === 'operator')?.status).toBe('ok');
+  });
+
+  it('a signed deposit passes depositor-signature; a changed claim or a signature by another key fails it', async () => {
+    const signer = Wallet.createRandom();
+    const signed = await depositEvidence(t.ledger, path.join(tmp, 'signed.bin'), 1024, { signer });
+    await t.waitAnchored(signed.indexes.at(-1)! + 1);
+    const b = await t.ledger.bundle('evidence', signed.evidenceId, { file: signed.file });
+    const ok = await verify(b, { file: signed.file });
+    expect(ok.verdict, JSON.stringify(ok.firstFailure)).toBe('valid');
+    expect(ok.steps.find((s) => s.name === 'depositor-signature')).toMatchObject({ status: 'ok', item: 0, expected: signer.address.toLowerCase(), calculated: signer.address.toLowerCase() });
+    // The unsigned deposit of beforeAll: reported skipped, naming the API key that deposited it.
+    const unsigned = await verify(evidence, { file: ev.file });
+    expect(unsigned.steps.find((s) => s.name === 'depositor-signature')).toMatchObject({ status: 'skipped', detail: expect.stringContaining('key-collector-verify') });
+    // Another key's signature over the same digest: the record names the address it does not recover to.
+    const other = clone(b);
+    const sig = (other.items[0]!.record as { collectorSignature: { digest: Hex; signature: Hex } }).collectorSignature;
+    sig.signature = (await Wallet.createRandom().signMessage(fromHex(sig.digest))) as Hex;
+    const r = await verify(other, { file: signed.file });
+    // The record changed, so its commitment fails first; depositor-signature fails too, with both addresses.
+    expect(r.steps.find((s) => s.name === 'depositor-signature')).toMatchObject({ status: 'failed', expected: signer.address.toLowerCase() });
+    const claim = clone(b);
+    (claim.items[0]!.record as { metadata: { title: string } }).metadata.title = 'another page';
+    expect((await verify(claim)).steps.find((s) => s.name === 'depositor-signature')).toMatchObject({ status: 'failed', detail: expect.stringContaining('not SHA-256(JCS(metadata))') });
+  });
+
+  it('the signed checkpoint: another root or a signature by another key fails checkpoint-signature', async () => {
+    const ok = await verify(invoice);
+    expect(ok.steps.find((s) => s.name === 'checkpoint-signature')).toMatchObject({ status: 'ok', expected: t.ledger.operator.address.toLowerCase() });
+    const root = clone(invoice);
+    root.checkpoint!.rootHash = flipHex(root.checkpoint!.rootHash);
+    await failsAt(root, 'checkpoint-signature');
+    const forged = clone(invoice);
+    const w = Wallet.createRandom();
+    forged.checkpoint!.signature = (await w.signMessage(checkpointMessage(forged.checkpoint!))) as Hex;
+    const r = await failsAt(forged, 'checkpoint-signature');
+    expect(r.firstFailure).toMatchObject({ expected: t.ledger.operator.address.toLowerCase(), calculated: w.address.toLowerCase() });
+  });
+
+  it('consistency: a reader without latest() skips it; the registry\'s latest checkpoint is reported', async () => {
+    const { latest: _latest, ...noLatest } = reader as ChainReader;
+    const r = await verifyBundle(invoice, { chain: noLatest as ChainReader, history: domainHistoryRules });
+    expect(r.steps.find((s) => s.name === 'consistency')).toMatchObject({ status: 'skipped' });
+    const live = await verify(invoice);
+    const head = await reader.latest!(invoice.log.registry, invoice.log.logId);
+    expect(live.checkpoints[0]!.latest).toMatchObject({ treeSize: head!.treeSize, rootHash: head!.rootHash, blockNumber: head!.blockNumber.toString() });
   });
 
   it('offline verification checks everything but the chain and never says valid', () => {
