@@ -2,12 +2,14 @@
  * The browser verification page: a judge opens it, picks the bundle (and the evidence file), and the
  * page runs the SAME verifier as `tianfu verify` (node/verifier/) in the browser. The file is
  * hashed locally — it never leaves the judge's machine — and the chain is read over JSON-RPC directly,
- * not through the ledger's API.
+ * not through the ledger's API. A `tianfu.status-proof/v1` (docs/status-proofs.md) picked instead of a
+ * bundle is verified as `tianfu verify` does, and the page states what it proves: "as of checkpoint N
+ * (block time T): status S, last changed at index i".
  */
 import { createSHA256, createSM3 } from 'hash-wasm';
 import { toHex, type Hex } from '../../node/protocol/bytes';
 import { connectFetchChainReader } from '../../node/chain/fetch-reader';
-import { domainHistoryRules, loadBundle, verifyBundle, type VerificationReport, type VerifyFileDigests } from '../../node/verifier';
+import { domainHistoryRules, isStatusProof, loadBundle, verifyBundle, verifyStatusProof, type StatusVerificationReport, type VerificationReport, type VerifyFileDigests } from '../../node/verifier';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -39,13 +41,20 @@ function el(tag: string, text: string, cls?: string): HTMLElement {
   return e;
 }
 
-function render(report: VerificationReport): void {
+function render(report: VerificationReport | StatusVerificationReport): void {
   const out = $('result');
   out.replaceChildren();
   const verdict = el('div', `Verdict: ${report.verdict.toUpperCase()}`, `verdict ${report.verdict}`);
   verdict.id = 'verdict';
   verdict.dataset.verdict = report.verdict;
   out.append(verdict);
+  if ('status' in report) {
+    // A status proof: the one sentence it proves (or would prove: a refused proof proves nothing).
+    const st = el('p', `${report.verdict === 'valid' ? 'Status' : 'Claimed status (not proven)'}: ${report.status.statement}`, 'status-statement');
+    st.id = 'status-statement';
+    st.dataset.present = String(report.status.present);
+    out.append(st);
+  }
   if (report.firstFailure) {
     const f = report.firstFailure;
     const ff = el('p', `First ${f.status} step: ${f.name}${f.item !== undefined ? ` (item ${f.item})` : ''} — ${f.detail}`);
@@ -103,7 +112,22 @@ async function run(): Promise<void> {
     if (logId !== '' && !/^0x[0-9a-f]{64}$/.test(logId)) throw new Error('the log id must be 0x and 64 hex digits');
     const trust = { ...(registry ? { registry: registry as Hex } : {}), ...(logId ? { logId: logId as Hex } : {}) };
     status.textContent = 'Reading the bundle…';
-    const bundle = loadBundle(JSON.parse(await bundleFile.text()));
+    const doc = JSON.parse(await bundleFile.text()) as unknown;
+    const confirmations = Number($<HTMLInputElement>('confirmations').value) || 1;
+    if (isStatusProof(doc)) {
+      if (evidenceFile) throw new Error('a status proof is checked without a file: clear the evidence file');
+      status.textContent = `Reading the chain at ${rpc}…`;
+      const chain = await connectFetchChainReader(rpc, { timeoutMs: 8000 });
+      try {
+        const report = await verifyStatusProof(doc, { chain, trust, confirmations });
+        status.textContent = `Status proof verified at ${new Date().toISOString()} in this browser.`;
+        render(report);
+      } finally {
+        chain.close();
+      }
+      return;
+    }
+    const bundle = loadBundle(doc);
     let file: VerifyFileDigests | undefined;
     if (evidenceFile) {
       file = await hashFile(evidenceFile, (d) => {
@@ -113,7 +137,7 @@ async function run(): Promise<void> {
     status.textContent = `Reading the chain at ${rpc}…`;
     const chain = await connectFetchChainReader(rpc, { timeoutMs: 8000 });
     try {
-      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations: Number($<HTMLInputElement>('confirmations').value) || 1 });
+      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations });
       status.textContent = `Verified at ${new Date().toISOString()} in this browser.`;
       render(report);
     } finally {

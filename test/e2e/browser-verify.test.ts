@@ -1,6 +1,9 @@
 /**
  * The judge's path, end to end in real Chromium: the page served by the node, a real bundle, the
  * chain read over JSON-RPC from the browser, and a tampered bundle refused at the step that broke.
+ * Status proofs (tianfu.status-proof/v1) go through the same page: presence and absence verify and
+ * the page states "as of checkpoint N (block time T): status S, last changed at index i"; a leaf
+ * with one field changed is refused at state-map.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
@@ -8,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startInvoiceLedger, blue, type Parties } from '../api/invoices-support';
-import type { TestLedger } from '../support/ledger';
+import { WITH_STATE_MAP, type TestLedger } from '../support/ledger';
 import { depositEvidence } from '../verify/fixtures';
 import { chromiumPath, CHROMIUM_ARGS } from '../support/system-tools';
 
@@ -19,12 +22,14 @@ describe('browser verification page (real Chromium)', () => {
   let browser: Browser;
   let dir: string;
   let bundle: { items: { record: Record<string, unknown> }[] };
+  let invoiceKey: string;
 
   beforeAll(async () => {
-    ({ t, k } = await startInvoiceLedger());
+    ({ t, k } = await startInvoiceLedger(WITH_STATE_MAP));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-page-'));
     const issued = await t.api('/v1/invoices', { body: blue(9001), key: k.issuer });
     expect(issued.status).toBe(201);
+    invoiceKey = issued.body.invoiceKey;
     await t.waitAnchored();
     const b = await t.api(`/v1/invoices/${issued.body.invoiceKey}/bundle`, { key: k.court });
     expect(b.status).toBe(200);
@@ -44,7 +49,7 @@ describe('browser verification page (real Chromium)', () => {
     bundleJson: unknown,
     pin: { registry?: string; logId?: string } = {},
     evidenceFile?: string,
-  ): Promise<{ verdict: string | null; step: string | null; status: string; steps: Record<string, string> }> {
+  ): Promise<{ verdict: string | null; step: string | null; status: string; statement: string | null; steps: Record<string, string> }> {
     const file = path.join(dir, `bundle-${Math.random().toString(16).slice(2)}.json`);
     fs.writeFileSync(file, JSON.stringify(bundleJson));
     const page = await browser.newPage();
@@ -61,11 +66,12 @@ describe('browser verification page (real Chromium)', () => {
     const verdict = (await page.locator('#verdict').count()) ? await page.locator('#verdict').getAttribute('data-verdict') : null;
     const step = (await page.locator('#first-failure').count()) ? await page.locator('#first-failure').getAttribute('data-step') : null;
     const status = (await page.locator('#status').textContent()) ?? '';
+    const statement = (await page.locator('#status-statement').count()) ? await page.locator('#status-statement').textContent() : null;
     // Step name → status (the last row of a name wins: per-item steps repeat).
     const rows = await page.locator('#steps tr').evaluateAll((trs) => trs.slice(1).map((tr) => [tr.children[0]!.textContent ?? '', tr.children[2]!.textContent ?? '']));
     await page.close();
     expect(errors).toEqual([]);
-    return { verdict, step, status, steps: Object.fromEntries(rows) };
+    return { verdict, step, status, statement, steps: Object.fromEntries(rows) };
   }
 
   it('verifies a real invoice bundle against the chain from the browser', async () => {
@@ -120,5 +126,27 @@ describe('browser verification page (real Chromium)', () => {
     expect(bad.verdict).toBe('invalid');
     expect(bad.step).toBe('file-sha256');
     expect(bad.steps['file-sm3']).toBe('failed');
+  });
+
+  it('verifies a status proof (presence and absence) and states as of which checkpoint; refuses a changed leaf at state-map', async () => {
+    // A state root after the invoice, anchored: the proof is against it.
+    await t.ledger.sequencer.appendStateRoot();
+    await t.waitAnchored();
+    const r = await t.api(`/v1/invoices/${invoiceKey}/status-proof`, { key: k.court });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const ok = await verifyInPage(r.body);
+    expect(ok.verdict, ok.status).toBe('valid');
+    expect(ok.statement).toMatch(new RegExp(`^Status: as of checkpoint \\d+ \\(block time \\d{4}-\\d\\d-\\d\\dT[^)]+\\): invoice ${invoiceKey}: status issued, reimbursement init, use none, open red-letter forms 0, last changed at log index \\d+`));
+    expect(ok.steps['state-map']).toBe('ok');
+    expect(ok.steps['anchor']).toBe('ok');
+    const changed = structuredClone(r.body);
+    changed.leaf.status.status = 'fully-reversed';
+    const bad = await verifyInPage(changed);
+    expect(bad.verdict).toBe('invalid');
+    expect(bad.step).toBe('state-map');
+    expect(bad.statement).toMatch(/^Claimed status \(not proven\)/);
+    const absent = await verifyInPage(await t.ledger.statusProof('evidence', 'ev_' + 'cd'.repeat(16)));
+    expect(absent.verdict, absent.status).toBe('valid');
+    expect(absent.statement).toMatch(/: no entry about this evidence among the first \d+ log entries$/);
   });
 });
