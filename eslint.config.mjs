@@ -1,6 +1,7 @@
 // Lint, and hold the folder boundaries (docs/architecture.md, "Layers"):
 //   node/protocol: pure and browser-safe (no I/O, no node: modules, nothing outside protocol);
 //   node/*/history.ts: node/protocol only; node/verifier: protocol and the histories only;
+//   node/report (the court report): protocol and verifier only, plus the qrcode encoder;
 //   the browser page and the CLI's verify/audit: protocol, verifier, histories and the chain reader
 //   (the `tianfu/layers` rule below, an allow-list);
 //   node: never imports api; scripts/verify and scripts/audit: no store and no api.
@@ -51,6 +52,8 @@ const HISTORIES = ['node/invoice/history', 'node/evidence/history'];
 const VERIFIER = 'node/verifier';
 const CHAIN_READER = 'node/chain/chain-reader';
 const FETCH_READER = 'node/chain/fetch-reader';
+const REPORT = 'node/report';
+const PRINT = 'node/print';
 /** Pure packages node/protocol builds on (no I/O, browser-safe). */
 const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs'];
 
@@ -59,10 +62,13 @@ const LAYERS = [
   { files: ['node/protocol/**/*.ts'], layer: 'node/protocol', allow: [PROTOCOL], packages: PURE_PACKAGES },
   { files: ['node/invoice/history.ts', 'node/evidence/history.ts'], layer: 'a domain history (node/*/history.ts)', allow: [PROTOCOL], packages: [] },
   { files: ['node/verifier/**/*.ts'], layer: 'node/verifier', allow: [PROTOCOL, ...HISTORIES, VERIFIER], packages: [] },
+  { files: ['node/report/**/*.ts'], layer: 'node/report', allow: [PROTOCOL, VERIFIER, REPORT], packages: ['qrcode'] },
+  { files: ['node/print/**/*.ts'], layer: 'node/print', allow: [PRINT], packages: ['playwright-core'], builtins: true },
   { files: ['node/chain/chain-reader.ts'], layer: 'the chain reader', allow: [PROTOCOL, FETCH_READER], packages: ['ethers'] },
   { files: ['node/chain/fetch-reader.ts'], layer: 'the fetch chain reader', allow: [PROTOCOL], packages: [] },
-  { files: ['api/page/**/*.ts'], layer: 'the browser page', allow: [PROTOCOL, ...HISTORIES, VERIFIER, FETCH_READER, 'api/page'], packages: ['hash-wasm'] },
-  { files: ['scripts/cli/verify.ts'], layer: 'tianfu verify', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, FETCH_READER, 'node/crypto/eip191', 'scripts/cli/common'], builtins: true },
+  { files: ['api/page/**/*.ts'], layer: 'the browser page', allow: [PROTOCOL, ...HISTORIES, VERIFIER, REPORT, FETCH_READER, 'api/page'], packages: ['hash-wasm'] },
+  { files: ['scripts/cli/verify.ts'], layer: 'tianfu verify', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, FETCH_READER, 'node/crypto/eip191', 'scripts/cli/common', 'scripts/cli/report'], builtins: true },
+  { files: ['scripts/cli/report.ts'], layer: 'tianfu verify --report', allow: [PROTOCOL, VERIFIER, REPORT, PRINT, 'scripts/cli/common'], builtins: true },
   { files: ['scripts/cli/audit.ts'], layer: 'tianfu audit', allow: [PROTOCOL, ...HISTORIES, VERIFIER, CHAIN_READER, FETCH_READER, 'node/audit', 'scripts/cli/common', 'scripts/cli/progress'], builtins: true },
 ];
 

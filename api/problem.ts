@@ -70,6 +70,8 @@ export const PROBLEMS = {
   UNKNOWN_FORMAT: e(422),
   MALFORMED: e(422),
   CHAIN_UNAVAILABLE: e(503),
+  // POST /v1/verify report (PDF): the node has no Chromium to print with.
+  PDF_UNAVAILABLE: e(503),
   // Status proofs (node/state): no anchored state root yet (retry after the next checkpoint); map turned off.
   STATE_ROOT_PENDING: e(409),
   STATE_MAP_DISABLED: e(404),

@@ -4,7 +4,7 @@
  * all items, so a verifier reads the chain once. Records not yet covered by an anchored checkpoint
  * are pending (inclusion and anchor null) and can be refreshed later.
  */
-import { BUNDLE_FORMAT, CHECKPOINT_TYPE, subjectLink, type Anchor, type Bundle, type BundleItem, type Hex } from './protocol';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, subjectLink, type Anchor, type Bundle, type BundleItem, type BundleOperatorProfile, type Hex } from './protocol';
 import type { Sequencer } from './sequencer';
 import type { LogStore } from './store/log-store';
 import type { Anchorer, AnchoredRecord } from './anchorer';
@@ -20,6 +20,8 @@ export interface BundleDeps {
   registry: Hex;
   /** RFC 3161 tokens over the checkpoint (TIANFU_TSA_URLS); null when no TSA is configured. */
   timestamper?: Timestamper | null;
+  /** The operator's signed disclosures (TIANFU_OPERATOR_PROFILE); null when none are declared. */
+  operatorProfile?: BundleOperatorProfile | null;
 }
 
 export async function buildBundle(
@@ -69,6 +71,7 @@ export async function buildBundle(
     ...(opts.file !== undefined ? { file: opts.file } : {}),
     // The signed checkpoint the anchors name, and the RFC 3161 tokens over it (none yet: refresh later).
     ...(anchoredAny ? { checkpoint: { type: CHECKPOINT_TYPE, logId: d.logId, treeSize: cp.treeSize, rootHash: cp.rootHash, signature: cp.signature }, timestamps } : {}),
+    ...(d.operatorProfile ? { operatorProfile: d.operatorProfile } : {}),
     createdAt: new Date().toISOString(),
   };
 }

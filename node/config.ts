@@ -1,6 +1,7 @@
 /** Node configuration: every setting is a TIANFU_* environment variable, validated at start (zod). */
 import { z } from 'zod';
 import path from 'node:path';
+import { OperatorProfileError, readOperatorDeclaration } from './operator-profile';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -53,6 +54,8 @@ const EnvSchema = z.object({
   TIANFU_CAPTURE_CA_FILE: z.string().optional(),
   TIANFU_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   TIANFU_TSA_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  // The operator's disclosures (a JSON file, node/operator-profile.ts): read and checked here, at start.
+  TIANFU_OPERATOR_PROFILE: z.string().optional(),
 });
 
 export type NodeConfig = ReturnType<typeof loadConfig>;
@@ -74,6 +77,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (e.TIANFU_KEYSTORE && e.TIANFU_OPERATOR_KEY) throw new ConfigError('set either TIANFU_KEYSTORE or TIANFU_OPERATOR_KEY, not both');
   if (e.TIANFU_KEYSTORE && e.TIANFU_KEYSTORE_PASSWORD === undefined) throw new ConfigError('TIANFU_KEYSTORE needs TIANFU_KEYSTORE_PASSWORD');
   const dataDir = path.resolve(e.TIANFU_DATA_DIR);
+  let operatorProfile = null;
+  if (e.TIANFU_OPERATOR_PROFILE) {
+    try {
+      operatorProfile = readOperatorDeclaration(path.resolve(e.TIANFU_OPERATOR_PROFILE));
+    } catch (err) {
+      if (err instanceof OperatorProfileError) throw new ConfigError(`invalid configuration:\n  ${err.message}`);
+      throw err;
+    }
+  }
   return {
     port: e.TIANFU_PORT,
     host: e.TIANFU_HOST,
@@ -113,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       caFile: e.TIANFU_CAPTURE_CA_FILE ? path.resolve(e.TIANFU_CAPTURE_CA_FILE) : undefined,
       chromiumPath: e.TIANFU_CHROMIUM_PATH,
     },
+    /** The operator's declaration (TIANFU_OPERATOR_PROFILE), checked; null when not configured. */
+    operatorProfile,
     usccLegacyExceptions: e.TIANFU_USCC_LEGACY_EXCEPTIONS?.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

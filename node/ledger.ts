@@ -26,7 +26,8 @@ import type { DomainRules } from './domain/types';
 import type { NodeConfig } from './config';
 import { buildBundle } from './bundles';
 import { Timestamper } from './tsa/timestamper';
-import type { Bundle } from './protocol';
+import { signOperatorProfile, technicalProfile } from './operator-profile';
+import type { Bundle, BundleOperatorProfile } from './protocol';
 
 export interface LedgerLogger extends AnchorerLogger {
   debug?(obj: object, msg?: string): void;
@@ -46,6 +47,12 @@ export interface ChainInfo {
 const silent: LedgerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class Ledger {
+  /**
+   * The operator's disclosures, signed by the operator key at start (declared part null without
+   * TIANFU_OPERATOR_PROFILE; the technical part is generated from this configuration).
+   */
+  operatorProfile!: BundleOperatorProfile;
+
   private constructor(
     readonly config: NodeConfig,
     readonly db: Database,
@@ -163,6 +170,11 @@ export class Ledger {
         };
       }
       const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger, timestamper, invoiceRules);
+      const version = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+      ledger.operatorProfile = await signOperatorProfile(operator, logId, config.operatorProfile, technicalProfile({
+        version, chainId, registry: registryAddress, embedded: embedded !== null, confirmations: config.confirmations,
+        checkpointIntervalMs: config.checkpointIntervalMs, mmdMs: config.mmdMs, tsaUrls: config.tsaUrls, stateMap: config.stateMap,
+      }));
       anchorer.start();
       logger.info({ logId, operator: operator.address, registry: registryAddress, chainId: chainId.toString(), rpcUrl, treeSize: log.size }, 'ledger started');
       return ledger;
@@ -180,7 +192,7 @@ export class Ledger {
   /** A `tianfu.bundle/v1` for every record about `subject` (or the given indexes). */
   bundle(kind: Bundle['kind'], subject: string, opts: { indexes?: number[]; file?: Bundle['file'] } = {}): Promise<Bundle> {
     return buildBundle(
-      { sequencer: this.sequencer, log: this.log, anchorer: this.anchorer, timestamper: this.timestamper, logId: this.logId, operator: this.operator.address.toLowerCase() as Hex, chainId: this.chain.chainId, registry: this.chain.registry },
+      { sequencer: this.sequencer, log: this.log, anchorer: this.anchorer, timestamper: this.timestamper, operatorProfile: this.operatorProfile.profile.declared ? this.operatorProfile : null, logId: this.logId, operator: this.operator.address.toLowerCase() as Hex, chainId: this.chain.chainId, registry: this.chain.registry },
       kind,
       subject,
       opts,

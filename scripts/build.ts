@@ -8,7 +8,7 @@ import { buildPage } from './build-page';
 async function main(): Promise<void> {
   const hre = require('hardhat') as { run(task: string, args?: object): Promise<unknown> };
   await hre.run('compile', { quiet: true });
-  buildPage();
+  await buildPage();
 }
 
 main().catch((err: unknown) => {

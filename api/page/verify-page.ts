@@ -10,6 +10,12 @@ import { createSHA256, createSM3 } from 'hash-wasm';
 import { toHex, type Hex } from '../../node/protocol/bytes';
 import { connectFetchChainReader } from '../../node/chain/fetch-reader';
 import { domainHistoryRules, isStatusProof, loadBundle, verifyBundle, verifyStatusProof, type StatusVerificationReport, type VerificationReport, type VerifyFileDigests } from '../../node/verifier';
+import type { Bundle } from '../../node/protocol/formats';
+import { certificatesFromPem } from '../../node/protocol/pem';
+
+/** Put in by scripts/build-page.ts: the release and the SHA-256 of the verifier's source manifest. */
+declare const __TIANFU_VERSION__: string;
+declare const __TIANFU_VERIFIER_CODE__: string;
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -93,12 +99,72 @@ function render(report: VerificationReport | StatusVerificationReport): void {
   out.append(json);
 }
 
+/** What the last verification read, for the report button. */
+let last: { bundle: Bundle; report: VerificationReport; bundleName: string; bundleSha256: Hex; fileName: string | null; file: VerifyFileDigests | undefined; rpc: string; trust: { registry?: Hex; logId?: Hex }; tsaCaName: string | null; confirmations: number } | null = null;
+
+const sha256Hex = async (bytes: Uint8Array): Promise<Hex> => {
+  const h = await createSHA256();
+  h.init();
+  h.update(bytes);
+  return toHex(h.digest('binary'));
+};
+
+/** The SHA-256 of the script this page runs, fetched again from where it came. */
+async function scriptSha256(): Promise<Hex | undefined> {
+  try {
+    const res = await fetch(new URL('verify.js', document.baseURI), { cache: 'no-store' });
+    return await sha256Hex(new Uint8Array(await res.arrayBuffer()));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the court report (tianfu.report/v1) of the last verification and downloads its HTML. */
+async function downloadReport(): Promise<void> {
+  if (!last) return;
+  const x = last;
+  const q = (v: string): string => (/^[A-Za-z0-9_./:@=+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const command = ['npx', 'tianfu', 'verify', x.bundleName, ...(x.fileName ? ['--file', x.fileName] : []), '--rpc', x.rpc, '--confirmations', String(x.confirmations), ...(x.trust.registry ? ['--registry', x.trust.registry] : []), ...(x.trust.logId ? ['--log-id', x.trust.logId] : []), ...(x.tsaCaName ? ['--tsa-ca', x.tsaCaName] : []), '--json'].map(q).join(' ');
+  const script = await scriptSha256();
+  // The report builder and renderer (with the QR encoder) are a chunk of their own, fetched on this click.
+  const { buildCourtReport, renderReportHtml } = await import('../../node/report');
+  const court = buildCourtReport(x.bundle, x.report, {
+    verifier: {
+      name: 'tianfu verify',
+      version: __TIANFU_VERSION__,
+      surface: `the browser verification page at ${location.origin}${location.pathname}, in this browser`,
+      codeSha256: __TIANFU_VERIFIER_CODE__ as Hex,
+      codeOf: 'the sha256sum manifest of the verifier\'s sources the page was built from (docs/report.md)',
+      ...(script ? { scriptSha256: script } : {}),
+    },
+    command,
+    inputs: [
+      { zh: '证据包文件 SHA-256', en: 'bundle file SHA-256', value: `${x.bundleSha256} (${x.bundleName})` },
+      ...(x.file && x.fileName ? [{ zh: '证据文件 SHA-256 / SM3', en: 'evidence file SHA-256 / SM3', value: `${x.file.sha256} / ${x.file.sm3 ?? '—'} (${x.fileName}, ${x.file.size ?? '?'} bytes, hashed in this browser)` }] : []),
+      { zh: '链 RPC', en: 'chain RPC', value: x.rpc },
+      { zh: '信任的登记合约 / 日志', en: 'registry / log trusted', value: x.trust.registry || x.trust.logId ? `${x.trust.registry ?? 'the bundle\'s'} / ${x.trust.logId ?? 'the bundle\'s'}` : 'the bundle\'s own (not pinned)' },
+    ],
+    verificationPage: `${location.origin}${location.pathname}`,
+  });
+  const blob = new Blob([renderReportHtml(court)], { type: 'text/html;charset=utf-8' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `tianfu-report-${court.bundleDigest.slice(2, 14)}.html`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
+
 async function run(): Promise<void> {
   const status = $('status');
   const bundleFile = $<HTMLInputElement>('bundle').files?.[0];
   const evidenceFile = $<HTMLInputElement>('file').files?.[0];
   const rpc = $<HTMLInputElement>('rpc').value.trim();
+  const tsaCaFile = $<HTMLInputElement>('tsa-ca').files?.[0];
   $('result').replaceChildren();
+  last = null;
+  $<HTMLButtonElement>('download-report').hidden = true;
   delete status.dataset.error;
   if (!bundleFile) {
     status.textContent = 'Choose a bundle file first.';
@@ -112,7 +178,8 @@ async function run(): Promise<void> {
     if (logId !== '' && !/^0x[0-9a-f]{64}$/.test(logId)) throw new Error('the log id must be 0x and 64 hex digits');
     const trust = { ...(registry ? { registry: registry as Hex } : {}), ...(logId ? { logId: logId as Hex } : {}) };
     status.textContent = 'Reading the bundle…';
-    const doc = JSON.parse(await bundleFile.text()) as unknown;
+    const bundleBytes = new Uint8Array(await bundleFile.arrayBuffer());
+    const doc = JSON.parse(new TextDecoder().decode(bundleBytes)) as unknown;
     const confirmations = Number($<HTMLInputElement>('confirmations').value) || 1;
     if (isStatusProof(doc)) {
       if (evidenceFile) throw new Error('a status proof is checked without a file: clear the evidence file');
@@ -128,6 +195,8 @@ async function run(): Promise<void> {
       return;
     }
     const bundle = loadBundle(doc);
+    const tsaTrustAnchors = tsaCaFile ? certificatesFromPem(await tsaCaFile.text()) : undefined;
+    if (tsaTrustAnchors && tsaTrustAnchors.length === 0) throw new Error('the TSA root certificates file holds no PEM CERTIFICATE block');
     let file: VerifyFileDigests | undefined;
     if (evidenceFile) {
       file = await hashFile(evidenceFile, (d) => {
@@ -137,9 +206,11 @@ async function run(): Promise<void> {
     status.textContent = `Reading the chain at ${rpc}…`;
     const chain = await connectFetchChainReader(rpc, { timeoutMs: 8000 });
     try {
-      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations });
+      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
       status.textContent = `Verified at ${new Date().toISOString()} in this browser.`;
       render(report);
+      last = { bundle, report, bundleName: bundleFile.name, bundleSha256: await sha256Hex(bundleBytes), fileName: evidenceFile?.name ?? null, file, rpc, trust, tsaCaName: tsaCaFile?.name ?? null, confirmations };
+      $<HTMLButtonElement>('download-report').hidden = false;
     } finally {
       chain.close();
     }
@@ -151,4 +222,7 @@ async function run(): Promise<void> {
 
 $('verify').addEventListener('click', () => {
   void run();
+});
+$('download-report').addEventListener('click', () => {
+  void downloadReport();
 });

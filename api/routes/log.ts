@@ -22,6 +22,22 @@ const LogInfo = z
     anchored: AnchoredCheckpoint.nullable(),
   })
   .openapi('LogInfo');
+const OperatorProfileResponse = z
+  .object({
+    digest: Hex32.openapi({ description: 'SHA-256(JCS(profile)): what bundles name it by' }),
+    profile: z
+      .object({
+        type: z.literal('tianfu.operator-profile/v1'),
+        logId: Hex32,
+        operator: z.string(),
+        declared: z.record(z.string(), z.unknown()).nullable(),
+        technical: z.record(z.string(), z.unknown()),
+        signedAt: z.string(),
+        signature: z.string().openapi({ description: 'EIP-191 by the operator over JCS(profile without signature)' }),
+      })
+      .openapi('OperatorProfile'),
+  })
+  .openapi('OperatorProfileResponse');
 const EntriesQuery = z.strictObject({ start: count, end: count.optional() });
 const InclusionQuery = z.strictObject({ index: count, treeSize: count.optional() });
 const ConsistencyQuery = z.strictObject({ from: count, to: count.optional() });
@@ -58,12 +74,22 @@ export function registerLogOpenApi(r: OpenAPIRegistry): void {
     request: { params: z.object({ treeSize: z.string().regex(/^\d+$/).openapi({ description: 'an anchored tree size' }) }) },
     responses: { 200: { description: '{treeSize, checkpoint, timestamps}' }, ...problemResponses(404, 422) },
   });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/operator',
+    summary: "The operator's disclosures (tianfu.operator-profile/v1): what it declares (TIANFU_OPERATOR_PROFILE) and the technical profile generated from its configuration, signed by the log operator key",
+    responses: { 200: { description: '{digest, profile}: profile.declared is null when the node declares nothing', content: { 'application/json': { schema: OperatorProfileResponse } } } },
+  });
   r.registerPath({ method: 'get', path: '/v1/log/checkpoints', summary: 'Anchored checkpoints with their transactions', request: { query: CheckpointsQuery }, responses: { 200: { description: 'checkpoints' } } });
 }
 
 export function logRouter(ledger: Ledger): Router {
   const r = Router();
   const { log } = ledger;
+
+  r.get('/operator', (_req, res) => {
+    res.json(ledger.operatorProfile);
+  });
 
   r.get('/log', async (_req, res) => {
     const a = ledger.anchorer.status().anchored;

@@ -11,6 +11,8 @@ import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE, type Anchor, type Bundle,
 import { parseEntry } from './record';
 import type { Hex } from './bytes';
 import { SUBJECT_SCHEME, type SubjectLink } from './subject';
+import { canonicalBytes } from './canonical';
+import { OPERATOR_PROFILE_TYPE, type BundleOperatorProfile, type SignedOperatorProfile } from './operator-profile';
 
 /** A bundle refused at load time; `path` is the offending field (`''` for the whole document). */
 export class BundleFormatError extends ProtocolError {
@@ -130,6 +132,30 @@ function loadTimestamps(v: unknown, path: string): BundleTimestamp[] {
   });
 }
 
+const PROFILE_MAX_BYTES = 64 * 1024;
+
+function loadOperatorProfile(v: unknown, path: string): BundleOperatorProfile {
+  const o = obj(v, path);
+  const p = obj(o.profile, `${path}.profile`);
+  if (typeof p.type !== 'string') malformed(`${path}.profile.type`, `must be "${OPERATOR_PROFILE_TYPE}", got ${describe(p.type)}`);
+  if (p.type !== OPERATOR_PROFILE_TYPE) throw new BundleFormatError('UNKNOWN_FORMAT', `${path}.profile.type`, `${describe(p.type)} is not an operator profile this verifier knows (${OPERATOR_PROFILE_TYPE})`);
+  if (p.declared !== null) obj(p.declared, `${path}.profile.declared`);
+  obj(p.technical, `${path}.profile.technical`);
+  if (typeof p.signedAt !== 'string' || p.signedAt.length > 64) malformed(`${path}.profile.signedAt`, `must be an RFC 3339 time, got ${describe(p.signedAt)}`);
+  let size: number;
+  try {
+    size = canonicalBytes(p).length;
+  } catch (err) {
+    malformed(`${path}.profile`, `has no canonical JSON form: ${(err as Error).message}`, err);
+  }
+  if (size > PROFILE_MAX_BYTES) malformed(`${path}.profile`, `is ${size} bytes as canonical JSON; the verifier stops at ${PROFILE_MAX_BYTES}`);
+  // The profile is kept as given (every member, known or not): its signature covers all of it.
+  return {
+    digest: hex32(o, 'digest', path),
+    profile: { ...(p as unknown as SignedOperatorProfile), logId: hex32(p, 'logId', `${path}.profile`), operator: address(p, 'operator', `${path}.profile`), signature: field(p, 'signature', `${path}.profile`, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex },
+  };
+}
+
 function loadItem(v: unknown, path: string): BundleItem {
   const o = obj(v, path);
   const record = o.record;
@@ -212,6 +238,7 @@ export function loadBundle(json: unknown): Bundle {
     ...(xml !== undefined ? { xml } : {}),
     ...(o.checkpoint !== undefined && o.checkpoint !== null ? { checkpoint: loadCheckpoint(o.checkpoint, 'checkpoint') } : {}),
     ...(o.timestamps !== undefined && o.timestamps !== null ? { timestamps: loadTimestamps(o.timestamps, 'timestamps') } : {}),
+    ...(o.operatorProfile !== undefined && o.operatorProfile !== null ? { operatorProfile: loadOperatorProfile(o.operatorProfile, 'operatorProfile') } : {}),
     createdAt,
   };
 }

@@ -5,7 +5,8 @@
  * bundle that has tokens.
  *
  *   checkpoint-signature  bundle.checkpoint is the checkpoint the items' anchor names (log, size, root)
- *                         and the log operator signed it (EIP-191 over JCS{type, logId, treeSize, rootHash})
+ *                         and the log operator signed it (EIP-191 over JCS{type, logId, treeSize, rootHash}): the bundle's
+ *                         operator, or the registry's operator at the anchoring block
  */
 import { checkpointMessage, recoverSigner } from './signatures';
 import type { TimestampStep, TokenInfo } from './timestamp';
@@ -49,7 +50,12 @@ export interface TimeEvidence {
 }
 
 /** checkpoint-signature: the bundle's signed checkpoint is the one its items' anchor names, signed by the log operator. */
-export function checkCheckpointSignature(b: Bundle, recover: (message: Uint8Array, signature: string) => Hex = recoverSigner): TimeEvidenceStep | null {
+/**
+ * `anchoredBy`: the log's operator by the registry at the anchoring block, when the verifier read it.
+ * A checkpoint keeps the signature it was anchored (and time-stamped) with: after a key rotation the
+ * bundle's operator is the new key, and the checkpoint's signer is the key that was operator then.
+ */
+export function checkCheckpointSignature(b: Bundle, recover: (message: Uint8Array, signature: string) => Hex = recoverSigner, anchoredBy: Hex | null = null): TimeEvidenceStep | null {
   const cp = b.checkpoint;
   const anchored = b.items.filter((it) => it.anchor !== null);
   // A pending bundle's items name no checkpoint: a checkpoint beside them stamps nothing of theirs.
@@ -61,6 +67,9 @@ export function checkCheckpointSignature(b: Bundle, recover: (message: Uint8Arra
   if (anchor.rootHash !== cp.rootHash) return { ...where, name: 'checkpoint-signature', status: 'failed', detail: 'the signed checkpoint\'s root is not the anchored root', expected: anchor.rootHash, calculated: cp.rootHash };
   try {
     const signer = recover(checkpointMessage(cp), cp.signature);
+    if (anchoredBy !== null && signer.toLowerCase() === anchoredBy.toLowerCase() && signer.toLowerCase() !== b.log.operator.toLowerCase()) {
+      return { ...where, name: 'checkpoint-signature', status: 'ok', detail: `checkpoint (size ${cp.treeSize}, root ${cp.rootHash}) is the anchored one, signed by ${signer.toLowerCase()}, the log's operator by the registry at the anchoring block (the key was rotated since)`, expected: anchoredBy.toLowerCase(), calculated: signer.toLowerCase() };
+    }
     if (signer.toLowerCase() !== b.log.operator.toLowerCase()) return { ...where, name: 'checkpoint-signature', status: 'failed', detail: 'the checkpoint is not signed by the log operator', expected: b.log.operator.toLowerCase(), calculated: signer.toLowerCase() };
     return { ...where, name: 'checkpoint-signature', status: 'ok', detail: `checkpoint (size ${cp.treeSize}, root ${cp.rootHash}) is the anchored one, signed by the log operator ${b.log.operator.toLowerCase()}`, expected: b.log.operator.toLowerCase(), calculated: signer.toLowerCase() };
   } catch (err) {
@@ -69,9 +78,9 @@ export function checkCheckpointSignature(b: Bundle, recover: (message: Uint8Arra
 }
 
 /** The time evidence of a bundle without tokens: its checkpoint's signature, and item 6 not provided. */
-export function noTokenEvidence(b: Bundle, recover?: (message: Uint8Array, signature: string) => Hex): TimeEvidence {
+export function noTokenEvidence(b: Bundle, recover?: (message: Uint8Array, signature: string) => Hex, anchoredBy: Hex | null = null): TimeEvidence {
   const steps: TimeEvidenceStep[] = [];
-  const cpStep = checkCheckpointSignature(b, recover);
+  const cpStep = checkCheckpointSignature(b, recover, anchoredBy);
   if (cpStep) steps.push(cpStep);
   const anchored = b.items.some((it) => it.anchor !== null);
   steps.push({ name: 'tsa-token', status: 'skipped', detail: !anchored ? 'the bundle is pending: no anchored checkpoint to time-stamp yet' : 'no RFC 3161 token in this bundle: the node has no TSA configured (TIANFU_TSA_URLS), or the token was not obtained yet (refresh the bundle)' });

@@ -7,6 +7,7 @@
 import type { Hex } from './bytes';
 import type { LogEntry } from './record';
 import type { SubjectLink } from './subject';
+import type { BundleOperatorProfile } from './operator-profile';
 
 export const RECEIPT_TYPE = 'tianfu.receipt/v1' as const;
 export const CHECKPOINT_TYPE = 'tianfu.checkpoint/v1' as const;
@@ -99,6 +100,8 @@ export interface Bundle {
   checkpoint?: SignedCheckpoint;
   /** RFC 3161 time-stamp tokens over that signed checkpoint, one per TSA that answered. */
   timestamps?: BundleTimestamp[];
+  /** The operator's signed disclosures (TIANFU_OPERATOR_PROFILE) when the node has them (operator-profile.ts). */
+  operatorProfile?: BundleOperatorProfile;
   createdAt: string;
 }
 

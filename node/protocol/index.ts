@@ -14,3 +14,4 @@ export { loadBundle, BundleFormatError } from './bundle-schema';
 export * from './timestamp';
 export * from './timestamp-evidence';
 export * from './checkpoint-evidence';
+export * from './operator-profile';

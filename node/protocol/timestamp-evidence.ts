@@ -19,15 +19,17 @@ export interface TimeEvidenceOptions {
   tsaTrustAnchors?: readonly Uint8Array[];
   now?: Date;
   recover?: (message: Uint8Array, signature: string) => Hex;
+  /** The log's operator by the registry at the anchoring block (see checkCheckpointSignature). */
+  anchoredBy?: Hex | null;
 }
 
 export async function checkTimeEvidence(b: Bundle, o: TimeEvidenceOptions = {}): Promise<TimeEvidence> {
   const steps: TimeEvidenceStep[] = [];
   const tokens = b.timestamps ?? [];
   const cp = b.checkpoint;
-  if (tokens.length === 0) return noTokenEvidence(b, o.recover);
+  if (tokens.length === 0) return noTokenEvidence(b, o.recover, o.anchoredBy ?? null);
   // The stamped bytes must be the checkpoint the chain anchors, signed by the operator.
-  const cpStep = checkCheckpointSignature(b, o.recover);
+  const cpStep = checkCheckpointSignature(b, o.recover, o.anchoredBy ?? null);
   if (cpStep) steps.push(cpStep);
   else if (cp) steps.push({ checkpoint: cp.treeSize, name: 'checkpoint-signature', status: 'failed', detail: 'the bundle carries RFC 3161 tokens over a checkpoint, but none of its items is anchored' });
   if (!cp) {

@@ -66,9 +66,8 @@ export interface TimestampCheck {
   status: 'ok' | 'failed' | 'skipped';
 }
 
-export class TimestampError extends Error {
-  override readonly name = 'TimestampError';
-}
+export { TimestampError, base64ToBytes, bytesToBase64, certificatesFromPem } from './pem';
+import { TimestampError } from './pem';
 
 const ab = (u: Uint8Array): ArrayBuffer => u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer;
 const hexOf = (b: ArrayBuffer | Uint8Array): Hex => toHex(b instanceof Uint8Array ? b : new Uint8Array(b));
@@ -182,27 +181,6 @@ export function readToken(der: Uint8Array): Parsed {
 }
 
 /** Parses PEM (one or more CERTIFICATE blocks) or a single DER certificate into DER certificates. */
-export function certificatesFromPem(text: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const re = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push(base64ToBytes(m[1]!.replace(/\s+/g, '')));
-  return out;
-}
-
-export function base64ToBytes(b64: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new TimestampError('not base64');
-  const bin = atob(b64);
-  const u = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-  return u;
-}
-
-export function bytesToBase64(u: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 function parseCert(der: Uint8Array): pkijs.Certificate {
   return pkijs.Certificate.fromBER(ab(der));
 }

@@ -10,6 +10,7 @@
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
  *                 → xml-* (invoice bundles: the XML given is the record's original)
  *                 → depositor-signature (evidence: the collector's own signature)
+ *                 → operator-profile (the operator's signed disclosures, when the bundle carries them)
  *                 → checkpoint-signature → tsa-* (the signed checkpoint; RFC 3161 tokens over it)
  */
 import type { BundleStep, CheckpointStep, ItemStep } from './context';
@@ -36,6 +37,7 @@ import { invoiceXmlStep } from './steps/invoice-xml';
 import { consistencyStep } from './steps/consistency';
 import { depositorSignatureStep } from './steps/depositor-signature';
 import { timeEvidenceStep } from './steps/time-evidence';
+import { operatorProfileStep } from './steps/operator-profile';
 
 /** Run for every item of the bundle, offline and online. */
 export const ITEM_STEPS: readonly ItemStep[] = [
@@ -70,5 +72,6 @@ export const BUNDLE_STEPS: readonly BundleStep[] = [
   fileContentStep, // sets ctx.file
   invoiceXmlStep, // invoice bundles: sets ctx.file from the XML given
   depositorSignatureStep,
+  operatorProfileStep,
   timeEvidenceStep, // sets ctx.time (reads ctx.checkpoints); asynchronous, left out offline
 ];

@@ -1,6 +1,6 @@
 /**
  * `tianfu verify <bundle.json> [--file F] [--rpc URL] [--confirmations N] [--json] [--allow-pending]
- *  [--refresh URL [--out F]] [--tsa-ca FILE]`: checks a bundle with nothing but the bundle, the file beside it and a
+ *  [--refresh URL [--out F]] [--tsa-ca FILE] [--report out.html|out.pdf [--page-url URL]]`: checks a bundle with nothing but the bundle, the file beside it and a
  * JSON-RPC endpoint of the chain it names (docs/protocol.md §9). Uses node/verifier (the same code
  * as the API and the browser page) and node/chain/chain-reader; never the store or the API.
  *
@@ -19,6 +19,7 @@ import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVe
 import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
 import { ExitCode, UsageError, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
+import { cliCourtReport, reportFormat, writeCourtReport } from './report';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
 
@@ -35,6 +36,8 @@ interface VerifyFlags {
   logId?: string;
   clockSkewMs: number;
   tsaCa?: string;
+  report?: string;
+  pageUrl?: string;
 }
 
 /** The TSA roots of `--tsa-ca FILE`: PEM (one or more CERTIFICATE blocks) or one DER certificate. */
@@ -283,6 +286,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   const json = await readJsonFile(bundleFile);
   if (isStatusProof(json)) return runStatusProofVerify(json, bundleFile, flags);
   let bundle = toBundle(json, bundleFile);
+  if (flags.report !== undefined) reportFormat(flags.report);
   // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
   const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
   let refreshNote: string | null = null;
@@ -314,11 +318,26 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
     written = path.resolve(flags.out ?? bundleFile);
     await writeAtomically(written, bundle);
   }
+  let reportNote: string | null = null;
+  if (flags.report !== undefined) {
+    // A report is written whatever the verdict: a failed verification is a document for the file too.
+    const court = await cliCourtReport({
+      bundle, verification: report, bundleFile: written ?? bundleFile, rpc, confirmations: flags.confirmations,
+      ...(flags.file !== undefined && file ? { file: flags.file, fileDigests: file } : {}),
+      ...(flags.tsaCa !== undefined ? { tsaCa: flags.tsaCa } : {}),
+      ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
+      ...(flags.logId !== undefined ? { logId: flags.logId } : {}),
+      pageUrl: flags.pageUrl ?? (flags.refresh !== undefined ? new URL('/', flags.refresh).toString() : null),
+    });
+    const n = await writeCourtReport(flags.report, court);
+    reportNote = `Report (tianfu.report/v1, ${court.items.filter((i) => i.status === 'PASS').length} of 15 items PASS) written to ${path.resolve(flags.report)} (${n} bytes)`;
+  }
   if (flags.json) printJson({ ...report, ...(flags.refresh !== undefined ? { refresh: { note: refreshNote, written } } : {}) });
   else {
     process.stdout.write(formatReport(report, { rpc, bundleFile, ...(flags.file !== undefined ? { file: flags.file } : {}) }));
     if (refreshNote !== null) process.stdout.write(`Refresh: ${refreshNote}${written ? `; updated bundle written to ${written}` : refreshed > 0 ? '; not written (invalid)' : ''}\n`);
   }
+  if (reportNote !== null) process.stderr.write(`${reportNote}\n`);
   return report.accepted ? ExitCode.Ok : ExitCode.Invalid;
 }
 
@@ -353,6 +372,8 @@ export function register(program: Command): void {
     .option('--registry <address>', 'the AnchorRegistry address to trust (the ledger\'s published one); without it the bundle\'s own is used', hexArg(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x-hex address'))
     .option('--log-id <id>', 'the log id to trust; without it the bundle\'s own is used', hexArg(/^0x[0-9a-fA-F]{64}$/, '32 bytes of 0x-hex'))
     .option('--tsa-ca <file>', 'the TSA root certificates to trust (PEM, or one DER certificate): the bundle\'s RFC 3161 tokens must chain to one of them')
+    .option('--report <file>', 'also write the court report (tianfu.report/v1, the 15 checklist items) to this .html or .pdf file (PDF: printed by Chromium)')
+    .option('--page-url <url>', 'with --report: where the verification page is (the report\'s QR code links there with the bundle\'s digest); default the --refresh node\'s')
     .option('--timeout <ms>', 'timeout per RPC / HTTP request', positiveInt(600_000), DEFAULT_RPC_TIMEOUT_MS)
     .action(async (bundleFile: string, flags: VerifyFlags) => {
       process.exitCode = await runVerify(bundleFile, flags);

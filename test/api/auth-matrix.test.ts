@@ -119,6 +119,7 @@ describe('authorisation matrix (real node)', () => {
     { route: 'GET /v1/log/proof/consistency', roles: [], path: () => '/v1/log/proof/consistency?from=1&to=1' },
     { route: 'GET /v1/log/checkpoints', roles: [], path: () => '/v1/log/checkpoints' },
     { route: 'GET /v1/log/checkpoints/{treeSize}/timestamps', roles: [], path: () => '/v1/log/checkpoints/1/timestamps' },
+    { route: 'GET /v1/operator', roles: [], path: () => '/v1/operator' },
     { route: 'POST /v1/verify', roles: [], path: () => '/v1/verify', body: () => ({ bundle: {} }) },
     { route: 'GET /v1/openapi.json', roles: [], path: () => '/v1/openapi.json' },
     { route: 'GET /healthz', roles: [], path: () => '/healthz', outsideApi: true },

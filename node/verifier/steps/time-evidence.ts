@@ -3,11 +3,12 @@
  * bundle carries is the anchored one, signed by the log operator, and every RFC 3161 token over it
  * verifies (imprint, CMS signature, TSA certificate, ESSCertIDv2, chain to --tsa-ca, genTime). Sets
  * the report's `time`: the window the chain gives beside the one each TSA gives, and whether they agree.
- * Asynchronous (WebCrypto), so the offline verifier leaves it out. The CMS code (pkijs) is loaded only
- * for a bundle that carries tokens, so the browser page fetches it only then.
+ * Asynchronous (WebCrypto), so the offline verifier leaves it out. The CMS code (pkijs) comes through
+ * tsa-loader.ts, which the browser page loads only for a bundle that carries tokens.
  */
 import { noTokenEvidence } from '../../protocol/checkpoint-evidence';
-import type { BundleStep } from '../context';
+import { read, type BundleStep } from '../context';
+import { loadCheckTimeEvidence } from './tsa-loader';
 import type { TimeSummary } from '../types';
 
 export const timeEvidenceStep: BundleStep = {
@@ -16,9 +17,13 @@ export const timeEvidenceStep: BundleStep = {
   async run(ctx) {
     const { b, opts, steps } = ctx;
     const now = (opts.now ?? (() => new Date()))();
+    // Who was the log's operator when the checkpoint was anchored (a rotated key signed it then).
+    const anchoredCp = b.checkpoint ? ctx.checkpoints.find((c) => c.treeSize === b.checkpoint!.treeSize && c.status !== 'failed' && c.blockHash !== null) : undefined;
+    const anchoredBy = anchoredCp && ctx.chain?.operatorOf ? await read(`operatorOf(${b.log.logId})`, () => ctx.chain!.operatorOf!(anchoredCp.registry, b.log.logId, BigInt(anchoredCp.blockNumber))) : null;
     const ev = (b.timestamps ?? []).length === 0
-      ? noTokenEvidence(b, opts.recoverSigner)
-      : await (await import('../../protocol/timestamp-evidence')).checkTimeEvidence(b, {
+      ? noTokenEvidence(b, opts.recoverSigner, anchoredBy)
+      : await (await loadCheckTimeEvidence())(b, {
+        anchoredBy,
         ...(opts.tsaTrustAnchors !== undefined ? { tsaTrustAnchors: opts.tsaTrustAnchors } : {}),
         now,
         ...(opts.recoverSigner ? { recover: opts.recoverSigner } : {}),
