@@ -26,6 +26,7 @@ export const VERIFIER_FILES = [
   'scripts/cli/verify.ts',
   'scripts/cli/report.ts',
   'api/page/verify-page.ts',
+  'api/page/tsa-loader.ts',
 ] as const;
 
 /** What the digest is of, in words for the report. */

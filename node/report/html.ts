@@ -34,12 +34,25 @@ function table(t: ReportTable): string {
 
 const where = (s: VerificationStep): string => (s.token !== undefined ? `token ${s.token}` : s.item !== undefined ? `item ${s.item}` : s.checkpoint !== undefined ? `checkpoint ${s.checkpoint}` : '');
 
-function steps(ss: readonly VerificationStep[]): string {
-  if (ss.length === 0) return '';
+/** Rows shown one by one; beyond this, passed rows are shown one per step name (all are in the embedded JSON). */
+const STEP_ROWS = 12;
+
+function steps(all: readonly VerificationStep[]): string {
+  if (all.length === 0) return '';
+  let ss: readonly VerificationStep[] = all;
+  let grouped = '';
+  if (all.length > STEP_ROWS) {
+    ss = all.filter((s) => s.status !== 'ok');
+    const byName = new Map<string, VerificationStep[]>();
+    for (const s of all) if (s.status === 'ok') byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+    grouped = [...byName.entries()]
+      .map(([name, rows]) => `<tr class="ok"><td class="mono step">${esc(name)}</td><td>${rows.length} × ${esc(rows.length === 1 ? where(rows[0]!) : `${where(rows[0]!)} … ${where(rows.at(-1)!)}`)}</td><td>ok</td><td>${esc(rows[0]!.detail)}${rows.length > 1 ? ` <span class="en">(and ${rows.length - 1} more, each in the embedded report)</span>` : ''}</td></tr>`)
+      .join('\n');
+  }
   const rows = ss
-    .map((s) => `<tr class="${s.status}"><td class="mono">${esc(s.name)}</td><td>${esc(where(s))}</td><td>${esc(s.status)}</td><td>${esc(s.detail)}${s.expected !== undefined || s.calculated !== undefined ? `<div class="mono ev">expected ${esc(s.expected ?? '—')}<br>calculated ${esc(s.calculated ?? '—')}</div>` : ''}</td></tr>`)
+    .map((s) => `<tr class="${s.status}"><td class="mono step">${esc(s.name)}</td><td>${esc(where(s))}</td><td>${esc(s.status)}</td><td>${esc(s.detail)}${s.expected !== undefined || s.calculated !== undefined ? `<div class="mono ev">expected ${esc(s.expected ?? '—')}<br>calculated ${esc(s.calculated ?? '—')}</div>` : ''}</td></tr>`)
     .join('\n');
-  return `<table class="steps"><caption>${bi({ zh: '所依据的核验步骤', en: 'verification steps it rests on' })}</caption><thead><tr><th>step</th><th>where</th><th>status</th><th>detail</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
+  return `<table class="steps"><caption>${bi({ zh: '所依据的核验步骤', en: 'verification steps it rests on' })}</caption><thead><tr><th>step</th><th>where</th><th>status</th><th>detail</th></tr></thead><tbody>\n${grouped}${grouped && rows ? '\n' : ''}${rows}\n</tbody></table>`;
 }
 
 function section(it: ReportItem): string {
@@ -72,7 +85,7 @@ caption { text-align: left; font-weight: bold; padding: .2rem 0; }
 .status.np { background: #fff0c2; color: #5e4500; } .status.na { background: #e6e6e6; color: #333; }
 .verdict { font-size: 14pt; font-weight: bold; margin: .4rem 0; }
 .verdict.valid { color: #0f4d0f; } .verdict.invalid { color: #7a0d0d; } .verdict.pending { color: #5e4500; }
-table.steps { font-size: 8pt; } table.steps tr.failed td { background: #f7d4d4; } table.steps tr.skipped td { color: #777; }
+table.steps { font-size: 8pt; } td.step { white-space: nowrap; word-break: normal; } table.steps tr.failed td { background: #f7d4d4; } table.steps tr.skipped td { color: #777; }
 .ev { margin-top: .15rem; color: #333; }
 .checks { color: #333; margin: .1rem 0; } .summary { margin: .2rem 0 .3rem; }
 footer { margin-top: 1.2rem; border-top: 2px solid #111; padding-top: .4rem; font-size: 9pt; }

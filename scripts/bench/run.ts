@@ -44,6 +44,7 @@ const MODULES: Module[] = [
   { name: 'evidence-http', file: './evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
   { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
   { name: 'audit', file: './audit', fn: 'benchAudit', opts: () => ({ log }) },
+  { name: 'report', file: './report', fn: 'benchReport', opts: () => ({ log }) },
 ];
 
 type Outcome = { name: string; status: 'ok' | 'skipped' | 'failed'; seconds: number; result?: unknown; error?: string };

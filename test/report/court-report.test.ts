@@ -162,7 +162,11 @@ describe('the court report (tianfu.report/v1)', () => {
     expect(r.qrText).toBe(`${t.url}/#bundle-sha256=${r.bundleDigest}`);
   });
 
-  it('the manifest the code digest is of is what sha256sum makes of the same files', async () => {
+  it('the code digest is what the command in docs/report.md computes with sha256sum, and its manifest is sha256sum\'s', async () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/report.md'), 'utf8');
+    const cmd = /```text\n(\( find [\s\S]*?xargs sha256sum \| sha256sum)\n```/.exec(doc)![1]!;
+    const { stdout: digest } = await run('bash', ['-c', cmd], { cwd: ROOT });
+    expect(`0x${digest.split(' ')[0]}`).toBe(verifierCodeSha256());
     const manifest = verifierManifest();
     const files = manifest.trim().split('\n').map((l) => l.slice(66));
     expect(files).toContain('node/verifier/verify.ts');

@@ -59,7 +59,10 @@ describe('verifier boundaries', () => {
   it('the browser page reaches no Node built-in, no schema library and no domain service', () => {
     const { files, packages } = graph(path.join(ROOT, 'api/page/verify-page.ts'));
     const rel = [...files].map((f) => path.relative(ROOT, f));
-    expect(rel.filter((f) => !/^(api\/page\/|node\/protocol\/|node\/verifier\/|node\/(invoice|evidence)\/history\.ts|node\/chain\/fetch-reader\.ts)/.test(f))).toEqual([]);
+    // node/report: the court report's builder and renderer (the download button), pure like the verifier.
+    expect(rel.filter((f) => !/^(api\/page\/|node\/protocol\/|node\/verifier\/|node\/report\/|node\/(invoice|evidence)\/history\.ts|node\/chain\/fetch-reader\.ts)/.test(f))).toEqual([]);
+    expect(rel).toContain('node/report/html.ts');
+    expect(rel.some((f) => f.startsWith('node/print/'))).toBe(false);
     expect([...packages].filter((p) => p.startsWith('node:') || ['zod', '@asteasolutions/zod-to-openapi', 'express'].includes(p))).toEqual([]);
   });
 
