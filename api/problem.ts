@@ -138,6 +138,10 @@ export const PROBLEMS = {
   MULTIPART_INVALID: e(400),
   MULTIPART_UNEXPECTED_PART: e(400),
   RANGE_NOT_SATISFIABLE: e(416),
+  // Online capture (node/capture, api/routes/captures.ts).
+  CAPTURE_TARGET_FORBIDDEN: e(422),
+  CAPTURE_QUEUE_FULL: e(429),
+  CAPTURE_NOT_FOUND: e(404),
   // Invoice XML import (node/invoice/xml): the parse profile's refusals, then mapping and validation.
   XML_MALFORMED: e(400),
   XML_DTD_FORBIDDEN: e(400),

@@ -42,6 +42,16 @@ const EnvSchema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL')).max(8, 'at most 8 TSAs')).optional(),
   TIANFU_TSA_RETRY_MS: int(10, 3_600_000).default(30_000),
+  // Online capture (docs/capture.md): hosts the SSRF rule lets through (names or IP literals, compared as written in the URL).
+  TIANFU_CAPTURE_ALLOW_HOSTS: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).optional(),
+  TIANFU_CAPTURE_CONCURRENCY: int(1, 16).default(1),
+  TIANFU_CAPTURE_QUEUE_MAX: int(1, 10_000).default(32),
+  TIANFU_CAPTURE_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 ** 2),
+  TIANFU_CAPTURE_MAX_REQUESTS: int(1, 100_000).default(1000),
+  TIANFU_CAPTURE_MAX_HEIGHT: int(100, 100_000).default(16_384),
+  // Extra trusted CA certificates (PEM file) for the capture's TLS checks, beside the system's roots.
+  TIANFU_CAPTURE_CA_FILE: z.string().optional(),
+  TIANFU_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   TIANFU_TSA_TIMEOUT_MS: int(100, 600_000).default(10_000),
 });
 
@@ -93,6 +103,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     tsaUrls: e.TIANFU_TSA_URLS ?? [],
     tsaRetryMs: e.TIANFU_TSA_RETRY_MS,
     tsaTimeoutMs: e.TIANFU_TSA_TIMEOUT_MS,
+    capture: {
+      allowHosts: e.TIANFU_CAPTURE_ALLOW_HOSTS ?? [],
+      concurrency: e.TIANFU_CAPTURE_CONCURRENCY,
+      queueMax: e.TIANFU_CAPTURE_QUEUE_MAX,
+      maxBytes: e.TIANFU_CAPTURE_MAX_BYTES,
+      maxRequests: e.TIANFU_CAPTURE_MAX_REQUESTS,
+      maxHeight: e.TIANFU_CAPTURE_MAX_HEIGHT,
+      caFile: e.TIANFU_CAPTURE_CA_FILE ? path.resolve(e.TIANFU_CAPTURE_CA_FILE) : undefined,
+      chromiumPath: e.TIANFU_CHROMIUM_PATH,
+    },
     usccLegacyExceptions: e.TIANFU_USCC_LEGACY_EXCEPTIONS?.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }
