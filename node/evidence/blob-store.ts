@@ -129,6 +129,19 @@ async function writeAll(fh: fsp.FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
+/** Writes every byte of `bufs` in order with writev(2), resuming after a short write. */
+async function writevAll(fh: fsp.FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest);
+    // Drop what was written: whole buffers, then the written head of the next one.
+    let i = 0;
+    while (i < rest.length && bytesWritten >= rest[i]!.length) bytesWritten -= rest[i++]!.length;
+    rest = rest.slice(i);
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+  }
+}
+
 /**
  * Writable over an open file handle: batched writes (the stream's writev hands over everything
  * buffered up to the high-water mark) and an fsync before 'finish', so that a resolved pipeline means
@@ -144,7 +157,8 @@ class SyncedFileSink extends Writable {
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    writeAll(this.fh, chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk))).then(() => cb(), cb);
+    // writev(2) over the chunks as they are: no 1 MiB concatenated copy per batch (garbage that sat in RSS until a GC).
+    writevAll(this.fh, chunks.map((c) => c.chunk)).then(() => cb(), cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
