@@ -55,7 +55,7 @@ const FETCH_READER = 'node/chain/fetch-reader';
 const REPORT = 'node/report';
 const PRINT = 'node/print';
 /** Pure packages node/protocol builds on (no I/O, browser-safe). */
-const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs'];
+const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs', 'fflate'];
 
 /** Each layer: the files, and what they may import. Read top-down: nothing imports a layer above it. */
 const LAYERS = [

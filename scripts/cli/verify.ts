@@ -19,7 +19,10 @@ import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVe
 import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
 import { ExitCode, UsageError, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
-import { cliCourtReport, reportFormat, writeCourtReport } from './report';
+import type * as ReportModule from './report';
+
+/** The report code (the renderer, the QR encoder, Chromium's driver) loads only for --report. */
+const reportModule = (): typeof ReportModule => require('./report') as typeof ReportModule;
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
 
@@ -286,7 +289,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   const json = await readJsonFile(bundleFile);
   if (isStatusProof(json)) return runStatusProofVerify(json, bundleFile, flags);
   let bundle = toBundle(json, bundleFile);
-  if (flags.report !== undefined) reportFormat(flags.report);
+  if (flags.report !== undefined) reportModule().reportFormat(flags.report);
   // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
   const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
   let refreshNote: string | null = null;
@@ -321,6 +324,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   let reportNote: string | null = null;
   if (flags.report !== undefined) {
     // A report is written whatever the verdict: a failed verification is a document for the file too.
+    const { cliCourtReport, writeCourtReport } = reportModule();
     const court = await cliCourtReport({
       bundle, verification: report, bundleFile: written ?? bundleFile, rpc, confirmations: flags.confirmations,
       ...(flags.file !== undefined && file ? { file: flags.file, fileDigests: file } : {}),
