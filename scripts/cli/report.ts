@@ -10,7 +10,7 @@ import type { Bundle } from '../../node/protocol';
 import type { VerificationReport } from '../../node/verifier';
 import { buildCourtReport, renderReportHtml, type CourtReport, type ReportValue } from '../../node/report';
 import { CODE_OF, verifierCodeSha256, verifierVersion } from '../../node/print/code-digest';
-import { htmlToPdf, PdfUnavailableError } from '../../node/print/pdf';
+import { findChromium, htmlToPdf, PdfUnavailableError } from '../../node/print/pdf';
 import { UsageError } from './common';
 
 export type ReportFormat = 'html' | 'pdf';
@@ -21,6 +21,11 @@ export function reportFormat(file: string): ReportFormat {
   if (ext === '.html' || ext === '.htm') return 'html';
   if (ext === '.pdf') return 'pdf';
   throw new UsageError(`--report ${file}: name an .html or a .pdf file`, 'BAD_ARGUMENTS');
+}
+
+/** Before verifying: a PDF needs Chromium, so say so at once (exit 2) rather than after the work. */
+export function checkReportTarget(file: string): void {
+  if (reportFormat(file) === 'pdf' && !findChromium()) throw new UsageError('a PDF report needs Chromium: install it (Debian: apt-get install chromium fonts-wqy-microhei) or set TIANFU_CHROMIUM_PATH; or write --report out.html', 'PDF_UNAVAILABLE');
 }
 
 const sha256Of = async (file: string): Promise<string> => `0x${createHash('sha256').update(await readFile(file)).digest('hex')}`;

@@ -117,7 +117,7 @@ async function readJsonFile(file: string): Promise<unknown> {
 /** `tianfu verify proof.json` for a tianfu.status-proof/v1: the state steps, then the state.root entry's bundle steps. */
 async function runStatusProofVerify(json: unknown, proofFile: string, flags: VerifyFlags): Promise<number> {
   const rpc = flags.rpc ?? DEFAULT_RPC_URL;
-  if (flags.refresh !== undefined || flags.out !== undefined || flags.file !== undefined) throw new UsageError('--refresh, --out and --file are for bundles, not status proofs');
+  if (flags.refresh !== undefined || flags.out !== undefined || flags.file !== undefined || flags.report !== undefined) throw new UsageError('--refresh, --out, --file and --report are for bundles, not status proofs');
   const reader = await connectChainReader(rpc, { timeoutMs: flags.timeout }).catch((err: unknown) => {
     throw err instanceof ChainReadError ? new UsageError(err.message, 'CHAIN_UNREACHABLE') : err;
   });
@@ -289,7 +289,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   const json = await readJsonFile(bundleFile);
   if (isStatusProof(json)) return runStatusProofVerify(json, bundleFile, flags);
   let bundle = toBundle(json, bundleFile);
-  if (flags.report !== undefined) reportModule().reportFormat(flags.report);
+  if (flags.report !== undefined) reportModule().checkReportTarget(flags.report);
   // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
   const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
   let refreshNote: string | null = null;

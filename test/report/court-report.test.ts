@@ -241,6 +241,28 @@ describe('the court report (tianfu.report/v1)', () => {
     expect(written.items[1]!.status).toBe('FAIL');
     expect(written.items[13]!.status).toBe('FAIL');
     expect(fs.readFileSync(out, 'utf8')).toContain('不通过 FAIL');
+    // The PDF of it says so too, in Chinese and English.
+    const pdf = path.join(tmp, 'tampered.pdf');
+    expect((await tianfu(['verify', tampered, '--file', ev.path, '--rpc', rpc, '--report', pdf])).code).toBe(1);
+    const { stdout: text } = await run(requireTool('pdftotext'), ['-enc', 'UTF-8', pdf, '-'], { maxBuffer: 64 << 20 });
+    expect(text).toContain('不通过 FAIL');
+    expect(text).toContain('无效 INVALID');
+  });
+
+  it('--report refuses what it cannot write with exit 2: another extension, a PDF without Chromium', async () => {
+    const [ext, noChromium] = await Promise.all([
+      tianfu(['verify', files.bundle, '--rpc', rpc, '--report', path.join(tmp, 'report.txt')]),
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile(process.execPath, [path.join(ROOT, 'scripts', 'tianfu.js'), 'verify', files.bundle, '--rpc', rpc, '--report', path.join(tmp, 'none.pdf')], { cwd: ROOT, timeout: 120_000, env: { ...process.env, TIANFU_CHROMIUM_PATH: path.join(tmp, 'no-such-chromium') } }, (err, _stdout, stderr) => {
+          resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stderr });
+        });
+      }),
+    ]);
+    expect(ext.code).toBe(2);
+    expect(ext.stderr).toMatch(/--report .*report\.txt: name an \.html or a \.pdf file/);
+    expect(noChromium.code).toBe(2);
+    expect(noChromium.stderr).toMatch(/a PDF report needs Chromium/);
+    expect(fs.existsSync(path.join(tmp, 'none.pdf'))).toBe(false);
   });
 
   it('what is missing reads NOT PROVIDED, never PASS: no token, no TSA roots, no profile, no file, an unsigned deposit', async () => {
