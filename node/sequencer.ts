@@ -294,6 +294,7 @@ export class Sequencer {
     const subjectSaltPool = pseudoReqs > 0 ? randomBytes(32 * pseudoReqs) : null;
     let subjectSaltsUsed = 0;
     const newLinks = new Map<string, Hex>();
+    const freshSubjects = new Set<string>();
 
     const at = this.nextAt();
     const atIso = at.toISOString();
@@ -331,12 +332,16 @@ export class Sequencer {
           const salt = toHex(saltPool.subarray(32 * saltsUsed, 32 * ++saltsUsed));
           const digest = digestOf();
           let subjectSalt: Hex | null = null;
+          let drawnSalt = false;
           if (this.rulesByKind.get(kind)!.pseudonymousSubjects === true) {
             const known = tentativeLinks.has(subject) ? tentativeLinks.get(subject) : links.get(subject);
             subjectSalt = known !== undefined ? known : toHex(subjectSaltPool!.subarray(32 * subjectSaltsUsed, 32 * ++subjectSaltsUsed));
             tentativeLinks.set(subject, subjectSalt);
+            drawnSalt = known === undefined;
           }
           const entrySubject = subjectSalt === null ? subject : subjectPseudonym(subjectSalt, subject as Hex);
+          // A pseudonym from a salt drawn just now has never been logged: the state map need not read its old leaf.
+          if (drawnSalt) freshSubjects.add(entrySubject);
           const entry = makeEntry(kind, entrySubject, commitment(salt, digest), at);
           tentative.set(subject, next);
           mineBytes.push(entryBytes(entry));
@@ -382,12 +387,21 @@ export class Sequencer {
 
     const prepared = this.log.prepareAppend(bytes);
     const ops: BatchOp[] = [...prepared.ops];
+    // The receipts are signed (on the signing worker) from here on: while this thread prepares the state
+    // map's update and while the durable write runs. The outcome is captured at once, so that a failure
+    // while we are still busy is never an unhandled rejection.
+    const payloads = accepted.map((a, j) => ({ logId: this.logId, index: a.stored.index, leafHash: prepared.leafHashes[j]!, at: atIso }));
+    const signing = this.signAll(payloads.map(receiptMessage)).then(
+      (signatures) => ({ signatures }),
+      (err: unknown) => ({ err }),
+    );
     let mapUpdate: Awaited<ReturnType<StateMapStore['prepare']>> | null = null;
     if (this.stateMap) {
-      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]! }] : []));
+      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]!, fresh: freshSubjects.has(a.stored.entry.subject) }] : []));
       try {
         mapUpdate = await this.stateMap.prepare(changes, prepared.newSize, stateRootAt);
       } catch (err) {
+        await signing;
         prepared.abort();
         this.stats.failedGroups++;
         for (const p of new Set(accepted.map((a) => a.p))) p.reject(err);
@@ -408,15 +422,17 @@ export class Sequencer {
     for (const [s, salt] of newLinks) ops.push({ type: 'put', key: LINK + s, value: salt, valueEncoding: 'utf8' } as BatchOp);
     ops.push({ type: 'put', key: LAST_AT, value: String(this.lastAtMs), valueEncoding: 'utf8' } as BatchOp);
 
-    // The durable write runs on libuv's pool while this thread signs the receipts. Its outcome is
-    // captured at once, so that a failure while we are still signing is never an unhandled rejection.
+    // The durable write runs on libuv's pool while the receipts are still being signed.
     const written = writeOps(this.db, ops, { sync: this.durable }).then(
       () => null,
       (err: unknown) => ({ err }),
     );
-    const payloads = accepted.map((a) => ({ logId: this.logId, index: a.stored.index, leafHash: a.stored.leafHash, at: atIso }));
-    const signatures = await this.signAll(payloads.map(receiptMessage));
-    const receipts: Receipt[] = payloads.map((p, j) => ({ type: RECEIPT_TYPE, ...p, signature: signatures[j]! }));
+    const signed = await signing;
+    if ('err' in signed) {
+      await written;
+      throw signed.err;
+    }
+    const receipts: Receipt[] = payloads.map((p, j) => ({ type: RECEIPT_TYPE, ...p, signature: signed.signatures[j]! }));
     const failed = await written;
     if (failed) {
       const err = failed.err;

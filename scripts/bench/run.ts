@@ -11,6 +11,7 @@
  *   BENCH_LOG_MAX=1000000      largest log-store tree (default 100000)
  *   BENCH_EVIDENCE_BYTES=...   size of the large evidence file (default 256 MiB)
  *   BENCH_NODE_RECORDS / BENCH_NODE_TX   see scripts/bench/node.ts
+ *   BENCH_STATE_NODE / BENCH_STATE_STORE / BENCH_STATE_SUBJECTS   see scripts/bench/state-map.ts
  * Modules owned by others read their own BENCH_* variables.
  */
 import fs from 'node:fs';
@@ -44,6 +45,7 @@ const MODULES: Module[] = [
   { name: 'evidence-http', file: './evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
   { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
   { name: 'audit', file: './audit', fn: 'benchAudit', opts: () => ({ log }) },
+  { name: 'state-map', file: './state-map', fn: 'benchStateMap', opts: () => ({ log }) },
 ];
 
 type Outcome = { name: string; status: 'ok' | 'skipped' | 'failed'; seconds: number; result?: unknown; error?: string };
