@@ -9,12 +9,13 @@
 import express, { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
-import { Anchoring, Bundle, Hex32, Receipt } from '../schemas';
+import { Anchoring, BatchReceipt, Bundle, GroupCheckpoint, Hex32, Receipt } from '../schemas';
 import { parseOr422 } from '../validate';
 import { itemProblems } from '../body';
 import { HttpProblem, domainProblem, problemCodeOf } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
+import { RECEIPT_V2_TYPE, type Receipt as ReceiptT, type SignedCheckpointV2 } from '../../node/protocol';
 import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Invoice, type Problem } from '../../node/invoice';
 import { xmlImporterFor, type XmlImporter, type XmlImportResult } from '../../node/invoice/xml';
 
@@ -295,9 +296,28 @@ export function invoicesRouter(ledger: Ledger): Router {
   return r;
 }
 
+/**
+ * The batch answer. Receipts v2 of one group commit share one signed checkpoint, so the answer
+ * carries each checkpoint once (`checkpoints`, ascending tree size) and each item's receipt names its
+ * checkpoint by tree size; v1 receipts (records logged before v2) are left whole. `checkpoints` is
+ * absent when no item has a v2 receipt, so an answer of refusals only is what it always was.
+ */
 function batchSummary(results: { status: number }[]): object {
   const count = (pred: (s: number) => boolean) => results.filter((x) => pred(x.status)).length;
-  return { created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400), results };
+  const checkpoints = new Map<number, SignedCheckpointV2>();
+  const compact = (receipt: ReceiptT | undefined): unknown => {
+    if (receipt?.type !== RECEIPT_V2_TYPE) return receipt;
+    checkpoints.set(receipt.checkpoint.treeSize, receipt.checkpoint);
+    return { ...receipt, checkpoint: receipt.checkpoint.treeSize };
+  };
+  const out = results.map((r) => {
+    const x = r as { status: number; receipt?: ReceiptT; reversal?: { receipt: ReceiptT } };
+    if (x.receipt === undefined) return r;
+    return { ...x, receipt: compact(x.receipt), ...(x.reversal ? { reversal: { ...x.reversal, receipt: compact(x.reversal.receipt) } } : {}) };
+  });
+  const head = { created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400) };
+  if (checkpoints.size === 0) return { ...head, results: out };
+  return { ...head, checkpoints: [...checkpoints.values()].sort((a, b) => a.treeSize - b.treeSize), results: out };
 }
 
 export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
@@ -333,7 +353,10 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
       },
     },
     responses: {
-      200: { description: 'per-item results', ...json(z.object({ created: z.number(), duplicates: z.number(), refused: z.number(), results: z.array(z.record(z.string(), z.unknown())) })) },
+      200: {
+        description: 'per-item results; a v2 receipt of an item names its group checkpoint by tree size (`receipt.checkpoint`), each checkpoint is in `checkpoints` once',
+        ...json(z.object({ created: z.number(), duplicates: z.number(), refused: z.number(), checkpoints: z.array(GroupCheckpoint).optional(), results: z.array(z.record(z.string(), z.unknown()).and(z.object({ receipt: BatchReceipt.optional() }))) })),
+      },
       ...problemResponses(400, 401, 403, 413, 422),
     },
   });

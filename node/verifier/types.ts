@@ -20,6 +20,7 @@ export type StepName =
   | 'leaf-hash'
   | 'inclusion'
   | 'receipt-signature'
+  | 'receipt-proof'
   | 'receipt-fields'
   | 'chain-id'
   | 'registry-code'
