@@ -321,6 +321,7 @@ export class Sequencer {
     const subjectSaltPool = pseudoReqs > 0 ? randomBytes(32 * pseudoReqs) : null;
     let subjectSaltsUsed = 0;
     const newLinks = new Map<string, Hex>();
+    const freshSubjects = new Set<string>();
 
     const at = this.nextAt();
     const atIso = at.toISOString();
@@ -358,12 +359,16 @@ export class Sequencer {
           const salt = toHex(saltPool.subarray(32 * saltsUsed, 32 * ++saltsUsed));
           const digest = digestOf();
           let subjectSalt: Hex | null = null;
+          let drawnSalt = false;
           if (this.rulesByKind.get(kind)!.pseudonymousSubjects === true) {
             const known = tentativeLinks.has(subject) ? tentativeLinks.get(subject) : links.get(subject);
             subjectSalt = known !== undefined ? known : toHex(subjectSaltPool!.subarray(32 * subjectSaltsUsed, 32 * ++subjectSaltsUsed));
             tentativeLinks.set(subject, subjectSalt);
+            drawnSalt = known === undefined;
           }
           const entrySubject = subjectSalt === null ? subject : subjectPseudonym(subjectSalt, subject as Hex);
+          // A pseudonym from a salt drawn just now has never been logged: the state map need not read its old leaf.
+          if (drawnSalt) freshSubjects.add(entrySubject);
           const entry = makeEntry(kind, entrySubject, commitment(salt, digest), at);
           tentative.set(subject, next);
           mineBytes.push(entryBytes(entry));
@@ -412,7 +417,7 @@ export class Sequencer {
     const ops: BatchOp[] = [...prepared.ops];
     let mapUpdate: Awaited<ReturnType<StateMapStore['prepare']>> | null = null;
     if (this.stateMap) {
-      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]! }] : []));
+      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]!, fresh: freshSubjects.has(a.stored.entry.subject) }] : []));
       try {
         mapUpdate = await this.stateMap.prepare(changes, prepared.newSize, stateRootAt);
       } catch (err) {
