@@ -97,16 +97,24 @@ function combine(p: StatusProof, own: VerificationStep[], r: VerificationReport)
   const asOf = cp && cp.blockTime ? `as of checkpoint ${cp.treeSize} (block time ${cp.blockTime})` : `as of log size ${p.stateRoot.treeSize} (not anchored on chain in this check)`;
   const state = describeStatus(p);
   const statement = p.leaf
-    ? `${asOf}: ${what}: status ${state}, last changed at log index ${p.leaf.lastIndex} (${p.leaf.lastAt}); ${p.leaf.entries} entries in all`
+    ? `${asOf}: ${what}: status ${state}, last changed at log index ${p.leaf.lastIndex} (${p.leaf.lastAt}); ${p.leaf.entries} entr${p.leaf.entries === 1 ? 'y' : 'ies'} in all`
     : `${asOf}: ${what}: ${state} among the first ${p.stateRoot.treeSize} log entries`;
-  const proves = verdict === 'valid' ? [statement[0]!.toUpperCase() + statement.slice(1) + '.', ...r.proves] : r.proves;
+  // The bundle's words are about records; its one item here is a state.root entry, which has none: its
+  // commitment is the map root the state-map step checked, so say that instead of "content erased".
+  const it = p.bundle.items[0]!;
+  const cpOk = cp !== null && cp.status === 'ok';
+  const rootLine = `The state.root entry at log index ${it.index} commits to map root ${it.entry.commitment}; it was accepted by log operator ${p.bundle.log.operator.toLowerCase()} at ${it.entry.at} per its signed receipt${cpOk ? ` and existed, unchanged, no later than ${cp.blockTime}` : ''}.`;
+  const bundleProves = r.proves.filter((x) => !x.startsWith('Item 0 ('));
+  const proves = verdict === 'valid' ? [statement[0]!.toUpperCase() + statement.slice(1) + '.', rootLine, ...bundleProves] : r.proves;
   const limits = [
     `The state is the one as of log size ${p.stateRoot.treeSize} (the state.root entry); entries after it are covered by later state roots, not by this proof.`,
     'The leaf holds what the public log shows (kinds, order, times): amounts and parties are in the records, which the parties check against the leaf\'s history hash.',
-    ...r.limits,
+    ...r.limits.filter((x) => !x.startsWith('A bundle shows the events it holds')),
   ];
+  const items = r.items.map((x) => (x.status === 'erased' && verdict === 'valid' ? { ...x, status: 'verified' as const } : x));
   return {
     ...r,
+    items,
     verdict,
     accepted: verdict === 'valid' || (verdict === 'pending' && r.accepted),
     firstFailure: failed ?? r.firstFailure,

@@ -11,6 +11,8 @@
  *   BENCH_LOG_MAX=1000000      largest log-store tree (default 100000)
  *   BENCH_EVIDENCE_BYTES=...   size of the large evidence file (default 256 MiB)
  *   BENCH_NODE_RECORDS / BENCH_NODE_TX   see scripts/bench/node.ts
+ *   BENCH_SOAK_PASSES=6         passes of the bad-input mix (scripts/bench/soak.ts)
+ *   BENCH_EVIDENCE_HTTP_RUNS=3  runs of the 2 GiB deposit (scripts/bench/evidence-http.ts)
  * Modules owned by others read their own BENCH_* variables.
  */
 import fs from 'node:fs';
@@ -44,6 +46,7 @@ const MODULES: Module[] = [
   { name: 'evidence-http', file: './evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
   { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
   { name: 'audit', file: './audit', fn: 'benchAudit', opts: () => ({ log }) },
+  { name: 'soak', file: './soak', fn: 'benchSoak', opts: () => ({ log }) },
 ];
 
 type Outcome = { name: string; status: 'ok' | 'skipped' | 'failed'; seconds: number; result?: unknown; error?: string };

@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestLedger, type TestLedger } from '../support/ledger';
+import { WITH_STATE_MAP, startTestLedger, type TestLedger } from '../support/ledger';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SECTION_TIMEOUT_MS = 240_000;
@@ -166,8 +166,8 @@ describe('README.md shell blocks run as pasted', () => {
 
   beforeAll(async () => {
     dir = scratchClone();
-    // As `npm start` runs it: defaults (1 s anchoring interval) except the ports.
-    t = await startTestLedger({ TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_RATE_LIMIT_PER_MIN: '6000', TIANFU_MAX_BODY_BYTES: '8388608' }, { dataDir: path.join(dir, 'data') });
+    // As `npm start` runs it: defaults (1 s anchoring interval, the state map on) except the ports.
+    t = await startTestLedger({ TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_RATE_LIMIT_PER_MIN: '6000', TIANFU_MAX_BODY_BYTES: '8388608', ...WITH_STATE_MAP }, { dataDir: path.join(dir, 'data') });
     ports = { api: Number(new URL(t.url).port), chain: Number(new URL(t.ledger.chain.rpcUrl).port) };
   });
 
@@ -178,7 +178,7 @@ describe('README.md shell blocks run as pasted', () => {
 
   it('README.md has the sections a newcomer follows, with blocks that run', () => {
     const titles = sections.map((s) => s.title);
-    for (const want of ['Five minutes', 'Walk-through: invoices', 'Walk-through: evidence', 'Verify a bundle', 'Audit the whole ledger']) expect(titles).toContain(want);
+    for (const want of ['Five minutes', 'Walk-through: invoices', 'Walk-through: evidence', 'Verify a bundle', 'Prove a status: not reversed as of a time', 'Audit the whole ledger']) expect(titles).toContain(want);
   });
 
   it('the convention itself: only ```sh blocks run, by section; a failing command is named by its README line and block', async () => {

@@ -78,6 +78,11 @@ describe('status proofs (real node)', () => {
     expect(r.status.checkpoint).toBeGreaterThan(r.status.asOfTreeSize);
     expect(r.status.statement).toMatch(new RegExp(`^as of checkpoint ${r.status.checkpoint} \\(block time .+\\): invoice ${key}: status issued, reimbursement init.*last changed at log index ${r.status.lastIndex}`));
     expect(r.steps.map((s) => s.name).slice(0, 3)).toEqual(['state-key', 'state-root', 'state-map']);
+    // The state.root item has no record by design: the report says what its entry proves, never "content erased".
+    expect(r.items[0]!.status).toBe('verified');
+    expect(r.proves[1]).toMatch(new RegExp(`^The state\\.root entry at log index ${r.status.asOfTreeSize} commits to map root 0x[0-9a-f]{64}; .* no later than `));
+    expect(r.proves.join('\n')).not.toContain('erased');
+    expect(r.status.statement).toMatch(/; 1 entry in all$/);
   });
 
   it('after a reimbursement lock, the next proof says locked; the old leaf with the new state root is refused (stale)', async () => {
