@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { unzipSync, zipSync } from 'fflate';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { startCaptureSite, type CaptureSite } from '../support/capture-site';
-import { chromiumPath } from '../support/system-tools';
+import { chromiumPath, CHROMIUM_ARGS } from '../support/system-tools';
+import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -109,4 +110,39 @@ describe('tianfu verify --file capture.wacz', () => {
     const report = JSON.parse(r.stdout);
     expect(report.steps.find((s: { name: string; status: string }) => s.name === 'capture-manifest').status).toBe('failed');
   }, 60_000);
+
+  it('the browser page agrees: valid with the capture shown, and a changed screenshot refused naming it', async () => {
+    const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    try {
+      const inPage = async (file: string): Promise<{ verdict: string | null; fingerprint: string | null; artifacts: Record<string, string> }> => {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(t.url + '/');
+        await page.setInputFiles('#bundle', bundleFile);
+        await page.setInputFiles('#file', file);
+        await page.fill('#rpc', rpc);
+        await page.click('#verify');
+        await page.waitForFunction(() => document.getElementById('verdict') !== null || document.getElementById('status')?.dataset.error === 'true', undefined, { timeout: 30_000 });
+        const verdict = await page.locator('#verdict').getAttribute('data-verdict');
+        const fingerprint = (await page.locator('#capture-fingerprint').count()) ? await page.locator('#capture-fingerprint').getAttribute('data-fingerprint') : null;
+        const rows = await page.locator('#capture-artifacts li').evaluateAll((lis) => lis.map((li) => [(li as HTMLElement).dataset.path ?? '', (li as HTMLElement).dataset.status ?? '']));
+        await page.close();
+        expect(errors).toEqual([]);
+        return { verdict, fingerprint, artifacts: Object.fromEntries(rows) };
+      };
+      const ok = await inPage(path.join(dir, 'capture.wacz'));
+      expect(ok.verdict).toBe('valid');
+      expect(ok.fingerprint).toBe(site.certFingerprint);
+      expect(Object.values(ok.artifacts).every((st) => st === 'ok')).toBe(true);
+      expect(Object.keys(ok.artifacts)).toContain('tianfu/screenshot.png');
+      const bad = path.join(dir, 'page-tampered.wacz');
+      fs.writeFileSync(bad, tampered(pkg, 'tianfu/screenshot.png'));
+      const no = await inPage(bad);
+      expect(no.verdict).toBe('invalid');
+      expect(Object.entries(no.artifacts).filter(([, st]) => st === 'failed').map(([p]) => p)).toEqual(['tianfu/screenshot.png']);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });
