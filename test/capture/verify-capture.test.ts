@@ -43,12 +43,14 @@ describe('tianfu verify --file capture.wacz', () => {
   let bundleFile: string;
   let pkg: Uint8Array;
   let rpc: string;
+  let collectorKey: string;
   beforeAll(async () => {
     site = await startCaptureSite();
     t = await startTestLedger({ TIANFU_CAPTURE_ALLOW_HOSTS: '127.0.0.1', TIANFU_CAPTURE_CA_FILE: site.caFile, TIANFU_CHROMIUM_PATH: chromiumPath() });
     rpc = t.ledger.chain.rpcUrl;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-verify-capture-'));
     const key = await t.createKey('collector');
+    collectorKey = key;
     const posted = await t.api('/v1/captures', { key, body: { url: `${site.https}/redirect/1`, options: { timeoutMs: 20_000 } } });
     expect(posted.status).toBe(202);
     let job: { status: string; evidenceId?: string } = { status: 'queued' };
@@ -145,4 +147,25 @@ describe('tianfu verify --file capture.wacz', () => {
       await browser.close();
     }
   }, 90_000);
+
+  it('tianfu capture: starts the job, waits, downloads the package and the bundle, verifies them (exit 0); a failed capture exits 1, a refused target 2', async () => {
+    const out = path.join(dir, 'cli-out');
+    const r = await tianfu(['capture', `${site.http}/page`, '--api', t.url, '--key', collectorKey, '--case-ref', 'CASE-9', '--out', out, '--rpc', rpc, '--json']);
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout);
+    expect(j.verification?.firstFailure ?? null).toBeNull();
+    expect(r.code).toBe(0);
+    expect(j.capture).toMatchObject({ status: 'done', evidenceId: expect.stringMatching(/^ev_/) });
+    expect(j.verification.verdict).toBe('valid');
+    expect(j.verification.capture.status).toBe('ok');
+    expect(fs.existsSync(j.files.package) && fs.existsSync(j.files.bundle)).toBe(true);
+    expect(path.dirname(j.files.package)).toBe(out);
+    const text = await tianfu(['capture', `${site.http}/missing`, '--api', t.url, '--key', collectorKey, '--out', out, '--rpc', rpc]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/FAILED: http-status/);
+    const refused = await tianfu(['capture', `${site.decoy}/page`, '--api', t.url, '--key', collectorKey, '--out', out, '--json']);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ verdict: 'unusable', error: { code: 'CAPTURE_TARGET_FORBIDDEN' } });
+    expect(site.decoyHits).toEqual([]);
+  }, 120_000);
 });
