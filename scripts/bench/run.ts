@@ -13,6 +13,7 @@
  *   BENCH_NODE_RECORDS / BENCH_NODE_TX   see scripts/bench/node.ts
  *   BENCH_SOAK_PASSES=6         passes of the bad-input mix (scripts/bench/soak.ts)
  *   BENCH_EVIDENCE_HTTP_RUNS=3  runs of the 2 GiB deposit (scripts/bench/evidence-http.ts)
+ *   BENCH_CAPTURE_RUNS=5        captures per page (scripts/bench/capture.ts)
  * Modules owned by others read their own BENCH_* variables.
  */
 import fs from 'node:fs';
@@ -47,6 +48,7 @@ const MODULES: Module[] = [
   { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
   { name: 'audit', file: './audit', fn: 'benchAudit', opts: () => ({ log }) },
   { name: 'soak', file: './soak', fn: 'benchSoak', opts: () => ({ log }) },
+  { name: 'capture', file: './capture', fn: 'benchCapture', opts: () => ({ log }) },
 ];
 
 type Outcome = { name: string; status: 'ok' | 'skipped' | 'failed'; seconds: number; result?: unknown; error?: string };
