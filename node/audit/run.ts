@@ -7,7 +7,8 @@ import type { Hex } from '../protocol/bytes';
 import { Auditor, type AuditReport, type PriorAudit } from './engine';
 import { readChainCheckpoints, type ChainView } from './chain';
 import type { LogSource } from './sources';
-import { readState, stateKey, writeState } from './state';
+import { readState, stateFileFor, stateKey, writeState } from './state';
+import fs from 'node:fs';
 import { ReceiptCheckPool } from '../crypto/signing-pool';
 import { availableParallelism } from 'node:os';
 
@@ -24,8 +25,12 @@ export interface RunAuditOptions {
   clockSkewMs?: number;
   fromBlock?: number;
   pageBlocks?: number;
-  /** null: no state file. */
+  /** One state file for every log (`--state FILE`); null: none (unless `stateDir`). */
   statePath: string | null;
+  /** A directory with one state file per log (default of the CLI: ~/.tianfu/audit-state/); ignored when statePath is set. */
+  stateDir?: string | null;
+  /** With stateDir: a shared state file read (never written) for a log whose own file does not exist yet. */
+  legacyStatePath?: string | null;
   receiptSignatureStride?: number;
   /** Worker threads checking receipt signatures (default: cores − 1, at least 1, at most 8; 0: on this thread). */
   receiptWorkers?: number;
@@ -40,6 +45,9 @@ export interface RunAuditResult {
   report: AuditReport & { source: string; registryFrom: 'flag' | 'source'; chainBlock: number; durationMs: number };
   /** What was written to the state file (null when nothing was, e.g. after violations). */
   savedState: PriorAudit | null;
+  /** The state file this audit read and wrote (null: none); `priorFrom` says where the prior came from. */
+  stateFile: string | null;
+  priorFrom: 'state' | 'legacy' | null;
 }
 
 export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
@@ -53,8 +61,14 @@ export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
   }
   o.onChain?.(chain);
   const key = stateKey(chain.chainId, registry, meta.logId);
-  const stateFile = o.statePath ? readState(o.statePath) : null;
-  const prior = stateFile?.logs[key] ?? null;
+  const statePath = o.statePath ?? (o.stateDir ? stateFileFor(o.stateDir, chain.chainId, registry, meta.logId) : null);
+  const stateFile = statePath ? readState(statePath) : null;
+  let prior = stateFile?.logs[key] ?? null;
+  let priorFrom: RunAuditResult['priorFrom'] = prior ? 'state' : null;
+  if (!prior && !o.statePath && statePath && o.legacyStatePath && fs.existsSync(o.legacyStatePath) && !fs.existsSync(statePath)) {
+    prior = readState(o.legacyStatePath).logs[key] ?? null;
+    if (prior) priorFrom = 'legacy';
+  }
   const now = o.now ?? Date.now();
   // Default: one worker per core beyond this thread's (at least one, at most 8).
   const workers = o.receiptWorkers ?? Math.max(1, Math.min(8, availableParallelism() - 1));
@@ -102,16 +116,18 @@ export async function runAudit(o: RunAuditOptions): Promise<RunAuditResult> {
   }
   const report = auditor.finish();
   let savedState: PriorAudit | null = null;
-  if (o.statePath && stateFile) {
+  if (statePath && stateFile) {
     const next = auditor.nextState(report);
     if (next && (!prior || next.treeSize >= prior.treeSize)) {
       stateFile.logs[key] = next;
-      writeState(o.statePath, stateFile);
+      writeState(statePath, stateFile);
       savedState = next;
     }
   }
   return {
     report: { ...report, source: source.description, registryFrom: o.registry ? 'flag' : 'source', chainBlock: chain.blockNumber, durationMs: Date.now() - t0 },
     savedState,
+    stateFile: statePath,
+    priorFrom,
   };
 }

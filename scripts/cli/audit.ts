@@ -1,5 +1,5 @@
 /**
- * `tianfu audit (--api URL | --from-export DIR) [--rpc URL] [--registry ADDR] [--state FILE] [--json]`:
+ * `tianfu audit (--api URL | --from-export DIR) [--rpc URL] [--registry ADDR] [--state FILE | --state-dir DIR] [--json]`:
  * replays the whole log and checks it against the checkpoints read from the chain (never from the
  * node). Exit 0 clean, 1 violations, 2 unusable input (unreadable export, node or chain unreachable).
  */
@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { isAddress } from 'ethers';
 import {
   ApiSource, AuditInputError, ChainReadError, ExportSource, SourceError, StateFileError,
-  chainProvider, defaultStatePath, runAudit, type LogSource, type RunAuditResult,
+  chainProvider, defaultStateDir, legacyStatePath, runAudit, type LogSource, type RunAuditResult,
 } from '../../node/audit';
 import { ExitCode, UsageError, printJson } from './common';
 import { progressBar } from './progress';
@@ -17,8 +17,8 @@ interface AuditFlags {
   fromExport?: string;
   rpc: string;
   registry?: string;
-  state?: string;
-  noState?: boolean;
+  state?: string | false;
+  stateDir: string;
   mmdMs: number;
   fromBlock: number;
   records?: boolean;
@@ -43,8 +43,9 @@ export function register(program: Command): void {
     .option('--from-export <dir>', 'audit an export directory written by tianfu export')
     .option('--rpc <url>', 'EVM JSON-RPC endpoint to read the registry from', process.env.TIANFU_RPC_URL ?? 'http://127.0.0.1:8545')
     .option('--registry <address>', 'AnchorRegistry address to trust (default: the one the source names)')
-    .option('--state <file>', 'audit state file (last verified checkpoint per log)', defaultStatePath())
-    .option('--no-state', 'neither read nor write a state file')
+    .option('--state-dir <dir>', 'directory of audit state, one file per (chain, registry, log): the last verified checkpoint and head', defaultStateDir())
+    .option('--state <file>', 'one audit state file instead (holds any number of logs)')
+    .option('--no-state', 'neither read nor write any audit state')
     .option('--mmd-ms <ms>', 'maximum merge delay: every entry must be anchored within this', int('--mmd-ms', 0), 60_000)
     .option('--from-block <n>', 'first block to read registry events from', int('--from-block', 0), 0)
     .option('--records', 'with --api: also fetch and check records and salts (auditor or court key)')
@@ -73,7 +74,9 @@ async function audit(flags: AuditFlags): Promise<number> {
       registry: flags.registry,
       mmdMs: flags.mmdMs,
       fromBlock: flags.fromBlock,
-      statePath: (flags as { state?: string | false }).state === false ? null : (flags.state ?? null),
+      statePath: flags.state === false ? null : (flags.state ?? null),
+      stateDir: flags.state === false ? null : flags.stateDir,
+      legacyStatePath: legacyStatePath(),
       receiptSignatureStride: flags.receiptSample,
       receiptWorkers: flags.receiptWorkers,
       onProgress: (d, t) => progress.update(d, t),
@@ -86,12 +89,12 @@ async function audit(flags: AuditFlags): Promise<number> {
     provider.destroy();
   }
   const { report, savedState } = result;
-  if (flags.json) printJson({ ...report, savedState });
+  if (flags.json) printJson({ ...report, savedState, stateFile: result.stateFile });
   else process.stdout.write(textReport(result, flags.maxListed));
   return report.ok ? ExitCode.Ok : ExitCode.Invalid;
 }
 
-function textReport({ report: r, savedState }: RunAuditResult, maxListed: number): string {
+function textReport({ report: r, savedState, stateFile, priorFrom }: RunAuditResult, maxListed: number): string {
   const L: string[] = [];
   L.push(`Tianfu audit of ${r.source}`);
   L.push(`  log ${r.logId} on chain ${r.chainId}, registry ${r.registry} (${r.registryFrom === 'flag' ? 'given' : 'as named by the source'}), operator ${r.operator}`);
@@ -108,7 +111,9 @@ function textReport({ report: r, savedState }: RunAuditResult, maxListed: number
   L.push(`State map: ${r.stateMap.subjects} subjects replayed from the entries, root ${r.stateMap.root}; ${r.stateMap.stateRoots} state.root entr${r.stateMap.stateRoots === 1 ? 'y' : 'ies'} checked`);
   if (r.nodeCheckpoints) L.push(`Node's checkpoint list: ${r.nodeCheckpoints.listed} listed, ${r.nodeCheckpoints.matching} equal to the chain`);
   if (r.state.prior) L.push(`State: previous audit ${r.state.prior.verifiedAt} verified size ${r.state.prior.treeSize}; ${r.state.consistent ? 'the log extends it' : 'NOT consistent with it'}`);
-  if (savedState) L.push(`State saved: size ${savedState.treeSize} (head ${savedState.head?.treeSize ?? '-'})`);
+  if (priorFrom === 'legacy') L.push('State: the previous audit was read from the shared ~/.tianfu/audit-state.json of earlier versions');
+  if (savedState) L.push(`State saved: size ${savedState.treeSize} (head ${savedState.head?.treeSize ?? '-'}) in ${stateFile}`);
+  else if (!stateFile) L.push('State: none kept (--no-state)');
   L.push('');
   if (r.ok) {
     L.push('Result: CLEAN — no violations.');

@@ -13,7 +13,7 @@ import type { JsonRpcProvider } from 'ethers';
 import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, stateRootSubject, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
 import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
-import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, type AuditReport } from '../../node/audit';
+import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, stateFileFor, stateKey, type AuditReport } from '../../node/audit';
 import { WITH_STATE_MAP, startTestLedger, type TestLedger } from '../support/ledger';
 import { openPlainSubjectSequencer } from '../support/plain-subjects';
 import { chainReaderFromProvider } from '../../node/chain/chain-reader';
@@ -351,6 +351,43 @@ describe('tianfu audit / export on a real ledger', () => {
     expect((await audit(dir)).ok).toBe(true);
     const update = await cli(['export', '--api', t.url, '--out', dir, '--records', '--key', auditorKey]);
     expect(update.stderr).toMatch(/updating the finished export/);
+  });
+
+  it('state per log: one file per (chain, registry, log) in the state directory; the old shared file is read once for a log without one, and never written', async () => {
+    const stateDir = path.join(tmp, 'state-dir');
+    const legacy = path.join(tmp, 'legacy-audit-state.json');
+    const run = (legacyStatePath: string | null = legacy) => runAudit({ source: new ExportSource(clean), provider, statePath: null, stateDir, legacyStatePath, registry: t.ledger.chain.registry });
+    // Another ledger's state, as an earlier version kept it in the one shared file, next to ours.
+    const registry = t.ledger.chain.registry.toLowerCase();
+    const chainId = String(t.ledger.chain.chainId);
+    const key = stateKey(chainId, registry, t.ledger.logId);
+    const theirs = { treeSize: 1, rootHash: '0x' + 'ab'.repeat(32), verifiedAt: '2025-01-01T00:00:00.000Z' };
+    const first = await run();
+    const file = stateFileFor(stateDir, chainId, registry, t.ledger.logId);
+    expect(first.stateFile).toBe(file);
+    expect(path.basename(file)).toBe(`${chainId}-${registry}-${t.ledger.logId}.json`);
+    expect(first.priorFrom).toBe(null);
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(Object.keys(saved.logs)).toEqual([key]);
+    expect(saved.logs[key].treeSize).toBe(first.savedState!.treeSize);
+
+    // A machine that audited this log before the change: its prior is in the shared file only.
+    fs.rmSync(stateDir, { recursive: true });
+    const otherKey = stateKey(chainId, '0x' + '11'.repeat(20), t.ledger.logId);
+    fs.writeFileSync(legacy, JSON.stringify({ format: 'tianfu.audit-state/v1', logs: { [otherKey]: theirs, [key]: saved.logs[key] } }));
+    const legacyBefore = fs.readFileSync(legacy, 'utf8');
+    const second = await run();
+    expect(second.priorFrom).toBe('legacy');
+    expect(second.report.state.prior?.treeSize).toBe(saved.logs[key].treeSize);
+    expect(second.report.state.consistent).toBe(true);
+    // Written to this log's own file only; the shared file and the other ledger's entry are untouched.
+    expect(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).logs)).toEqual([key]);
+    expect(fs.readFileSync(legacy, 'utf8')).toBe(legacyBefore);
+    expect(fs.readdirSync(stateDir)).toEqual([path.basename(file)]);
+    // From then on the log's own file is the state: the shared one is not consulted again.
+    fs.writeFileSync(legacy, JSON.stringify({ format: 'tianfu.audit-state/v1', logs: { [key]: { ...saved.logs[key], rootHash: '0x' + 'cd'.repeat(32) } } }));
+    const third = await run();
+    expect([third.priorFrom, third.report.ok]).toEqual(['state', true]);
   });
 
   // Last: it stops the anchorer, so that entries stay unanchored and only the state file can see them.

@@ -14,6 +14,9 @@ import { startInvoiceLedger, blue, type Parties } from '../api/invoices-support'
 import { WITH_STATE_MAP, type TestLedger } from '../support/ledger';
 import { depositEvidence } from '../verify/fixtures';
 import { chromiumPath, CHROMIUM_ARGS } from '../support/system-tools';
+import { openPlainSubjectSequencer } from '../support/plain-subjects';
+import { issuerActor } from '../invoice/fixtures';
+import { validateInvoice } from '../../node/invoice';
 
 
 describe('browser verification page (real Chromium)', () => {
@@ -78,6 +81,27 @@ describe('browser verification page (real Chromium)', () => {
     const r = await verifyInPage(bundle);
     expect(r.verdict).toBe('valid');
     expect(r.step).toBeNull();
+  });
+
+  it('an invoice registered before pseudonymous subjects (its key as the subject) verifies in the page too, and its bundle shows it', async () => {
+    // A node before the cut-over wrote this one: the entry's subject is the plain invoice key.
+    const plain = await openPlainSubjectSequencer(t.ledger);
+    const v = validateInvoice(blue(9002));
+    if (!v.ok) throw new Error(JSON.stringify(v.problems));
+    try {
+      await plain.submit({ kind: 'invoice.issued', subject: v.invoiceKey, record: v.invoice as unknown as Record<string, unknown>, actor: issuerActor() });
+    } finally {
+      await plain.close();
+    }
+    await t.waitAnchored();
+    const b = await t.api(`/v1/invoices/${v.invoiceKey}/bundle`, { key: k.court });
+    expect(b.status).toBe(200);
+    expect(b.body.subjectLink).toBeUndefined();
+    expect(b.body.items[0].entry.subject).toBe(v.invoiceKey);
+    expect(bundle.items[0]).toBeDefined();
+    expect((bundle as unknown as { subjectLink?: { key: string } }).subjectLink?.key).toBe(invoiceKey);
+    const r = await verifyInPage(b.body);
+    expect([r.verdict, r.step]).toEqual(['valid', null]);
   });
 
   it('refuses a bundle whose record was changed by one fen, naming the failing step', async () => {
