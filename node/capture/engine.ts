@@ -6,7 +6,7 @@
  * main response's status, headers and server address, and a log of JSON events, one per step. The
  * package is built from this result by package.ts.
  */
-import { chromium, type Browser, type Request as PwRequest, type Response as PwResponse } from 'playwright-core';
+import type { Browser, Request as PwRequest, Response as PwResponse } from 'playwright-core';
 import { CaptureGuard, CaptureRefusal } from './guard';
 import { CaptureProxy, type ProxyRecord } from './proxy';
 
@@ -166,6 +166,8 @@ export async function capturePage(url: string, options: CaptureOptions, settings
   try {
     if (signal?.aborted) throw fail('interrupted', 'the node stopped before the capture started');
     onProgress('launching');
+    // Loaded here, not at import: the node's entry (and every CLI command) imports this module.
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
     const launched = await chromium.launch({
       executablePath: settings.chromiumPath,
       args: CAPTURE_CHROMIUM_ARGS,
