@@ -5,7 +5,7 @@
  * of retyping them; request-only shapes stay with their route.
  */
 import { z } from './openapi';
-import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE } from '../node/protocol/formats';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, CHECKPOINT_V2_TYPE, RECEIPT_TYPE, RECEIPT_V2_TYPE } from '../node/protocol/formats';
 import { ENTRY_VERSION } from '../node/protocol/record';
 import { SUBJECT_SCHEME } from '../node/protocol/subject';
 
@@ -18,9 +18,36 @@ export const Signature65 = z.string().regex(/^0x[0-9a-f]{130}$/, 'must be a 65-b
 /** A chain integer (block number, timestamp, chain id) as a decimal string. */
 export const DecimalString = z.string().regex(/^(0|[1-9][0-9]*)$/).openapi('DecimalString', { example: '42' });
 
-export const Receipt = z
+export const ReceiptV1 = z
   .object({ type: z.literal(RECEIPT_TYPE), logId: Hex32, index: z.number().int(), leafHash: Hex32, at: z.string(), signature: Signature65 })
-  .openapi('Receipt', { description: `${RECEIPT_TYPE}: the operator's EIP-191 signature over JCS({logId, index, leafHash, at})` });
+  .openapi('ReceiptV1', { description: `${RECEIPT_TYPE} (records logged before v2): the operator's EIP-191 signature over JCS({logId, index, leafHash, at})` });
+
+/** The signed tree head of one group commit: what a v2 receipt's one signature is over. */
+export const GroupCheckpoint = z
+  .object({ type: z.literal(CHECKPOINT_V2_TYPE), logId: Hex32, treeSize: z.number().int(), rootHash: Hex32, at: z.string(), signature: Signature65 })
+  .openapi('GroupCheckpoint', { description: `${CHECKPOINT_V2_TYPE}: the operator's EIP-191 signature over JCS({type, logId, treeSize, rootHash, at}), the tree right after the group commit that accepted the record` });
+
+const receiptV2Fields = {
+  type: z.literal(RECEIPT_V2_TYPE),
+  logId: Hex32,
+  index: z.number().int(),
+  leafHash: Hex32,
+  at: z.string(),
+  proof: z.array(Hex32).openapi({ description: 'RFC 9162 inclusion proof of leaf `index` in the tree of the checkpoint' }),
+};
+export const ReceiptV2 = z
+  .object({ ...receiptV2Fields, checkpoint: GroupCheckpoint })
+  .openapi('ReceiptV2', { description: `${RECEIPT_V2_TYPE}: the group's signed checkpoint and this record's inclusion proof to it (docs/protocol.md §5)` });
+
+export const Receipt = z.union([ReceiptV2, ReceiptV1]).openapi('Receipt', { description: `${RECEIPT_V2_TYPE}, or ${RECEIPT_TYPE} for records logged before v2` });
+
+/**
+ * A receipt in a batch answer: v2 with `checkpoint` given as the tree size of one of the answer's
+ * `checkpoints` (each group checkpoint is sent once per answer), or a whole v1 receipt.
+ */
+export const BatchReceipt = z
+  .union([z.object({ ...receiptV2Fields, checkpoint: z.number().int().openapi({ description: 'treeSize of the answer\'s checkpoint this receipt is for' }) }), ReceiptV1])
+  .openapi('BatchReceipt', { description: `a receipt of a batch answer: put the answer's \`checkpoints\` entry of this tree size in \`checkpoint\` to get the ${RECEIPT_V2_TYPE}` });
 
 /** A checkpoint as the registry anchored it. */
 export const AnchoredCheckpoint = z

@@ -8,21 +8,24 @@
  * `sync: true`. Only after that batch is on disk are the submitters acknowledged, each with a
  * receipt signed by the operator key. Many concurrent submitters share one fsync (group commit).
  *
- * Receipts are deterministic (RFC 6979 ECDSA) functions of the key and the entry, so they are signed
- * while the durable write is in flight and cached in a second, non-durable batch: a crash that loses
- * the cache loses nothing, the receipt is re-signed identically on the next read. By default they are
- * signed on a worker thread (node/crypto/signing-pool.ts, one message per group), so signing also
- * overlaps with HTTP parsing and validation on this thread; if the worker fails, the group is signed
- * inline instead (same bytes), so an ack is never lost to a worker crash.
+ * Receipts (docs/protocol.md §5) are `tianfu.receipt/v2`: ONE operator signature per group, over the
+ * signed checkpoint of the tree after the group ({type, logId, treeSize, rootHash, at}), and for each
+ * record its RFC 9162 inclusion proof to that checkpoint, computed from the nodes the append formed
+ * (no reads). The signed checkpoint is written in the group's own durable batch (one key per group),
+ * so a receipt is never given for a tree head the node could forget; proofs are rebuilt from the log
+ * on later reads. Records logged before v2 (below the index kept at `!seq!v2`) keep their
+ * `tianfu.receipt/v1`: signed per record, deterministic (RFC 6979), cached, re-signed identically on a miss.
  */
 import { randomBytes } from 'node:crypto';
 import { computeAddress } from 'ethers';
 import { Eip191Signer } from './crypto/eip191';
 import { keccakReady } from './crypto/keccak';
-import { SigningPool, signingWorkersFromEnv } from './crypto/signing-pool';
 import {
   ProtocolError,
   RECEIPT_TYPE,
+  RECEIPT_V2_TYPE,
+  CHECKPOINT_V2_TYPE,
+  checkpointV2Message,
   commitment,
   entryBytes,
   makeEntry,
@@ -34,40 +37,43 @@ import {
   type Hex,
   type LogEntry,
   type Receipt,
+  type ReceiptV1,
+  type SignedCheckpointV2,
   STATE_ROOT_KIND,
   isMappedKind,
   stateRootSubject,
 } from './protocol';
 import { DomainError, type Actor, type DomainRules } from './domain/types';
 import { writeOps, type BatchOp, type Database } from './store/db';
-import type { LogStore } from './store/log-store';
+import type { LogStore, PreparedAppend } from './store/log-store';
 import type { StateMapStore } from './state/state-map-store';
 
 export const SEQ_PREFIX = '!seq!';
 const RECORD = SEQ_PREFIX + 'r'; // r<index> → StoredRecord (JSON)
-const RECEIPT = SEQ_PREFIX + 'c'; // c<operator address>!<index> → Receipt (JSON), a cache
+const RECEIPT = SEQ_PREFIX + 'c'; // c<operator address>!<index> → v1 Receipt (JSON), a cache (records before V2_FROM)
+const GROUP = SEQ_PREFIX + 'g'; // g<treeSize> → StoredGroup: the signed checkpoint of the group commit that ended at treeSize
+const V2_FROM = SEQ_PREFIX + 'v2'; // the first log index whose receipt is v2 (the log size when this code first opened it)
 const SUBJECT = SEQ_PREFIX + 's'; // s<subject>!<index> → ''
 const STATE = SEQ_PREFIX + 't'; // t<subject> → state (JSON)
 const LINK = SEQ_PREFIX + 'p'; // p<subject> → subject salt (0x-hex): the entry subject is its pseudonym
 const LAST_AT = SEQ_PREFIX + 'at';
 
 const pad = (i: number): string => i.toString(16).padStart(12, '0');
-/** Receipts signed between two yields to the event loop (~10 ms of CPU). */
-const SIGN_SLICE = 16;
-/**
- * Smaller groups are signed inline. With the native curve a signature costs ~50 µs, so from 8
- * records on the worker's round trip (~30 µs of this thread's time per group) is well repaid, and
- * the request thread is the bottleneck under load (measured, noisily: ~40 µs less of its time per request at
- * 32 HTTP clients). A lone submitter's group of 1 stays inline: it overlaps the fsync anyway, and a
- * worker hop would only add latency.
- */
-const POOL_MIN_GROUP = 8;
+/** Signed checkpoints kept in memory for reads (bundles, receipts pages): the most recent groups. */
+const GROUP_CACHE = 256;
+
+/** A group's signed checkpoint as stored, with the address that signed it (a key rotation re-signs on read). */
+interface StoredGroup extends SignedCheckpointV2 {
+  signer: Hex;
+}
 
 export interface SubmitRequest {
   kind: string;
   subject: string;
   record: Record<string, unknown>;
   actor: Actor | null;
+  /** SHA-256 of JCS(record), when the caller computed it already (the intake workers): not computed again here. */
+  recordDigest?: Hex;
   /** Extra operations committed atomically with this record (e.g. an index of the domain's own). */
   extraOps?: (accepted: { index: number; at: string }) => BatchOp[];
 }
@@ -109,7 +115,10 @@ export interface SequencerOptions {
   /** Largest group per flush. */
   maxGroup?: number;
   clock?: () => Date;
-  /** Receipt-signing worker threads (default TIANFU_SIGNING_WORKERS, else 1); 0 signs on this thread. */
+  /**
+   * @deprecated Ignored since receipts v2: one signature per group commit is made on this thread,
+   * overlapping the group's fsync.
+   */
   signingWorkers?: number;
   /** The state map (node/state): updated in every group's batch; enables appendStateRoot(). */
   stateMap?: StateMapStore;
@@ -135,7 +144,13 @@ export class Sequencer {
    * old key's cache (a bundle names one operator, checked against the registry at its checkpoint).
    */
   private readonly receiptPrefix: string;
-  private readonly pool: SigningPool | null;
+  /** The operator's address, lowercase (who signs group checkpoints now). */
+  private readonly operator: Hex;
+  /** The first log index whose receipt is v2. */
+  private v2From = 0;
+  private readonly groups = new Map<number, SignedCheckpointV2>();
+  /** The log store's prepared append of the group being committed, until it is committed or aborted. */
+  private openAppend: PreparedAppend | null = null;
   private readonly rulesByKind = new Map<string, DomainRules<unknown>>();
   private readonly durable: boolean;
   private readonly maxGroup: number;
@@ -148,20 +163,19 @@ export class Sequencer {
   private lastAtMs = 0;
   private closed = false;
   /** Counters for /metrics. */
-  readonly stats = { accepted: 0, refused: 0, groups: 0, failedGroups: 0, signFallbacks: 0 };
+  readonly stats = { accepted: 0, refused: 0, groups: 0, failedGroups: 0 };
 
   private constructor(o: SequencerOptions) {
     this.db = o.db;
     this.log = o.log;
     this.logId = o.logId;
     this.signer = new Eip191Signer(o.operatorKey);
-    this.receiptPrefix = RECEIPT + computeAddress(o.operatorKey).slice(2).toLowerCase() + '!';
+    this.operator = computeAddress(o.operatorKey).toLowerCase() as Hex;
+    this.receiptPrefix = RECEIPT + this.operator.slice(2) + '!';
     this.durable = o.durable ?? true;
     this.maxGroup = o.maxGroup ?? 4096;
     this.clock = o.clock ?? (() => new Date());
     this.stateMap = o.stateMap ?? null;
-    const workers = o.signingWorkers ?? signingWorkersFromEnv();
-    this.pool = workers > 0 ? new SigningPool(o.operatorKey, workers) : null;
     for (const r of o.rules) {
       for (const k of r.kinds) {
         if (this.rulesByKind.has(k)) throw new Error(`two domains claim entry kind ${k}`);
@@ -176,6 +190,12 @@ export class Sequencer {
     const last = await o.db.get(LAST_AT, { valueEncoding: 'utf8' });
     // Acceptance times never go backwards, even if the wall clock does after a restart.
     if (last !== undefined) s.lastAtMs = Number(last);
+    // Receipts v2 from the log's size when this code first opened it; every record before keeps its v1 receipt.
+    const from = await o.db.get(V2_FROM, { valueEncoding: 'utf8' });
+    if (from === undefined) {
+      s.v2From = o.log.size;
+      await o.db.put(V2_FROM, String(s.v2From), { valueEncoding: 'utf8', sync: true });
+    } else s.v2From = Number(from);
     if (o.log.size > 0) s.lastIsStateRoot = (await s.getRecord(o.log.size - 1))?.kind === STATE_ROOT_KIND;
     return s;
   }
@@ -224,22 +244,11 @@ export class Sequencer {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
-    await this.pool?.close();
   }
 
-  /** Receipt-signing worker threads in use (0 = inline). */
-  get signingWorkers(): number {
-    return this.pool?.size ?? 0;
-  }
-
-  /** Signing jobs (one per group and worker) in flight on the pool. */
-  get signingPending(): number {
-    return this.pool?.pending ?? 0;
-  }
-
-  /** For tests: kills signing worker `i` as a crash would. */
-  crashSigningWorker(i = 0): Promise<number> | undefined {
-    return this.pool?.crashWorker(i);
+  /** The first log index whose receipt is tianfu.receipt/v2 (earlier ones are v1). */
+  get firstV2Index(): number {
+    return this.v2From;
   }
 
   private schedule(): void {
@@ -263,7 +272,25 @@ export class Sequencer {
     return new Date(this.lastAtMs);
   }
 
+  /**
+   * One group commit. Nothing it throws may leave the group's submitters waiting or the log store
+   * with a prepared append outstanding (every later group would be refused): such a failure rejects
+   * the whole group, as a failed write does.
+   */
   private async flushGroup(all: Pending[]): Promise<void> {
+    try {
+      await this.commitGroup(all);
+    } catch (err) {
+      if (this.openAppend) {
+        this.openAppend.abort();
+        this.openAppend = null;
+      }
+      this.stats.failedGroups++;
+      for (const p of all) p.reject(err);
+    }
+  }
+
+  private async commitGroup(all: Pending[]): Promise<void> {
     const rootReqs = all.filter((p) => p.stateRoot);
     const group = rootReqs.length === 0 ? all : all.filter((p) => !p.stateRoot);
     const subjects = [...new Set(group.flatMap((p) => p.reqs.map((r) => r.subject)))];
@@ -294,6 +321,7 @@ export class Sequencer {
     const subjectSaltPool = pseudoReqs > 0 ? randomBytes(32 * pseudoReqs) : null;
     let subjectSaltsUsed = 0;
     const newLinks = new Map<string, Hex>();
+    const freshSubjects = new Set<string>();
 
     const at = this.nextAt();
     const atIso = at.toISOString();
@@ -326,17 +354,21 @@ export class Sequencer {
         try {
           const prev = tentative.has(subject) ? tentative.get(subject) : overlay.get(subject);
           let memo: Hex | undefined;
-          const digestOf = (): Hex => (memo ??= recordDigest(record));
+          const digestOf = (): Hex => (memo ??= req.recordDigest ?? recordDigest(record));
           const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor, recordDigest: digestOf });
           const salt = toHex(saltPool.subarray(32 * saltsUsed, 32 * ++saltsUsed));
           const digest = digestOf();
           let subjectSalt: Hex | null = null;
+          let drawnSalt = false;
           if (this.rulesByKind.get(kind)!.pseudonymousSubjects === true) {
             const known = tentativeLinks.has(subject) ? tentativeLinks.get(subject) : links.get(subject);
             subjectSalt = known !== undefined ? known : toHex(subjectSaltPool!.subarray(32 * subjectSaltsUsed, 32 * ++subjectSaltsUsed));
             tentativeLinks.set(subject, subjectSalt);
+            drawnSalt = known === undefined;
           }
           const entrySubject = subjectSalt === null ? subject : subjectPseudonym(subjectSalt, subject as Hex);
+          // A pseudonym from a salt drawn just now has never been logged: the state map need not read its old leaf.
+          if (drawnSalt) freshSubjects.add(entrySubject);
           const entry = makeEntry(kind, entrySubject, commitment(salt, digest), at);
           tentative.set(subject, next);
           mineBytes.push(entryBytes(entry));
@@ -381,14 +413,16 @@ export class Sequencer {
     if (accepted.length === 0) return;
 
     const prepared = this.log.prepareAppend(bytes);
+    this.openAppend = prepared;
     const ops: BatchOp[] = [...prepared.ops];
     let mapUpdate: Awaited<ReturnType<StateMapStore['prepare']>> | null = null;
     if (this.stateMap) {
-      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]! }] : []));
+      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]!, fresh: freshSubjects.has(a.stored.entry.subject) }] : []));
       try {
         mapUpdate = await this.stateMap.prepare(changes, prepared.newSize, stateRootAt);
       } catch (err) {
         prepared.abort();
+        this.openAppend = null;
         this.stats.failedGroups++;
         for (const p of new Set(accepted.map((a) => a.p))) p.reject(err);
         return;
@@ -408,25 +442,39 @@ export class Sequencer {
     for (const [s, salt] of newLinks) ops.push({ type: 'put', key: LINK + s, value: salt, valueEncoding: 'utf8' } as BatchOp);
     ops.push({ type: 'put', key: LAST_AT, value: String(this.lastAtMs), valueEncoding: 'utf8' } as BatchOp);
 
-    // The durable write runs on libuv's pool while this thread signs the receipts. Its outcome is
-    // captured at once, so that a failure while we are still signing is never an unhandled rejection.
+    // ONE signature for the group: its checkpoint, the tree after it (receipts v2). Made before the
+    // write so that it is durable with the group; ~50 µs, once per group however large.
+    const checkpoint = this.signGroup(prepared.newSize, prepared.rootHash, atIso);
+    ops.push({ type: 'put', key: GROUP + pad(prepared.newSize), value: { ...checkpoint, signer: this.operator } satisfies StoredGroup, valueEncoding: 'json' } as BatchOp);
+    // The durable write runs on libuv's pool while this thread builds the proofs. Its outcome is
+    // captured at once, so that a failure meanwhile is never an unhandled rejection.
     const written = writeOps(this.db, ops, { sync: this.durable }).then(
       () => null,
       (err: unknown) => ({ err }),
     );
-    const payloads = accepted.map((a) => ({ logId: this.logId, index: a.stored.index, leafHash: a.stored.leafHash, at: atIso }));
-    const signatures = await this.signAll(payloads.map(receiptMessage));
-    const receipts: Receipt[] = payloads.map((p, j) => ({ type: RECEIPT_TYPE, ...p, signature: signatures[j]! }));
+    const receiptOf = (a: (typeof accepted)[number], proof: Hex[]): Receipt => ({ type: RECEIPT_V2_TYPE, logId: this.logId, index: a.stored.index, leafHash: a.stored.leafHash, at: atIso, checkpoint, proof });
+    let receipts: Receipt[] | null = null;
+    try {
+      const proofs = prepared.inclusionProofs();
+      receipts = accepted.map((a, j) => receiptOf(a, proofs[j]!));
+    } catch {
+      // Our proof builder failed its own check (a bug, never a bad input): the proofs are read from
+      // the log store below, each checked there, once the group is committed.
+    }
     const failed = await written;
     if (failed) {
       const err = failed.err;
       prepared.abort();
+      this.openAppend = null;
       this.stats.failedGroups++;
       for (const p of new Set(accepted.map((a) => a.p))) p.reject(err);
       return;
     }
     prepared.commit();
+    this.openAppend = null;
     mapUpdate?.commit();
+    receipts ??= await Promise.all(accepted.map(async (a) => receiptOf(a, (await this.log.inclusionProof(a.stored.index, checkpoint.treeSize)).proof)));
+    this.remember(checkpoint);
     this.lastIsStateRoot = accepted[accepted.length - 1]!.stored.kind === STATE_ROOT_KIND;
     this.stats.groups++;
     this.stats.accepted += accepted.length;
@@ -437,35 +485,46 @@ export class Sequencer {
       results.set(a.p, list);
     });
     for (const [p, list] of results) p.resolve(list);
-    // Receipt cache: not durable on purpose (see header).
-    const cacheOps = accepted.map((a, j) => ({ type: 'put', key: this.receiptPrefix + pad(a.stored.index), value: receipts[j], valueEncoding: 'json' }) as BatchOp);
-    writeOps(this.db, cacheOps).catch(() => undefined /* cache only: a lost receipt is re-signed on read */);
   }
 
-  /** Signatures of a group's receipt messages: on the pool, or inline if there is none or it failed. Never rejects. */
-  private async signAll(messages: Uint8Array[]): Promise<Hex[]> {
-    if (this.pool && messages.length >= POOL_MIN_GROUP) {
-      try {
-        return await this.pool.signMany(messages);
-      } catch {
-        // A dead worker (it is replaced on the next group): RFC 6979 signatures are deterministic, so
-        // signing here gives exactly the bytes the worker would have.
-        this.stats.signFallbacks++;
+  /** The signed checkpoint v2 of the tree of `treeSize` at `at`, by the operator key. */
+  private signGroup(treeSize: number, rootHash: Hex, at: string): SignedCheckpointV2 {
+    const payload = { type: CHECKPOINT_V2_TYPE, logId: this.logId, treeSize, rootHash, at };
+    return { ...payload, signature: this.signer.sign(checkpointV2Message(payload)) };
+  }
+
+  private remember(cp: SignedCheckpointV2): void {
+    this.groups.set(cp.treeSize, cp);
+    if (this.groups.size > GROUP_CACHE) this.groups.delete(this.groups.keys().next().value!);
+  }
+
+  /**
+   * The signed checkpoint of the group commit that holds log index `index` (the first group head
+   * above it), signed by the current operator: a group signed before a key rotation is re-signed
+   * (deterministic) so that a bundle names one operator. Undefined for an index before v2 or beyond the log.
+   */
+  async groupCheckpoint(index: number): Promise<SignedCheckpointV2 | undefined> {
+    if (index < this.v2From || index >= this.log.size) return undefined;
+    // The cache holds the latest groups in commit order, contiguously: the first one above index is
+    // its group if the cached group before it ends at or below index (else its start is not known here).
+    let prev: number | undefined;
+    for (const [size, cp] of this.groups) {
+      if (size > index) {
+        if (prev !== undefined) return cp;
+        break;
       }
+      prev = size;
     }
-    const out: Hex[] = [];
-    for (let j = 0; j < messages.length; j++) {
-      // Inline signing costs ~0.2 ms a record: a group of hundreds would hold the event loop for
-      // tens of ms, and every JSON-RPC round trip of the anchorer would wait that long (ack→anchored
-      // p99 was 3.5 s at 256 submitters). Yield between slices so other work interleaves.
-      if (j > 0 && j % SIGN_SLICE === 0) await new Promise((r) => setImmediate(r));
-      out.push(this.signer.sign(messages[j]!));
+    for await (const [, v] of this.db.iterator({ gt: GROUP + pad(index), lt: GROUP + '\xff', limit: 1, valueEncoding: 'json' })) {
+      const g = v as unknown as StoredGroup;
+      const { signer, ...cp } = g;
+      return signer === this.operator ? cp : this.signGroup(cp.treeSize, cp.rootHash, cp.at);
     }
-    return out;
+    return undefined;
   }
 
-  /** Signs a receipt: EIP-191 over JCS({logId, index, leafHash, at}). */
-  sign(index: number, leafHash: Hex, at: string): Receipt {
+  /** Signs a v1 receipt: EIP-191 over JCS({logId, index, leafHash, at}) (records before v2). */
+  sign(index: number, leafHash: Hex, at: string): ReceiptV1 {
     const payload = { logId: this.logId, index, leafHash, at };
     const signature = this.signer.sign(receiptMessage(payload));
     return { type: RECEIPT_TYPE, ...payload, signature };
@@ -479,11 +538,22 @@ export class Sequencer {
     return r;
   }
 
+  /**
+   * The receipt of log index `index`: v1 for records before v2 (cached, else re-signed identically),
+   * v2 for the others (the group's signed checkpoint and a proof from the log to its tree size).
+   */
   async getReceipt(index: number): Promise<Receipt | undefined> {
-    const cached = (await this.db.get(this.receiptPrefix + pad(index), { valueEncoding: 'json' })) as Receipt | undefined;
-    if (cached) return cached;
-    const r = await this.getRecord(index);
-    return r ? this.sign(index, r.leafHash, r.entry.at) : undefined;
+    if (index < this.v2From) {
+      const cached = (await this.db.get(this.receiptPrefix + pad(index), { valueEncoding: 'json' })) as Receipt | undefined;
+      if (cached) return cached;
+      const r = await this.getRecord(index);
+      return r ? this.sign(index, r.leafHash, r.entry.at) : undefined;
+    }
+    const [r, cp] = await Promise.all([this.getRecord(index), this.groupCheckpoint(index)]);
+    if (!r || !cp) return undefined;
+    const inc = await this.log.inclusionProof(index, cp.treeSize);
+    if (inc.rootHash !== cp.rootHash) throw new Error(`the stored checkpoint of size ${cp.treeSize} names root ${cp.rootHash}, the log's root there is ${inc.rootHash}`);
+    return { type: RECEIPT_V2_TYPE, logId: this.logId, index, leafHash: r.leafHash, at: r.entry.at, checkpoint: cp, proof: inc.proof };
   }
 
   async getState<S>(subject: string): Promise<S | undefined> {

@@ -9,12 +9,14 @@
 import express, { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
-import { Anchoring, Bundle, Hex32, Receipt } from '../schemas';
+import { Anchoring, BatchReceipt, Bundle, GroupCheckpoint, Hex32, Receipt } from '../schemas';
 import { parseOr422 } from '../validate';
-import { itemProblems } from '../body';
+import { invoiceIntake, itemProblems } from '../body';
+import { checkInvoice, type InvoiceIntake } from '../../node/invoice/intake';
 import { HttpProblem, domainProblem, problemCodeOf } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
+import { RECEIPT_V2_TYPE, type Receipt as ReceiptT, type SignedCheckpointV2 } from '../../node/protocol';
 import { FORM_ID_RE, HARD_MAX_LINES, InvoiceSchema, RED_REASON_CODES, parsePublicQuery, type Invoice, type Problem } from '../../node/invoice';
 import { xmlImporterFor, type XmlImporter, type XmlImportResult } from '../../node/invoice/xml';
 
@@ -136,14 +138,20 @@ function batchRefusal(err: unknown, path: (string | number)[]): { status: number
   return { status: 500, code: 'INTERNAL', detail: 'internal error on this item; re-send it (an identical invoice already registered is answered with its receipt)', errors: [{ path, message: 'internal error', code: 'INTERNAL' }] } as { status: number };
 }
 
-async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[]): Promise<IssueResult> {
-  if (body === undefined) throw new HttpProblem('INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
-  if (typeof body === 'object' && body !== null && Object.prototype.hasOwnProperty.call(body, 'original')) {
+/**
+ * One invoice: its intake (node/invoice/intake.ts) as the intake workers did it (`pre`), or here, then
+ * the service. The answers are the same either way.
+ */
+async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[], pre?: InvoiceIntake | null): Promise<IssueResult> {
+  if (!pre && body === undefined) throw new HttpProblem('INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
+  const checked = pre ?? checkInvoice(svc.rules, body, svc.clock());
+  if (checked.kind === 'original') {
     // `original` names XML bytes the node keeps; only the XML import writes it (send the XML itself).
     throw invalid([{ path: ['original'], code: 'not_allowed', message: 'original is written by the node when it imports XML; send the document as application/xml instead' }], prefix);
   }
-  const v = svc.validate(body);
-  if (!v.ok) throw invalid(v.problems, prefix);
+  if (checked.kind === 'invalid') throw invalid(checked.problems, prefix);
+  // A result made on a worker is adopted by the rules, so the lifecycle does not validate it again.
+  const v = pre ? svc.rules.adopt({ ...checked.result, recordDigest: checked.digest }) : { ...checked.result, recordDigest: checked.digest };
   try {
     return await svc.issue(v, actor);
   } catch (err) {
@@ -168,7 +176,7 @@ export function invoicesRouter(ledger: Ledger): Router {
       res.status(out.outcome === 'created' ? 201 : 200).json(xmlIssueBody(out));
       return;
     }
-    const result = await issueOne(svc, req.body, requireActor(res), ['body']);
+    const result = await issueOne(svc, req.body, requireActor(res), ['body'], invoiceIntake(res)?.[0]);
     res.status(result.outcome === 'created' ? 201 : 200).json(issueBody(result));
   });
 
@@ -196,6 +204,7 @@ export function invoicesRouter(ledger: Ledger): Router {
     // Items the body reader refused (a duplicate key, a number form, a character) are refused here
     // one by one; the rest go on.
     const refusedAtEdge = itemProblems(res);
+    const checked = invoiceIntake(res);
     // Every item on its own: valid items are not held back by invalid ones. Identical items share one
     // registration (the service queues per key, so the second is answered from the first); same key
     // with other content is a conflict, recorded like any other.
@@ -204,7 +213,7 @@ export function invoicesRouter(ledger: Ledger): Router {
         const edge = refusedAtEdge.get(i);
         if (edge) return { status: edge.status, code: edge.code, detail: edge.message, ...edge.extra };
         try {
-          const out = await issueOne(svc, body, actor, ['body', 'invoices', i]);
+          const out = await issueOne(svc, body, actor, ['body', 'invoices', i], checked?.[i]);
           return batchItem(out, issueBody(out)) as { status: number };
         } catch (err) {
           return batchRefusal(err, ['body', 'invoices', i]);
@@ -295,9 +304,28 @@ export function invoicesRouter(ledger: Ledger): Router {
   return r;
 }
 
+/**
+ * The batch answer. Receipts v2 of one group commit share one signed checkpoint, so the answer
+ * carries each checkpoint once (`checkpoints`, ascending tree size) and each item's receipt names its
+ * checkpoint by tree size; v1 receipts (records logged before v2) are left whole. `checkpoints` is
+ * absent when no item has a v2 receipt, so an answer of refusals only is what it always was.
+ */
 function batchSummary(results: { status: number }[]): object {
   const count = (pred: (s: number) => boolean) => results.filter((x) => pred(x.status)).length;
-  return { created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400), results };
+  const checkpoints = new Map<number, SignedCheckpointV2>();
+  const compact = (receipt: ReceiptT | undefined): unknown => {
+    if (receipt?.type !== RECEIPT_V2_TYPE) return receipt;
+    checkpoints.set(receipt.checkpoint.treeSize, receipt.checkpoint);
+    return { ...receipt, checkpoint: receipt.checkpoint.treeSize };
+  };
+  const out = results.map((r) => {
+    const x = r as { status: number; receipt?: ReceiptT; reversal?: { receipt: ReceiptT } };
+    if (x.receipt === undefined) return r;
+    return { ...x, receipt: compact(x.receipt), ...(x.reversal ? { reversal: { ...x.reversal, receipt: compact(x.reversal.receipt) } } : {}) };
+  });
+  const head = { created: count((s) => s === 201), duplicates: count((s) => s === 200), refused: count((s) => s >= 400) };
+  if (checkpoints.size === 0) return { ...head, results: out };
+  return { ...head, checkpoints: [...checkpoints.values()].sort((a, b) => a.treeSize - b.treeSize), results: out };
 }
 
 export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
@@ -333,7 +361,10 @@ export function registerInvoicesOpenApi(reg: OpenAPIRegistry): void {
       },
     },
     responses: {
-      200: { description: 'per-item results', ...json(z.object({ created: z.number(), duplicates: z.number(), refused: z.number(), results: z.array(z.record(z.string(), z.unknown())) })) },
+      200: {
+        description: 'per-item results; a v2 receipt of an item names its group checkpoint by tree size (`receipt.checkpoint`), each checkpoint is in `checkpoints` once',
+        ...json(z.object({ created: z.number(), duplicates: z.number(), refused: z.number(), checkpoints: z.array(GroupCheckpoint).optional(), results: z.array(z.record(z.string(), z.unknown()).and(z.object({ receipt: BatchReceipt.optional() }))) })),
+      },
       ...problemResponses(400, 401, 403, 413, 422),
     },
   });

@@ -25,8 +25,8 @@ import { canonicalBytes } from '../protocol/canonical';
 import { leafHash, verifyConsistency } from '../protocol/merkle';
 import { commitment, parseEntry, recordDigest, type LogEntry } from '../protocol/record';
 import { linkOpens, type SubjectLink } from '../protocol/subject';
-import { RECEIPT_TYPE, type Receipt } from '../protocol/formats';
-import { receiptMessage, verifyCheckpointSigner } from '../protocol/signatures';
+import { CHECKPOINT_V2_TYPE, RECEIPT_TYPE, RECEIPT_V2_TYPE, type Receipt, type ReceiptV2 } from '../protocol/formats';
+import { receiptMessage, receiptProofRoot, verifyCheckpointSigner } from '../protocol/signatures';
 import { replayEntries as replayInvoiceEntries, replayRecords as replayInvoiceRecords, type EntryLike, type RecordItem } from '../invoice/replay';
 import { EvidenceEntryReplayer, replayRecords as replayEvidenceRecords, type RecordReplayItem } from '../evidence/custody';
 import { TreeReplay } from './tree-replay';
@@ -192,6 +192,10 @@ export class Auditor {
   private readonly kinds: Record<string, number> = {};
   /** Sizes at which the replay root is needed → root once reached. */
   private readonly rootsAt = new Map<number, Uint8Array | null>();
+  /** v2 receipts' signed checkpoints not yet reached by the replay: tree size → the roots they name (and the first index naming each). */
+  private readonly heads = new Map<number, Map<Hex, number>>();
+  /** v2 checkpoints whose signature was checked (or queued), by their JCS fields and signature. */
+  private readonly headsSigned = new Set<string>();
   private readonly cps: readonly ChainCheckpoint[];
   private nextCp = 0;
   /** Index into cps of the first checkpoint covering the current position (treeSize > position). */
@@ -307,6 +311,7 @@ export class Auditor {
     this.tree.append(leaf);
     const size = this.tree.size;
     if (this.rootsAt.has(size)) this.rootsAt.set(size, this.tree.root());
+    if (this.heads.has(size)) this.checkHeads(size);
     while (this.nextCp < this.cps.length && this.cps[this.nextCp]!.treeSize === size) this.checkCheckpoint(this.cps[this.nextCp++]!);
 
     // 2. The entry itself.
@@ -403,13 +408,28 @@ export class Auditor {
     }
     this.receiptsChecked++;
     const wrong: string[] = [];
-    if (receipt.type !== RECEIPT_TYPE) wrong.push(`type ${JSON.stringify(receipt.type)}`);
+    if (receipt.type !== RECEIPT_TYPE && receipt.type !== RECEIPT_V2_TYPE) wrong.push(`type ${JSON.stringify((receipt as { type: unknown }).type)}`);
     if (receipt.logId !== this.o.logId) wrong.push(`logId ${receipt.logId} (log is ${this.o.logId})`);
     if (receipt.index !== index) wrong.push(`index ${receipt.index}`);
     if (receipt.leafHash !== leafHex) wrong.push(`leafHash ${receipt.leafHash} (entry hashes to ${leafHex})`);
     if (entry && receipt.at !== entry.at) wrong.push(`at ${receipt.at} (entry says ${entry.at})`);
+    if (receipt.type === RECEIPT_V2_TYPE) {
+      const v2 = receipt;
+      const cp = v2.checkpoint;
+      if (cp?.type !== CHECKPOINT_V2_TYPE) wrong.push(`checkpoint type ${JSON.stringify(cp?.type)}`);
+      else {
+        if (cp.logId !== this.o.logId) wrong.push(`checkpoint logId ${cp.logId} (log is ${this.o.logId})`);
+        if (!(Date.parse(cp.at) >= Date.parse(v2.at))) wrong.push(`checkpoint at ${cp.at} is before the entry's ${v2.at}`);
+        if (!(cp.treeSize > index)) wrong.push(`checkpoint tree size ${cp.treeSize} does not hold index ${index}`);
+      }
+    }
     if (wrong.length > 0) this.flag({ source: 'receipt', code: 'RECEIPT_MISMATCH', index, message: `receipt for entry ${index} differs from the entry: ${wrong.join('; ')}` });
     const sign = this.stride === 1 || index % this.stride === this.strideOffset || index === 0;
+    if (receipt.type === RECEIPT_V2_TYPE) {
+      // Without a checkpoint of the known type there is nothing signed to check (flagged above).
+      if (receipt.checkpoint?.type === CHECKPOINT_V2_TYPE) this.checkReceiptV2(index, leafHex, receipt, sign);
+      return;
+    }
     if (!sign) return;
     const q = this.verifier.publicKey;
     if (this.o.receiptPool && q && typeof receipt.signature === 'string' && /^0x[0-9a-f]{130}$/.test(receipt.signature)) {
@@ -418,6 +438,49 @@ export class Auditor {
       return;
     }
     this.verifyReceiptHere(index, receipt);
+  }
+
+  /**
+   * A v2 receipt: its group checkpoint's signature (once per distinct checkpoint, here: a few per
+   * thousand entries), its proof (sampled like v1 signatures; the replay already shows the leaf is at
+   * its index), and the checkpoint's root against the root the replay computes at its size: a signed
+   * tree head the log does not have is a fork, whatever the proofs say.
+   */
+  private checkReceiptV2(index: number, leafHex: Hex, r: ReceiptV2, sampled: boolean): void {
+    const cp = r.checkpoint;
+    const key = `${cp.treeSize}|${cp.rootHash}|${cp.at}|${cp.signature}`;
+    if (!this.headsSigned.has(key)) {
+      this.headsSigned.add(key);
+      this.verifyReceiptHere(index, r);
+    }
+    if (sampled) {
+      let root: Hex | null = null;
+      try {
+        root = receiptProofRoot({ ...r, leafHash: leafHex });
+      } catch (err) {
+        this.flag({ source: 'receipt', code: 'RECEIPT_PROOF', index, message: `receipt for entry ${index}: the proof is unusable: ${errMessage(err)}` });
+      }
+      if (root !== null && root !== cp.rootHash) {
+        this.flag({ source: 'receipt', code: 'RECEIPT_PROOF', index, treeSize: cp.treeSize, message: `receipt for entry ${index}: the proof leads to ${root}, not to the root of its checkpoint of size ${cp.treeSize} (${cp.rootHash})` });
+      }
+    }
+    const named = this.heads.get(cp.treeSize) ?? new Map<Hex, number>();
+    if (!named.has(cp.rootHash)) named.set(cp.rootHash, index);
+    this.heads.set(cp.treeSize, named);
+    if (cp.treeSize === this.tree.size) this.checkHeads(cp.treeSize);
+  }
+
+  /** The replay is at `size`: every root a v2 checkpoint of this size names must be the log's. */
+  private checkHeads(size: number): void {
+    const named = this.heads.get(size);
+    if (!named) return;
+    this.heads.delete(size);
+    const root = toHex(this.tree.root());
+    for (const [claimed, index] of named) {
+      if (claimed !== root) {
+        this.flag({ source: 'receipt', code: 'RECEIPT_CHECKPOINT', index, treeSize: size, message: `the receipt for entry ${index} carries a checkpoint signed for tree size ${size} with root ${claimed}; the log replayed to that size has root ${root} (the operator signed a tree the log does not have)` });
+      }
+    }
   }
 
   private verifyReceiptHere(index: number, receipt: Receipt): void {

@@ -1,6 +1,7 @@
 /**
- * Receipt signature checks for the whole log. A receipt is an EIP-191 signature over
- * JCS({logId, index, leafHash, at}) (node/protocol/signatures.ts). The protocol verifier recovers
+ * Receipt signature checks for the whole log. A v1 receipt is an EIP-191 signature over
+ * JCS({logId, index, leafHash, at}), a v2 receipt carries its group's signed checkpoint
+ * (node/protocol/signatures.ts receiptSigned: the message and signature either way). The protocol verifier recovers
  * the signer from every signature (≈3 ms each in JS), which would make signatures 95% of an audit.
  * An auditor knows the one key that must have signed: it recovers with libsecp256k1 (WASM, ~10x
  * faster) and compares with that key, accepting exactly what the protocol verifier accepts.
@@ -9,7 +10,7 @@
  */
 import { SigningKey, computeAddress, getAddress } from 'ethers';
 import { bytesEqual, fromHex, type Hex } from '../protocol/bytes';
-import { receiptMessage, verifyReceiptSigner } from '../protocol/signatures';
+import { receiptSigned, verifyReceiptSigner } from '../protocol/signatures';
 import type { Receipt } from '../protocol/formats';
 import { eip191Hash, recoverEip191PublicKey } from '../crypto/eip191';
 
@@ -30,7 +31,8 @@ export class ReceiptVerifier {
   private learnKey(receipt: Receipt): boolean {
     let pub: string;
     try {
-      pub = SigningKey.recoverPublicKey(eip191Hash(receiptMessage(receipt)), receipt.signature);
+      const { message, signature } = receiptSigned(receipt);
+      pub = SigningKey.recoverPublicKey(eip191Hash(message), signature);
     } catch {
       return false; // malformed: the protocol verifier will say why
     }
@@ -41,8 +43,14 @@ export class ReceiptVerifier {
 
   /** libsecp256k1 (WASM) recovery, low-s only, compared with the operator's key: the same acceptance as ethers' recovery. */
   private fastCheck(receipt: Receipt): boolean {
-    if (typeof receipt.signature !== 'string') return false;
-    const q = recoverEip191PublicKey(receiptMessage(receipt), receipt.signature);
+    let signed: { message: Uint8Array; signature: Hex };
+    try {
+      signed = receiptSigned(receipt);
+    } catch {
+      return false;
+    }
+    if (typeof signed.signature !== 'string') return false;
+    const q = recoverEip191PublicKey(signed.message, signed.signature);
     return q !== null && bytesEqual(q, this.q!);
   }
 

@@ -7,7 +7,7 @@
  * claim nothing.
  */
 import { ProtocolError } from './errors';
-import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_TYPE, type Anchor, type Bundle, type BundleItem, type BundleTimestamp, type InclusionProof, type Receipt, type SignedCheckpoint } from './formats';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, CHECKPOINT_V2_TYPE, RECEIPT_TYPE, RECEIPT_V2_TYPE, type SignedCheckpointV2, type Anchor, type Bundle, type BundleItem, type BundleTimestamp, type InclusionProof, type Receipt, type SignedCheckpoint } from './formats';
 import { parseEntry } from './record';
 import type { Hex } from './bytes';
 import { SUBJECT_SCHEME, type SubjectLink } from './subject';
@@ -65,32 +65,51 @@ function count(o: Obj, key: string, path: string): number {
 
 function loadReceipt(v: unknown, path: string): Receipt {
   const o = obj(v, path);
-  if (o.type !== RECEIPT_TYPE) {
-    if (o.type === undefined) malformed(`${path}.type`, `must be ${RECEIPT_TYPE}, got missing`);
-    throw new BundleFormatError('UNKNOWN_FORMAT', `${path}.type`, `receipt type ${describe(o.type)} is not ${RECEIPT_TYPE}`);
+  if (o.type !== RECEIPT_TYPE && o.type !== RECEIPT_V2_TYPE) {
+    if (o.type === undefined) malformed(`${path}.type`, `must be ${RECEIPT_TYPE} or ${RECEIPT_V2_TYPE}, got missing`);
+    throw new BundleFormatError('UNKNOWN_FORMAT', `${path}.type`, `receipt type ${describe(o.type)} is not ${RECEIPT_TYPE} or ${RECEIPT_V2_TYPE}`);
   }
-  const at = o.at;
-  if (typeof at !== 'string' || at.length === 0 || at.length > 64) malformed(`${path}.at`, `must be an RFC 3339 time string, got ${describe(at)}`);
-  return {
-    type: RECEIPT_TYPE,
-    logId: hex32(o, 'logId', path),
-    index: count(o, 'index', path),
-    leafHash: hex32(o, 'leafHash', path),
-    at,
-    signature: field(o, 'signature', path, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex,
+  const at = time(o, 'at', path);
+  const base = { logId: hex32(o, 'logId', path), index: count(o, 'index', path), leafHash: hex32(o, 'leafHash', path), at };
+  if (o.type === RECEIPT_TYPE) return { type: RECEIPT_TYPE, ...base, signature: field(o, 'signature', path, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex };
+  const cp = obj(o.checkpoint, `${path}.checkpoint`);
+  if (cp.type !== CHECKPOINT_V2_TYPE) {
+    if (cp.type === undefined) malformed(`${path}.checkpoint.type`, `must be ${CHECKPOINT_V2_TYPE}, got missing`);
+    throw new BundleFormatError('UNKNOWN_FORMAT', `${path}.checkpoint.type`, `receipt checkpoint type ${describe(cp.type)} is not ${CHECKPOINT_V2_TYPE}`);
+  }
+  const cpPath = `${path}.checkpoint`;
+  const checkpoint: SignedCheckpointV2 = {
+    type: CHECKPOINT_V2_TYPE,
+    logId: hex32(cp, 'logId', cpPath),
+    treeSize: count(cp, 'treeSize', cpPath),
+    rootHash: hex32(cp, 'rootHash', cpPath),
+    at: time(cp, 'at', cpPath),
+    signature: field(cp, 'signature', cpPath, SIG65, 'a 65-byte signature in lowercase 0x-hex') as Hex,
   };
+  return { type: RECEIPT_V2_TYPE, ...base, checkpoint, proof: hashList(o, 'proof', path) };
+}
+
+function time(o: Obj, key: string, path: string): string {
+  const at = o[key];
+  if (typeof at !== 'string' || at.length === 0 || at.length > 64) malformed(`${path}.${key}`, `must be an RFC 3339 time string, got ${describe(at)}`);
+  return at;
+}
+
+/** An RFC 9162 proof: at most 128 hashes (2·63 for any tree below 2^63 leaves), each 32 bytes of lowercase 0x-hex. */
+function hashList(o: Obj, key: string, path: string): Hex[] {
+  const proof = o[key];
+  if (!Array.isArray(proof)) malformed(`${path}.${key}`, `must be an array of 32-byte hashes, got ${describe(proof)}`);
+  if (proof.length > 128) malformed(`${path}.${key}`, `has ${proof.length} elements; no RFC 9162 inclusion proof is longer than 128`);
+  proof.forEach((h, i) => {
+    if (typeof h !== 'string' || !HEX32.test(h)) malformed(`${path}.${key}[${i}]`, `must be 32 bytes of lowercase 0x-hex, got ${describe(h)}`);
+  });
+  return proof as Hex[];
 }
 
 function loadInclusion(v: unknown, path: string): InclusionProof {
   const o = obj(v, path);
-  const proof = o.proof;
-  if (!Array.isArray(proof)) malformed(`${path}.proof`, `must be an array of 32-byte hashes, got ${describe(proof)}`);
-  // RFC 9162 proofs are at most 2·63 hashes for any tree < 2^63 leaves; more is not a proof.
-  if (proof.length > 128) malformed(`${path}.proof`, `has ${proof.length} elements; no RFC 9162 inclusion proof is longer than 128`);
-  proof.forEach((h, i) => {
-    if (typeof h !== 'string' || !HEX32.test(h)) malformed(`${path}.proof[${i}]`, `must be 32 bytes of lowercase 0x-hex, got ${describe(h)}`);
-  });
-  return { leafIndex: count(o, 'leafIndex', path), treeSize: count(o, 'treeSize', path), rootHash: hex32(o, 'rootHash', path), proof: proof as Hex[] };
+  const proof = hashList(o, 'proof', path);
+  return { leafIndex: count(o, 'leafIndex', path), treeSize: count(o, 'treeSize', path), rootHash: hex32(o, 'rootHash', path), proof };
 }
 
 function loadAnchor(v: unknown, path: string): Anchor {

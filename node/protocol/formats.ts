@@ -8,8 +8,14 @@ import type { Hex } from './bytes';
 import type { LogEntry } from './record';
 import type { SubjectLink } from './subject';
 
+/** Receipts of the first format: one operator signature per record (still issued for entries logged before v2, and verified forever). */
 export const RECEIPT_TYPE = 'tianfu.receipt/v1' as const;
+/** Receipts since v2: one operator signature per group commit, over the tree after the group, and each record's inclusion proof to it. */
+export const RECEIPT_V2_TYPE = 'tianfu.receipt/v2' as const;
+export const RECEIPT_TYPES = [RECEIPT_TYPE, RECEIPT_V2_TYPE] as const;
 export const CHECKPOINT_TYPE = 'tianfu.checkpoint/v1' as const;
+/** The signed tree head of one group commit (receipts v2): the v1 checkpoint plus the group's acceptance time. */
+export const CHECKPOINT_V2_TYPE = 'tianfu.checkpoint/v2' as const;
 export const BUNDLE_FORMAT = 'tianfu.bundle/v1' as const;
 
 /** What the operator signs for a receipt: EIP-191 over JCS({logId, index, leafHash, at}). */
@@ -20,11 +26,39 @@ export interface ReceiptPayload {
   at: string;
 }
 
-export interface Receipt extends ReceiptPayload {
+export interface ReceiptV1 extends ReceiptPayload {
   type: typeof RECEIPT_TYPE;
   /** 65-byte EIP-191 personal_sign signature, 0x-hex. */
   signature: Hex;
 }
+
+/** What the operator signs once per group commit (receipts v2): EIP-191 over JCS({type, logId, treeSize, rootHash, at}). */
+export interface CheckpointV2Payload {
+  type: typeof CHECKPOINT_V2_TYPE;
+  logId: Hex;
+  treeSize: number;
+  rootHash: Hex;
+  /** The group's acceptance time (every entry of the group has it), RFC 3339 UTC with milliseconds. */
+  at: string;
+}
+
+export interface SignedCheckpointV2 extends CheckpointV2Payload {
+  signature: Hex;
+}
+
+/**
+ * A v2 receipt: the entry's place (index, leafHash, at as in v1) and the proof that it is in the
+ * operator-signed tree of its group commit. Nothing in it is signed per record: the signature is the
+ * checkpoint's, and the RFC 9162 inclusion proof ties the leaf at `index` to the checkpoint's root.
+ */
+export interface ReceiptV2 extends ReceiptPayload {
+  type: typeof RECEIPT_V2_TYPE;
+  checkpoint: SignedCheckpointV2;
+  /** RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `checkpoint.treeSize`. */
+  proof: Hex[];
+}
+
+export type Receipt = ReceiptV1 | ReceiptV2;
 
 /** What the operator signs for a checkpoint: EIP-191 over JCS({type, logId, treeSize, rootHash}). */
 export interface CheckpointPayload {

@@ -36,6 +36,7 @@ import {
   perfectSubtrees,
   verifyConsistency,
   verifyInclusion,
+  splitPoint,
   type Hex,
   type InclusionProof,
   type NodeId,
@@ -84,6 +85,13 @@ export interface PreparedAppend {
   /** Tree size and root once committed. */
   readonly newSize: number;
   readonly rootHash: Hex;
+  /**
+   * RFC 9162 inclusion proofs of every appended leaf (entry j of the call at index firstIndex + j)
+   * in the tree of `newSize`, from memory: every node they need is either on the old frontier or formed
+   * by this append, so no read is made. Computed on the first call; the first and last are checked
+   * with the protocol verifier (SELF_CHECK_FAILED otherwise).
+   */
+  inclusionProofs(): Hex[][];
   /** Call only after the batch was written: advances the in-memory tree. */
   commit(): void;
   /** Call when the batch failed (or will not be written): the store stays as it was. */
@@ -130,6 +138,68 @@ function rootOfFrontier(frontier: readonly (Uint8Array | undefined)[]): Uint8Arr
     acc = acc === undefined ? h : nodeHash(h, acc);
   }
   return acc ?? EMPTY_ROOT;
+}
+
+/**
+ * Inclusion proofs of leaves [first, size) in the tree of `size` (RFC 9162 §2.1.3.1 PATH), from the
+ * nodes in `known` (level → index → hash). Left siblings on the way down are perfect subtrees: old
+ * frontier nodes or nodes formed by the append; right siblings end at `size` and, when not perfect,
+ * are folded once and shared by every leaf (memo by start). Hex strings are made once per node.
+ */
+function groupProofs(known: readonly (Map<number, Uint8Array> | undefined)[], first: number, size: number, root: Uint8Array): Hex[][] {
+  const hexOf = new Map<Uint8Array, Hex>();
+  const asHex = (h: Uint8Array): Hex => {
+    let x = hexOf.get(h);
+    if (x === undefined) hexOf.set(h, (x = hex(h)));
+    return x;
+  };
+  const node = (start: number, len: number): Uint8Array => {
+    const level = Math.log2(len);
+    const h = known[level]?.get(start / len);
+    if (h === undefined) throw new LogStoreError('CORRUPT', `tree node (level ${level}, index ${start / len}) is not known to this append`);
+    return h;
+  };
+  const edge = new Map<number, Uint8Array>();
+  // MTH(D[start:size]) of a right edge: perfect and aligned, a node; else split at the largest power of two below.
+  const right = (start: number): Uint8Array => {
+    const len = size - start;
+    if ((len & (len - 1)) === 0 && start % len === 0) return node(start, len);
+    let h = edge.get(start);
+    if (h === undefined) {
+      const k = splitPoint(len);
+      h = nodeHash(node(start, k), right(start + k));
+      edge.set(start, h);
+    }
+    return h;
+  };
+  const out: Hex[][] = [];
+  for (let i = first; i < size; i++) {
+    const path: Hex[] = [];
+    let start = 0;
+    let n = size;
+    let m = i;
+    while (n > 1) {
+      const k = splitPoint(n);
+      if (m < k) {
+        path.push(asHex(start + n === size ? right(start + k) : node(start + k, n - k)));
+        n = k;
+      } else {
+        path.push(asHex(node(start, k)));
+        start += k;
+        m -= k;
+        n -= k;
+      }
+    }
+    out.push(path.reverse());
+  }
+  for (const i of new Set([first, size - 1])) {
+    try {
+      verifyInclusion(i, size, known[0]!.get(i)!, out[i - first]!.map((x) => Buffer.from(x.slice(2), 'hex')), root);
+    } catch (err) {
+      throw new LogStoreError('SELF_CHECK_FAILED', `inclusion proof for leaf ${i} of ${size} fails our own verifier: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return out;
 }
 
 export class LogStore {
@@ -208,6 +278,14 @@ export class LogStore {
     if (!Array.isArray(entries) || entries.length === 0) throw new LogStoreError('INVALID_ARGUMENT', 'entries must be a non-empty array of byte arrays');
     const base = this._size;
     const frontier = this.frontier.slice();
+    // Every node this append can need for its proofs: the old frontier and every node it forms.
+    const known: Map<number, Uint8Array>[] = [];
+    const keep = (level: number, index: number, h: Uint8Array): void => {
+      (known[level] ??= new Map()).set(index, h);
+    };
+    frontier.forEach((h, level) => {
+      if (h !== undefined) keep(level, Math.floor(base / 2 ** (level + 1)) * 2, h);
+    });
     const ops: BatchOp[] = [];
     const leafHashes: Hex[] = [];
     let size = base;
@@ -219,6 +297,7 @@ export class LogStore {
       const leaf = hashLeaf(bytes);
       ops.push({ type: 'put', key: entryKey(size), value: bytes }, { type: 'put', key: nodeKey(0, size), value: leaf });
       leafHashes.push(hex(leaf));
+      keep(0, size, leaf);
       // Merge complete subtrees upward (the binary carry of size + 1): each odd index closes a pair.
       let h = leaf;
       let level = 0;
@@ -229,6 +308,7 @@ export class LogStore {
         level++;
         index = (index - 1) / 2;
         ops.push({ type: 'put', key: nodeKey(level, index), value: h });
+        keep(level, index, h);
       }
       frontier[level] = h;
       size++;
@@ -240,12 +320,14 @@ export class LogStore {
     const token = {};
     this.pending = token;
     let state: 'open' | 'committed' | 'aborted' = 'open';
+    let proofs: Hex[][] | null = null;
     return {
       ops,
       firstIndex: base,
       leafHashes,
       newSize: size,
       rootHash: hex(root),
+      inclusionProofs: () => (proofs ??= groupProofs(known, base, size, root)),
       commit: () => {
         if (state !== 'open' || this.pending !== token) throw new LogStoreError('APPEND_PENDING', `this prepared append was already ${state}`);
         if (this._size !== base) throw new LogStoreError('CORRUPT', `log size moved from ${base} to ${this._size} under a prepared append`);

@@ -4,7 +4,7 @@
  * steps ran: each item's steps, each checkpoint's, then the bundle's.
  *
  * Per item:       canonical-bytes → record-digest → commitment → entry → leaf-hash → inclusion
- *                 → receipt-signature → receipt-fields
+ *                 → receipt-signature → receipt-proof (v2) → receipt-fields
  * Per checkpoint: chain-id → registry-code → anchor → operator → block → entry (forward-dated times)
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
  *                 → xml-* (invoice bundles: the XML given is the record's original)
@@ -18,6 +18,7 @@ import { entryStep } from './steps/entry';
 import { leafHashStep } from './steps/leaf-hash';
 import { inclusionStep } from './steps/inclusion';
 import { receiptSignatureStep } from './steps/receipt-signature';
+import { receiptProofStep } from './steps/receipt-proof';
 import { receiptFieldsStep } from './steps/receipt-fields';
 import { chainIdStep } from './steps/chain-id';
 import { registryCodeStep } from './steps/registry-code';
@@ -42,6 +43,7 @@ export const ITEM_STEPS: readonly ItemStep[] = [
   leafHashStep, // sets result.leaf
   inclusionStep, // sets result.root, result.pending
   receiptSignatureStep,
+  receiptProofStep,
   receiptFieldsStep,
 ];
 

@@ -35,6 +35,7 @@ export type StepName =
   | 'leaf-hash'
   | 'inclusion'
   | 'receipt-signature'
+  | 'receipt-proof'
   | 'receipt-fields'
   | 'chain-id'
   | 'registry-code'

@@ -52,11 +52,26 @@ function checkItem(base: VerifyContext, it: BundleItem, i: number, recover: (mes
   return result;
 }
 
+/**
+ * Recovery memoised per verification: the items of one group commit share one v2 checkpoint, so its
+ * signature is recovered once, not once per item. Failures are not memoised (each item reports its own).
+ */
+function memoRecover(recover: (message: Uint8Array, signature: string) => Hex): (message: Uint8Array, signature: string) => Hex {
+  const seen = new Map<string, { message: Uint8Array; signer: Hex }>();
+  return (message, signature) => {
+    const hit = seen.get(signature);
+    if (hit && hit.message.length === message.length && hit.message.every((b, k) => b === message[k])) return hit.signer;
+    const signer = recover(message, signature);
+    seen.set(signature, { message, signer });
+    return signer;
+  };
+}
+
 /** The per-item steps of every item; `yielding` returns to the event loop between slices of items. */
 function itemSteps(base: VerifyContext, yielding: false): ItemResult[];
 function itemSteps(base: VerifyContext, yielding: true): Promise<ItemResult[]>;
 function itemSteps(base: VerifyContext, yielding: boolean): ItemResult[] | Promise<ItemResult[]> {
-  const recover = base.opts.recoverSigner ?? recoverSigner;
+  const recover = memoRecover(base.opts.recoverSigner ?? recoverSigner);
   const items = base.b.items;
   if (!yielding) return items.map((it, i) => checkItem(base, it, i, recover));
   // A bundle of thousands of items (a much-viewed piece of evidence) must not hold a server's thread

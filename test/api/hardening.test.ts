@@ -298,7 +298,7 @@ describe('hardening: bad input on every write route (real node)', () => {
     expect(r.body.results[1]).toMatchObject({ code: 'TEXT_LONE_SURROGATE', codePoint: 'U+D800' });
     expect(r.body.results[1].errors[0].path).toEqual(['body', 'invoices', 1, 'drawer']);
     expect(r.body.results[3].errors[0].path).toEqual(['body', 'invoices', 3, 'seller', 'name']);
-    for (const i of [0, 2]) expect(r.body.results[i].receipt.type).toBe('tianfu.receipt/v1');
+    for (const i of [0, 2]) expect(r.body.results[i].receipt.type).toBe('tianfu.receipt/v2');
     expect(r.body).toMatchObject({ created: 2, refused: 2 });
     expect(await logSize(t)).toBe(before + 2);
     // A duplicate key or a number form inside one item refuses that item only.

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { BUNDLE_FORMAT, RECEIPT_TYPE, type Bundle as BundleType } from '../../node/protocol';
+import { BUNDLE_FORMAT, CHECKPOINT_V2_TYPE, RECEIPT_TYPE, RECEIPT_V2_TYPE, type Bundle as BundleType } from '../../node/protocol';
 import { AnchoredCheckpoint, Bundle, Hex32, Receipt } from '../../api/schemas';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { issueInvoiceWithHistory } from '../verify/fixtures';
@@ -31,7 +31,9 @@ describe('wire schemas', () => {
     const s = doc.components.schemas;
     for (const name of ['Hex32', 'Address', 'Receipt', 'AnchoredCheckpoint', 'Anchoring', 'Bundle']) expect(s[name], name).toBeDefined();
     const literal = (p: { enum?: unknown[]; const?: unknown } | undefined) => p?.const ?? p?.enum?.[0];
-    expect(literal(s.Receipt!.properties!.type)).toBe(RECEIPT_TYPE);
+    expect(literal(s.ReceiptV1!.properties!.type)).toBe(RECEIPT_TYPE);
+    expect(literal(s.ReceiptV2!.properties!.type)).toBe(RECEIPT_V2_TYPE);
+    expect(literal(s.GroupCheckpoint!.properties!.type)).toBe(CHECKPOINT_V2_TYPE);
     expect(literal(s.Bundle!.properties!.format)).toBe(BUNDLE_FORMAT);
     // No route file retypes a hex pattern, a format literal or a shared schema.
     for (const f of fs.readdirSync(path.join(ROOT, 'api/routes'))) {
@@ -51,7 +53,8 @@ describe('wire schemas', () => {
     expect(AnchoredCheckpoint.nullable().safeParse(log.anchored).error).toBeUndefined();
     expect(Hex32.safeParse(log.logId).success).toBe(true);
     // and refuse what is not that shape
-    expect(Receipt.safeParse({ ...bundle.items[0]!.receipt, type: 'tianfu.receipt/v2' }).success).toBe(false);
+    expect(Receipt.safeParse({ ...bundle.items[0]!.receipt, type: 'tianfu.receipt/v9' }).success).toBe(false);
+    expect(Receipt.safeParse({ ...bundle.items[0]!.receipt, proof: undefined }).success).toBe(false);
     expect(Hex32.safeParse(bundle.subject.toUpperCase()).success).toBe(false);
   });
 });

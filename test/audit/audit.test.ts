@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRpcProvider } from 'ethers';
-import { commitment, entryBytes, leafHash, makeEntry, receiptMessage, recordDigest, stateRootSubject, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
+import { commitment, entryBytes, leafHash, checkpointV2Message, makeEntry, recordDigest, stateRootSubject, subjectLink, subjectPseudonym, toHex, type Hex } from '../../node/protocol';
 import { Signature, Wallet } from 'ethers';
 import { validateInvoice } from '../../node/invoice';
 import { ExportSource, TreeReplay, chainProvider, exportLog, runAudit, stateFileFor, stateKey, type AuditReport } from '../../node/audit';
@@ -147,7 +147,11 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(rep.checkpoints.onChain).toBeGreaterThanOrEqual(3);
     expect(rep.checkpoints.verified).toBe(rep.checkpoints.onChain);
     expect(rep.checkpoints.consistencyProofs).toBe(rep.checkpoints.onChain - 1);
-    expect(rep.receipts.signaturesVerified).toBe(rep.treeSize);
+    // Receipts v2: one signature per group commit, checked once per distinct checkpoint; every receipt's fields and proof.
+    const heads = new Set(readLines(path.join(clean, 'receipts.jsonl')).map((l) => JSON.stringify(JSON.parse(l).checkpoint)));
+    expect(heads.size).toBeGreaterThanOrEqual(3);
+    expect(rep.receipts.checked).toBe(rep.treeSize);
+    expect(rep.receipts.signaturesVerified).toBe(heads.size);
     // A state.root has no record (its commitment is the map root); every other entry's record opens it.
     expect(rep.stateMap.stateRoots).toBeGreaterThanOrEqual(3);
     expect(rep.kinds['state.root']).toBe(rep.stateMap.stateRoots);
@@ -173,7 +177,9 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(r.code).toBe(1);
     const rep = JSON.parse(r.stdout) as AuditReport;
     // The state roots after it were made with the dropped invoice in the map: the replay without it differs.
-    expect(codes(rep)).toEqual(['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_MISSING', 'SOURCE_SIZE_MISMATCH', 'STATE_ROOT_MISMATCH']);
+    // And the trees the operator signed for the receipts after it are not the replayed ones (RECEIPT_CHECKPOINT).
+    expect(codes(rep)).toEqual(['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_MISSING', 'RECEIPT_CHECKPOINT', 'SOURCE_SIZE_MISMATCH', 'STATE_ROOT_MISMATCH']);
+    for (const v of rep.violations.filter((x) => x.code === 'RECEIPT_CHECKPOINT')) expect(v.treeSize!).toBeGreaterThan(drop);
     for (const v of rep.violations.filter((x) => x.code === 'STATE_ROOT_MISMATCH')) expect(v.index!).toBeGreaterThan(drop);
     expect(rep.violations.find((v) => v.code === 'ENTRY_MISSING')!.index).toBe(drop);
     for (const v of rep.violations.filter((x) => x.code === 'CHECKPOINT_ROOT_MISMATCH')) expect(v.treeSize!).toBeGreaterThan(drop);
@@ -189,7 +195,7 @@ describe('tianfu audit / export on a real ledger', () => {
     const rep = await audit(dir);
     const sameAt = JSON.parse(lines[a]!).entry.at === JSON.parse(lines[b]!).entry.at;
     // The head root the manifest claims differs too (SOURCE_ROOT_MISMATCH): the same reordering seen at the head.
-    const expected = ['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_OUT_OF_ORDER', 'SOURCE_ROOT_MISMATCH'];
+    const expected = ['CHECKPOINT_ROOT_MISMATCH', 'ENTRY_OUT_OF_ORDER', 'RECEIPT_CHECKPOINT', 'SOURCE_ROOT_MISMATCH'];
     expect(codes(rep)).toEqual(sameAt ? expected : ['AT_DECREASED', ...expected]);
     expect(rep.violations.find((v) => v.code === 'ENTRY_OUT_OF_ORDER')!.index).toBe(a);
   });
@@ -224,18 +230,19 @@ describe('tianfu audit / export on a real ledger', () => {
     const file = path.join(dir, 'receipts.jsonl');
     const lines = readLines(file);
     const stranger = Wallet.createRandom();
-    // Index 1 re-signed by a stranger, index 3 with s flipped to n - s (high s), the last one with a bad v.
+    // v2: the signature is the group checkpoint's. Index 1's re-signed by a stranger, index 3's with s
+    // flipped to n - s (high s), the last one's with a bad v.
     const r1 = JSON.parse(lines[1]!);
-    r1.signature = stranger.signMessageSync(receiptMessage(r1));
+    r1.checkpoint.signature = stranger.signMessageSync(checkpointV2Message(r1.checkpoint));
     lines[1] = JSON.stringify(r1);
     const r3 = JSON.parse(lines[3]!);
-    const sig = Signature.from(r3.signature);
+    const sig = Signature.from(r3.checkpoint.signature);
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-    r3.signature = '0x' + sig.r.slice(2) + (n - BigInt(sig.s)).toString(16).padStart(64, '0') + (sig.v === 27 ? '1c' : '1b');
+    r3.checkpoint.signature = '0x' + sig.r.slice(2) + (n - BigInt(sig.s)).toString(16).padStart(64, '0') + (sig.v === 27 ? '1c' : '1b');
     lines[3] = JSON.stringify(r3);
     const last = lines.length - 1;
     const rl = JSON.parse(lines[last]!);
-    rl.signature = rl.signature.slice(0, 130) + '1d';
+    rl.checkpoint.signature = rl.checkpoint.signature.slice(0, 130) + '1d';
     lines[last] = JSON.stringify(rl);
     writeLines(file, lines);
     const run = async (receiptWorkers: number) => (await runAudit({ source: new ExportSource(dir), provider, statePath: null, registry: t.ledger.chain.registry, receiptWorkers })).report;
@@ -244,6 +251,20 @@ describe('tianfu audit / export on a real ledger', () => {
     const found = (r: AuditReport) => r.violations.map((v) => [v.code, v.index, v.message]).sort((x, y) => Number(x[1]) - Number(y[1]));
     expect(found(pooled).map((v) => [v[0], v[1]])).toEqual([['RECEIPT_SIGNATURE', 1], ['RECEIPT_SIGNATURE', 3], ['RECEIPT_SIGNATURE', last]]);
     expect(found(pooled)).toEqual(found(inline));
+  });
+
+  it('a receipt v2 whose proof was changed: RECEIPT_PROOF at exactly that index (its checkpoint is the log\'s, its signature the operator\'s)', async () => {
+    const dir = copy('receipt-proof');
+    const file = path.join(dir, 'receipts.jsonl');
+    const lines = readLines(file);
+    const victim = at.issued[4]!;
+    const r = JSON.parse(lines[victim]!);
+    expect(r.proof.length).toBeGreaterThan(0);
+    r.proof[0] = '0x' + '22'.repeat(32);
+    lines[victim] = JSON.stringify(r);
+    writeLines(file, lines);
+    const rep = await audit(dir);
+    expect(rep.violations.map((v) => [v.code, v.index])).toEqual([['RECEIPT_PROOF', victim]]);
   });
 
   it('a forged second reimbursement lock, appended with a valid receipt and record: caught by the lifecycle replays', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Wallet } from 'ethers';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { CHECKPOINT_TYPE, RECEIPT_TYPE, checkpointMessage, receiptMessage, sha256, toHex, utf8, verifyConsistency, verifyReceiptSigner, type Hex, type Receipt } from '../../node/protocol';
+import { CHECKPOINT_TYPE, RECEIPT_TYPE, checkpointMessage, receiptMessage, sha256, toHex, utf8, verifyConsistency, verifyReceiptSigner, type Hex, type Receipt, type ReceiptV1 } from '../../node/protocol';
 import { Auditor, TreeReplay, ReceiptVerifier, LineReader, completeLines } from '../../node/audit';
 import { ReferenceTree } from '../support/reference-tree';
 
@@ -54,7 +54,7 @@ describe('ReceiptVerifier: precomputed-key path agrees with the protocol verifie
   const operator = Wallet.createRandom();
   const other = Wallet.createRandom();
   const logId = toHex(sha256(utf8('log'))) as Hex;
-  const sign = (w: { signMessageSync(m: Uint8Array): string }, index: number): Receipt => {
+  const sign = (w: { signMessageSync(m: Uint8Array): string }, index: number): ReceiptV1 => {
     const p = { logId, index, leafHash: toHex(leaf(index)) as Hex, at: '2025-03-01T00:00:00.000Z' };
     return { type: RECEIPT_TYPE, ...p, signature: w.signMessageSync(receiptMessage(p)) as Hex };
   };
@@ -76,7 +76,7 @@ describe('ReceiptVerifier: precomputed-key path agrees with the protocol verifie
     const s = BigInt('0x' + sig.slice(66, 130));
     const highS = (secp256k1.CURVE.n - s).toString(16).padStart(64, '0');
     const flippedV = sig.slice(130) === '1b' ? '1c' : '1b';
-    const cases: Receipt[] = [
+    const cases: ReceiptV1[] = [
       sign(other, 5),
       { ...good, index: 100 },
       { ...good, leafHash: toHex(leaf(1)) as Hex },

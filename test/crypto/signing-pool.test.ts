@@ -1,18 +1,9 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import { SigningKey, Wallet, hashMessage } from 'ethers';
 import { SigningPool, signingWorkersFromEnv } from '../../node/crypto/signing-pool';
 import { Eip191Signer } from '../../node/crypto/eip191';
-import { openDatabase } from '../../node/store/db';
-import { LogStore } from '../../node/store/log-store';
-import { Sequencer } from '../../node/sequencer';
-import type { DomainRules } from '../../node/domain/types';
-import { logIdFor, receiptMessage, verifyReceiptSigner, toHex, type Hex } from '../../node/protocol';
-
-const notes: DomainRules<number> = { kinds: ['test.note'], apply: ({ state }) => (state ?? 0) + 1 };
+import { toHex, type Hex } from '../../node/protocol';
 
 describe('SigningPool (EIP-191 on worker threads)', () => {
   const pools: SigningPool[] = [];
@@ -97,68 +88,5 @@ describe('SigningPool (EIP-191 on worker threads)', () => {
     expect(() => signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: 'two' })).toThrow(/TIANFU_SIGNING_WORKERS.*"two"/);
     expect(() => signingWorkersFromEnv({ TIANFU_SIGNING_WORKERS: '-1' })).toThrow(/0\.\.64/);
     expect(() => new SigningPool(Wallet.createRandom().privateKey as Hex, 0)).toThrow(/at least one worker/);
-  });
-});
-
-describe('Sequencer receipts on the signing pool', () => {
-  it('acks every record with the inline receipt bytes, also when the worker dies mid-group (inline fallback)', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-signpool-'));
-    const db = await openDatabase(dir);
-    const operator = Wallet.createRandom();
-    const logId = logIdFor('signing-pool');
-    const seq = await Sequencer.open({ db, log: await LogStore.open(db), logId, operatorKey: operator.privateKey as Hex, rules: [notes as DomainRules<unknown>], signingWorkers: 1 });
-    const inline = new Eip191Signer(operator.privateKey as Hex);
-    try {
-      expect(seq.signingWorkers).toBe(1);
-      const first = await Promise.all(Array.from({ length: 20 }, (_, i) => seq.submit({ kind: 'test.note', subject: `s${i % 3}`, record: { i }, actor: null })));
-      expect(seq.stats.signFallbacks).toBe(0);
-
-      // Kill the worker while a large group's signing job is pending on it.
-      const group = seq.submitAll(Array.from({ length: 400 }, (_, i) => ({ kind: 'test.note', subject: 'big', record: { i }, actor: null })));
-      let crashed = false;
-      await new Promise<void>((resolve) => {
-        const poll = (): void => {
-          if (seq.signingPending > 0) {
-            crashed = true;
-            void seq.crashSigningWorker(0);
-            resolve();
-          } else setImmediate(poll);
-        };
-        poll();
-        void group.then(() => resolve(), () => resolve());
-      });
-      const second = await group;
-      expect(crashed).toBe(true);
-      expect(seq.stats.signFallbacks).toBe(1);
-      // And the next large group (≥ 64, the sequencer's threshold for the pool) is signed on a fresh worker.
-      const pendingBefore = seq.signingPending;
-      const thirdP = seq.submitAll(Array.from({ length: 70 }, (_, i) => ({ kind: 'test.note', subject: 'after', record: { i }, actor: null })));
-      let sawJob = false;
-      await new Promise<void>((resolve) => {
-        const poll = (): void => {
-          if (seq.signingPending > 0) sawJob = true;
-          if (sawJob) resolve();
-          else setImmediate(poll);
-        };
-        poll();
-        void thirdP.then(() => resolve(), () => resolve());
-      });
-      const third = await thirdP;
-      expect(pendingBefore).toBe(0);
-      expect(sawJob).toBe(true);
-      expect(seq.stats.signFallbacks).toBe(1);
-
-      const all = [...first, ...second, ...third];
-      expect(all.map((a) => a.index)).toEqual(Array.from({ length: 490 }, (_, i) => i));
-      for (const a of all) {
-        expect(a.receipt.signature).toBe(inline.sign(receiptMessage(a.receipt)));
-        expect(await seq.getReceipt(a.index)).toEqual(a.receipt);
-      }
-      expect(verifyReceiptSigner(third[69]!.receipt, operator.address)).toBe(operator.address);
-    } finally {
-      await seq.close();
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
-import { fromHex, verifyInclusion, verifyReceiptSigner, type Hex } from '../../node';
+import { fromHex, verifyInclusion, verifyReceipt, verifyReceiptSigner, type Hex } from '../../node';
 import { RegistryClient } from '../../node/chain/registry-client';
 import { readAddressBook } from '../../node/chain/address-book';
 import { EXACT_LOG_SIZES, startTestLedger, type TestLedger } from '../support/ledger';
@@ -95,8 +95,12 @@ describe('production path: external chain, tianfu deploy, keystore operator', ()
     }
     // A receipt with any field changed is not the operator's.
     const r = acks[0]!.receipt;
-    for (const bad of [{ ...r, index: r.index + 1 }, { ...r, leafHash: acks[1]!.leafHash }, { ...r, at: '2025-01-01T00:00:00.000Z' }, { ...r, signature: acks[1]!.receipt.signature }]) {
-      expect(() => verifyReceiptSigner(bad, operator.address)).toThrow();
+    // (v2: the signature is the group checkpoint's, the proof ties index and leaf to it; `at` is the entry's, bound by its leaf hash.)
+    expect(r.type).toBe('tianfu.receipt/v2');
+    if (r.type !== 'tianfu.receipt/v2') throw new Error('v2 expected');
+    for (const bad of [{ ...r, index: r.index + 1 }, { ...r, leafHash: acks[1]!.leafHash }, { ...r, checkpoint: { ...r.checkpoint, at: '2025-01-01T00:00:00.000Z' } }, { ...r, checkpoint: { ...r.checkpoint, treeSize: r.checkpoint.treeSize + 1 } }, { ...r, proof: r.proof.slice(1) }]) {
+      expect(() => verifyReceipt(bad, operator.address)).toThrow();
     }
+    expect(verifyReceipt(r, operator.address)).toBe(operator.address);
   });
 });

@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../../node/store/db';
 import { LogStore } from '../../node/store/log-store';
 import { Sequencer } from '../../node/sequencer';
 import { DomainError, type DomainRules } from '../../node/domain/types';
-import { commitment, entryLeafHash, logIdFor, recordDigest, verifyInclusion, fromHex, verifyReceiptSigner, type Hex } from '../../node/protocol';
+import { commitment, entryLeafHash, logIdFor, recordDigest, verifyInclusion, fromHex, verifyReceipt, verifyReceiptSigner, type Hex, type ReceiptV2 } from '../../node/protocol';
 
 /** A test-only domain: a subject may be locked once; 'test.note' is always allowed. */
 const lockRules: DomainRules<{ locked: boolean; notes: number }> = {
@@ -52,10 +52,13 @@ describe('Sequencer', () => {
     expect(verifyReceiptSigner(a.receipt, operator.address)).toBe(operator.address);
     expect(a.entry.commitment).toBe(commitment(a.salt!, recordDigest(record)));
     expect(entryLeafHash(a.entry)).toBe(a.leafHash);
-    expect(a.receipt).toMatchObject({ logId, index: 0, leafHash: a.leafHash, at: a.entry.at });
-    // A receipt with any field changed no longer verifies against the operator.
-    for (const bad of [{ ...a.receipt, index: 1 }, { ...a.receipt, at: '2020-01-01T00:00:00.000Z' }, { ...a.receipt, leafHash: ('0x' + '00'.repeat(32)) as Hex }, { ...a.receipt, logId: logIdFor('other') }]) {
-      expect(() => verifyReceiptSigner(bad, operator.address)).toThrow(/not signed by the log operator/);
+    expect(a.receipt).toMatchObject({ type: 'tianfu.receipt/v2', logId, index: 0, leafHash: a.leafHash, at: a.entry.at, checkpoint: { logId, treeSize: 1, rootHash: a.leafHash, at: a.entry.at }, proof: [] });
+    expect(verifyReceipt(a.receipt, operator.address)).toBe(operator.address);
+    // A receipt with any field changed no longer verifies against the operator (v2: its `at` is the
+    // entry's, bound by the leaf hash; the signed time is the checkpoint's).
+    const r = a.receipt as ReceiptV2;
+    for (const bad of [{ ...r, index: 1 }, { ...r, checkpoint: { ...r.checkpoint, at: '2020-01-01T00:00:00.000Z' } }, { ...r, leafHash: ('0x' + '00'.repeat(32)) as Hex }, { ...r, logId: logIdFor('other') }, { ...r, checkpoint: { ...r.checkpoint, treeSize: 2 } }]) {
+      expect(() => verifyReceipt(bad, operator.address)).toThrow(/not signed by the log operator|another root|another log|not below tree size/);
     }
   });
 

@@ -94,7 +94,7 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ type: 'tianfu.verification/v1', verdict: 'valid', accepted: true, firstFailure: null });
-    expect(report.steps.length).toBe(3 * 8 + 5 + 2);
+    expect(report.steps.length).toBe(3 * 9 + 5 + 2);
     expect(report.steps.every((s: { status: string }) => s.status === 'ok')).toBe(true);
   });
 

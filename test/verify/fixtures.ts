@@ -9,7 +9,7 @@ import type { Actor } from '../../node/domain/types';
 import type { Ledger } from '../../node';
 import { parseInvoice } from '../../node/invoice';
 import { buildCustodyRecord, buildDepositRecord, custodyKind, newEvidenceId, parseEvidenceMetadata } from '../../node/evidence/model';
-import type { Bundle, Hex } from '../../node/protocol';
+import { RECEIPT_TYPE, checkpointV2Message, receiptMessage, receiptProofRoot, type Bundle, type Hex, type Receipt } from '../../node/protocol';
 import { BUYER_TAX_ID, SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
 
 export const issuer: Actor = { keyId: 'key-issuer-verify', role: 'issuer', taxIds: [SELLER_TAX_ID] };
@@ -75,6 +75,20 @@ export async function depositEvidence(ledger: Ledger, path: string, size = 4096)
     record: buildCustodyRecord(evidenceId, { event: 'annotated', reason: 'page 2 shows the price' }, collector) as unknown as Record<string, unknown>,
   });
   return { evidenceId, path, bytes, file, indexes: [a.index, t.index, n.index] };
+}
+
+/** Signs a receipt as `wallet` would: v1 its own message, v2 its checkpoint (whose root is recomputed from its proof and leaf first when `refold`). */
+export async function resignReceipt(receipt: Receipt, wallet: { signMessage(m: Uint8Array): Promise<string> }, opts: { refold?: boolean } = {}): Promise<Receipt> {
+  if (receipt.type === RECEIPT_TYPE) return { ...receipt, signature: (await wallet.signMessage(receiptMessage(receipt))) as Hex };
+  const rootHash = opts.refold ? receiptProofRoot(receipt) : receipt.checkpoint.rootHash;
+  const cp = { ...receipt.checkpoint, rootHash };
+  return { ...receipt, checkpoint: { ...cp, signature: (await wallet.signMessage(checkpointV2Message(cp))) as Hex } };
+}
+
+/** The receipt's one signature with one hex digit changed (v1: its own, v2: its checkpoint's). */
+export function tamperReceiptSignature(receipt: Receipt): Receipt {
+  const flip = (sig: Hex): Hex => (sig.slice(0, 10) + (sig[10] === 'a' ? 'b' : 'a') + sig.slice(11)) as Hex;
+  return receipt.type === RECEIPT_TYPE ? { ...receipt, signature: flip(receipt.signature) } : { ...receipt, checkpoint: { ...receipt.checkpoint, signature: flip(receipt.checkpoint.signature) } };
 }
 
 /** A deep copy to break. */

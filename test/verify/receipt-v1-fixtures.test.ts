@@ -12,13 +12,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
+import { JsonRpcProvider, Signature, Wallet } from 'ethers';
+import { ExportSource, runAudit } from '../../node/audit';
 import { startTestLedger, type TestLedger } from '../support/ledger';
 import { chromiumPath, CHROMIUM_ARGS } from '../support/system-tools';
 import { connectChainReader } from '../../node/chain/chain-reader';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 import { domainHistoryRules, loadBundle, verifyBundle } from '../../node/verifier';
-import type { Bundle } from '../../node/protocol';
+import { receiptMessage, type Bundle } from '../../node/protocol';
 import { FIXTURE_OPERATOR_KEY } from '../fixtures/generate-v1';
+import { SELLER_TAX_ID, sampleInvoice } from '../invoice/fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures', 'receipt-v1');
@@ -92,6 +95,32 @@ describe('receipts v1 from before v2: fixtures keep verifying', () => {
     expect(b.code, b.stdout + b.stderr).toBe(0);
   });
 
+  it('a v1 receipt of the export re-signed by a stranger or with a high s: RECEIPT_SIGNATURE there, on the worker pool as on this thread', async () => {
+    const dir = path.join(tmp, 'export-forged');
+    fs.cpSync(path.join(FIX, 'export'), dir, { recursive: true });
+    const file = path.join(dir, 'receipts.jsonl');
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const r1 = JSON.parse(lines[1]!);
+    r1.signature = Wallet.createRandom().signMessageSync(receiptMessage(r1));
+    lines[1] = JSON.stringify(r1);
+    const r3 = JSON.parse(lines[3]!);
+    const sig = Signature.from(r3.signature);
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    r3.signature = '0x' + sig.r.slice(2) + (n - BigInt(sig.s)).toString(16).padStart(64, '0') + (sig.v === 27 ? '1c' : '1b');
+    lines[3] = JSON.stringify(r3);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const provider = new JsonRpcProvider(t.ledger.chain.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const run = async (receiptWorkers: number) => (await runAudit({ source: new ExportSource(dir), provider, statePath: null, receiptWorkers })).report;
+      for (const workers of [1, 0]) {
+        const rep = await run(workers);
+        expect(rep.violations.map((v) => [v.code, v.index])).toEqual([['RECEIPT_SIGNATURE', 1], ['RECEIPT_SIGNATURE', 3]]);
+      }
+    } finally {
+      provider.destroy();
+    }
+  });
+
   it('the node on the old data serves the old records with the very receipts it issued then', async () => {
     const responses = JSON.parse(fs.readFileSync(path.join(FIX, 'responses.json'), 'utf8')) as { single: { index: number; receipt: unknown }; batch: { results: { index: number; receipt: unknown }[] } };
     const served = (await t.api('/v1/log/receipts?start=0&end=9')).body.receipts as { index: number }[];
@@ -117,5 +146,20 @@ describe('receipts v1 from before v2: fixtures keep verifying', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('records appended today on the old data get v2 receipts; the mixed log (v1 then v2) audits clean', async () => {
+    const v2From = t.ledger.sequencer.firstV2Index;
+    expect(v2From).toBe(11); // the fixture's log: 9 records and 2 conflict entries
+    const issuer = await t.createKey('issuer', SELLER_TAX_ID);
+    const r = await t.api('/v1/invoices', { body: sampleInvoice({ invoiceNumber: '25512000000000088001' }), key: issuer });
+    expect(r.status).toBe(201);
+    expect(r.body.index).toBe(v2From);
+    expect(r.body.receipt.type).toBe('tianfu.receipt/v2');
+    await t.waitAnchored();
+    const page = (await t.api(`/v1/log/receipts?start=${v2From - 1}&end=${v2From + 1}`)).body.receipts as { type: string }[];
+    expect(page.map((x) => x.type)).toEqual(['tianfu.receipt/v1', 'tianfu.receipt/v2']);
+    const a = await tianfu(['audit', '--api', t.url, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--json']);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
   });
 });

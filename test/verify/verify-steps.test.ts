@@ -18,7 +18,7 @@ import {
   loadBundle,
   fromHex,
   rootFromInclusionProof,
-  receiptMessage,
+  checkpointV2Message,
   recordDigest,
   subjectPseudonym,
   toHex,
@@ -27,9 +27,11 @@ import {
   type ChainLog,
   type ChainReader,
   type Hex,
+  type ReceiptV2,
 } from '../../node/protocol';
+import { Eip191Signer } from '../../node/crypto/eip191';
 import { domainHistoryRules, verifyBundle, verifyBundleOffline, type VerificationReport, type VerifyOptions } from '../../node/verifier';
-import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, type DepositedFile } from './fixtures';
+import { clone, depositEvidence, flipHex, issueInvoiceWithHistory, resignReceipt, tamperReceiptSignature, type DepositedFile } from './fixtures';
 import { buildErasureRecord, custodyKind } from '../../node/evidence/model';
 
 describe('verifyBundle: every step, on a real ledger', () => {
@@ -72,7 +74,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(r.accepted).toBe(true);
     expect(r.firstFailure).toBeNull();
     expect(r.steps.filter((s) => s.status !== 'ok')).toEqual([]);
-    const perItem = ['canonical-bytes', 'record-digest', 'commitment', 'entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields'];
+    const perItem = ['canonical-bytes', 'record-digest', 'commitment', 'entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-proof', 'receipt-fields'];
     for (let i = 0; i < 3; i++) expect(r.steps.filter((s) => s.item === i).map((s) => s.name)).toEqual(perItem);
     expect(r.steps.filter((s) => s.checkpoint !== undefined).map((s) => s.name)).toEqual(['chain-id', 'registry-code', 'anchor', 'operator', 'block']);
     expect(r.steps.slice(-2).map((s) => s.name)).toEqual(['custody-order', 'custody-rules']);
@@ -212,7 +214,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const root = rootFromInclusionProof(it.index, it.inclusion!.treeSize, fromHex(leaf, 32), it.inclusion!.proof.map((h) => fromHex(h, 32)));
     it.inclusion!.rootHash = toHex(root);
     it.anchor!.rootHash = toHex(root);
-    it.receipt = { ...it.receipt, leafHash: leaf, signature: (await t.ledger.operator.signMessage(receiptMessage({ ...it.receipt, leafHash: leaf }))) as Hex };
+    it.receipt = await resignReceipt({ ...it.receipt, leafHash: leaf }, t.ledger.operator, { refold: true });
     f.items = [it];
     const r = await verifyBundle(f, { chain: reader });
     expect(r.steps.filter((s) => s.item === 0).every((s) => s.status === 'ok')).toBe(true);
@@ -221,13 +223,12 @@ describe('verifyBundle: every step, on a real ledger', () => {
 
   it('receipt signature changed → receipt-signature; signed by another key → receipt-signature naming the signer', async () => {
     const b = clone(invoice);
-    const sig = b.items[1]!.receipt.signature;
-    b.items[1]!.receipt.signature = (sig.slice(0, 10) + (sig[10] === 'a' ? 'b' : 'a') + sig.slice(11)) as Hex;
+    b.items[1]!.receipt = tamperReceiptSignature(b.items[1]!.receipt);
     await failsAt(b, 'receipt-signature');
 
     const other = Wallet.createRandom();
     const o = clone(invoice);
-    o.items[1]!.receipt.signature = (await other.signMessage(receiptMessage(o.items[1]!.receipt))) as Hex;
+    o.items[1]!.receipt = await resignReceipt(o.items[1]!.receipt, other);
     const r = await failsAt(o, 'receipt-signature');
     expect(r.firstFailure).toMatchObject({ expected: t.ledger.operator.address.toLowerCase(), calculated: other.address.toLowerCase() });
   });
@@ -293,9 +294,19 @@ describe('verifyBundle: every step, on a real ledger', () => {
   });
 
   it('a bundle of many items does not hold the thread: verifyBundle yields between slices of items', async () => {
-    // 600 copies of the invoice's items (pure-JS recovery: ~2 ms each): seconds of CPU in all.
+    // 600 copies of the invoice's items (pure-JS recovery: ~2 ms each): seconds of CPU in all. Each
+    // copy's group checkpoint is re-signed for a later time, so that no two share a signature
+    // (the verifier recovers a shared checkpoint's signer once).
     const big = clone(invoice);
-    big.items = Array.from({ length: 600 }, (_, i) => structuredClone(invoice.items[i % invoice.items.length]!));
+    const signer = new Eip191Signer(t.ledger.operator.privateKey as Hex);
+    big.items = Array.from({ length: 600 }, (_, i) => {
+      const item = structuredClone(invoice.items[i % invoice.items.length]!);
+      const r = item.receipt as ReceiptV2;
+      const cp = { ...r.checkpoint, at: new Date(Date.parse(r.checkpoint.at) + i + 1).toISOString() };
+      item.receipt = { ...r, checkpoint: { ...cp, signature: signer.sign(checkpointV2Message(cp)) } };
+      return item;
+    });
+    await verify(invoice); // warm: the curve's first recovery builds its tables (hundreds of ms on a loaded machine), not a slice
     let maxGap = 0;
     let last = performance.now();
     const timer = setInterval(() => {
@@ -496,7 +507,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('valid');
     expect(r.items.map((i) => i.status)).toEqual(['erased', 'verified', 'verified', 'verified']);
     expect(r.steps.filter((s) => s.item === 0 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment']);
-    expect(r.steps.filter((s) => s.item === 0 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-fields']);
+    expect(r.steps.filter((s) => s.item === 0 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-proof', 'receipt-fields']);
     expect(r.proves.join('\n')).toMatch(/content erased; the entry proves a evidence\.deposited record/);
     // The file can no longer be tied to the log: given one, the verdict is invalid, never valid.
     const withFile = await verify(b, { file: dep.file });
@@ -516,7 +527,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(r.items[2]!.status).toBe('pending');
     expect((await verify(b, { allowPending: true })).accepted).toBe(true);
     // A pending item whose receipt is forged is invalid, not pending.
-    b.items[2]!.receipt.signature = (await Wallet.createRandom().signMessage(receiptMessage(b.items[2]!.receipt))) as Hex;
+    b.items[2]!.receipt = await resignReceipt(b.items[2]!.receipt, Wallet.createRandom());
     expect((await verify(b, { allowPending: true })).verdict).toBe('invalid');
 
     const deep = await verify(invoice, { confirmations: 1_000_000 });
@@ -532,7 +543,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     for (const it of b.items) {
       it.inclusion = null;
       it.anchor = null;
-      it.receipt.signature = (await forger.signMessage(receiptMessage(it.receipt))) as Hex;
+      it.receipt = await resignReceipt(it.receipt, forger);
     }
     const r = await verify(b, { allowPending: true });
     expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('invalid');
@@ -564,8 +575,14 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const { log: _log, ...noLog } = invoice;
     expect(() => loadBundle(noLog)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'log' }));
     const b = clone(invoice);
-    (b.items[1]!.receipt as { signature: string }).signature = '0x12';
-    expect(() => loadBundle(b)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'items[1].receipt.signature' }));
+    (b.items[1]!.receipt as { checkpoint: { signature: string } }).checkpoint.signature = '0x12';
+    expect(() => loadBundle(b)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'items[1].receipt.checkpoint.signature' }));
+    const p = clone(invoice);
+    (p.items[1]!.receipt as { proof: unknown }).proof = ['0x12'];
+    expect(() => loadBundle(p)).toThrow(expect.objectContaining({ code: 'MALFORMED', path: 'items[1].receipt.proof[0]' }));
+    const c = clone(invoice);
+    (c.items[1]!.receipt as { checkpoint: { type: string } }).checkpoint.type = 'tianfu.checkpoint/v1';
+    expect(() => loadBundle(c)).toThrow(expect.objectContaining({ code: 'UNKNOWN_FORMAT', path: 'items[1].receipt.checkpoint.type' }));
     const e = clone(invoice);
     (e.items[0]!.entry as { v: number }).v = 2;
     expect(() => loadBundle(e)).toThrow(expect.objectContaining({ code: 'UNKNOWN_FORMAT', path: 'items[0].entry' }));
