@@ -3,6 +3,7 @@
  * chain (embedded default or a production JSON-RPC endpoint), registry and anchorer.
  * `Ledger.start(config)` is what `npm start` and the tests run.
  */
+import { createIntakePool, type IntakePool } from './invoice/intake-pool';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -74,6 +75,8 @@ export class Ledger {
   readonly invoices: InvoiceService;
   /** The evidence domain over this ledger. */
   readonly evidence: EvidenceService;
+  /** Intake workers for JSON invoice requests (TIANFU_INTAKE_WORKERS); null: on the request thread. */
+  intake: IntakePool | null = null;
 
   static async start(config: NodeConfig, logger: LedgerLogger = silent): Promise<Ledger> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -163,6 +166,7 @@ export class Ledger {
         };
       }
       const ledger = new Ledger(config, db, log, sequencer, anchorer, new ApiKeys(db), blobs, provider, registry, operator, logId, chain, embedded, logger, timestamper, invoiceRules);
+      ledger.intake = createIntakePool(ledger.invoices.rules, config.intakeWorkers);
       anchorer.start();
       logger.info({ logId, operator: operator.address, registry: registryAddress, chainId: chainId.toString(), rpcUrl, treeSize: log.size }, 'ledger started');
       return ledger;
@@ -189,6 +193,7 @@ export class Ledger {
 
   /** Drains the sequencer, stops the anchorer, closes the store and the embedded chain. */
   async stop(): Promise<void> {
+    await this.intake?.close();
     await this.sequencer.close();
     await this.anchorer.stop();
     await this.timestamper?.stop();

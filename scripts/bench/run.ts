@@ -43,6 +43,7 @@ const MODULES: Module[] = [
   { name: 'evidence', file: './evidence', fn: 'benchEvidenceIngest', opts: () => ({ bytes: Number(process.env.BENCH_EVIDENCE_BYTES ?? 256 * 1024 ** 2), log }) },
   { name: 'node', file: './node', fn: 'benchNode', opts: () => ({ log }) },
   { name: 'invoices-http', file: './invoices-http', fn: 'benchInvoicesHttp', opts: () => ({ log }) },
+  { name: 'storage', file: './storage', fn: 'benchStorage', opts: () => ({ log }) },
   { name: 'invoices-xml', file: './invoices-xml', fn: 'benchInvoicesXml', opts: () => ({ log }) },
   { name: 'evidence-http', file: './evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
   { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
