@@ -23,6 +23,7 @@ import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
 import { exportRouter, registerExportOpenApi } from './routes/export';
 import { verifyRouter, registerVerifyOpenApi } from './routes/verify';
 import { evidenceRouter, registerEvidenceOpenApi } from './routes/evidence';
+import { capturesRouter, registerCapturesOpenApi } from './routes/captures';
 
 export interface AppLogger extends ProblemLogger {
   info(obj: object, msg?: string): void;
@@ -85,6 +86,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
     { router: keysRouter, openapi: () => undefined },
     { router: verifyRouter, openapi: registerVerifyOpenApi },
     { router: exportRouter, openapi: registerExportOpenApi },
+    { router: capturesRouter, openapi: registerCapturesOpenApi },
   ];
   for (const f of features) {
     f.openapi(registry);
