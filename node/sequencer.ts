@@ -72,6 +72,8 @@ export interface SubmitRequest {
   subject: string;
   record: Record<string, unknown>;
   actor: Actor | null;
+  /** SHA-256 of JCS(record), when the caller computed it already (the intake workers): not computed again here. */
+  recordDigest?: Hex;
   /** Extra operations committed atomically with this record (e.g. an index of the domain's own). */
   extraOps?: (accepted: { index: number; at: string }) => BatchOp[];
 }
@@ -352,7 +354,7 @@ export class Sequencer {
         try {
           const prev = tentative.has(subject) ? tentative.get(subject) : overlay.get(subject);
           let memo: Hex | undefined;
-          const digestOf = (): Hex => (memo ??= recordDigest(record));
+          const digestOf = (): Hex => (memo ??= req.recordDigest ?? recordDigest(record));
           const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor, recordDigest: digestOf });
           const salt = toHex(saltPool.subarray(32 * saltsUsed, 32 * ++saltsUsed));
           const digest = digestOf();

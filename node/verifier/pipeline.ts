@@ -8,6 +8,7 @@
  * Per checkpoint: chain-id → registry-code → anchor → operator → block → entry (forward-dated times)
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
  *                 → xml-* (invoice bundles: the XML given is the record's original)
+ *                 → capture-manifest → capture-artifact → capture-datapackage → capture-window
  */
 import type { BundleStep, CheckpointStep, ItemStep } from './context';
 import { canonicalBytesStep } from './steps/canonical-bytes';
@@ -31,6 +32,7 @@ import { custodyRulesStep } from './steps/custody-rules';
 import { fileClaimStep } from './steps/file-claim';
 import { fileContentStep } from './steps/file-content';
 import { invoiceXmlStep } from './steps/invoice-xml';
+import { capturePackageStep, captureWindowStep } from './steps/capture-package';
 
 /** Run for every item of the bundle, offline and online. */
 export const ITEM_STEPS: readonly ItemStep[] = [
@@ -64,4 +66,6 @@ export const BUNDLE_STEPS: readonly BundleStep[] = [
   fileClaimStep,
   fileContentStep, // sets ctx.file
   invoiceXmlStep, // invoice bundles: sets ctx.file from the XML given
+  capturePackageStep, // a capture package given: sets ctx.capture (manifest, artifacts, datapackage)
+  captureWindowStep, // chain: the start block, the window
 ];

@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WITH_STATE_MAP, startTestLedger, type TestLedger } from '../support/ledger';
+import { chromiumPath } from '../support/system-tools';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SECTION_TIMEOUT_MS = 240_000;
@@ -191,7 +192,9 @@ describe('README.md shell blocks run as pasted', () => {
   beforeAll(async () => {
     dir = scratchClone();
     // As `npm start` runs it: defaults (1 s anchoring interval, the state map on) except the ports.
-    t = await startTestLedger({ TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_RATE_LIMIT_PER_MIN: '6000', TIANFU_MAX_BODY_BYTES: '8388608', ...WITH_STATE_MAP }, { dataDir: path.join(dir, 'data') });
+    // The web capture walk-through captures a page it serves on 127.0.0.1, and says to start the node
+    // with TIANFU_CAPTURE_ALLOW_HOSTS=127.0.0.1 for it; Chromium is the machine's.
+    t = await startTestLedger({ TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_RATE_LIMIT_PER_MIN: '6000', TIANFU_MAX_BODY_BYTES: '8388608', TIANFU_CAPTURE_ALLOW_HOSTS: '127.0.0.1', TIANFU_CHROMIUM_PATH: chromiumPath(), ...WITH_STATE_MAP }, { dataDir: path.join(dir, 'data') });
     const extra = new Map<number, number>();
     for (const p of EXTRA_PORTS) extra.set(p, await freePort());
     ports = { api: Number(new URL(t.url).port), chain: Number(new URL(t.ledger.chain.rpcUrl).port), extra };
