@@ -2,6 +2,7 @@
  * The HTTP API, built apart from `listen` (createApp(deps)) so tests run it on an ephemeral port.
  * Express 5 forwards rejected promises from async handlers to the one problem handler.
  */
+import { intakeInvoices } from '../node/invoice/intake';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
@@ -22,6 +23,7 @@ import { invoicesRouter, registerInvoicesOpenApi } from './routes/invoices';
 import { exportRouter, registerExportOpenApi } from './routes/export';
 import { verifyRouter, registerVerifyOpenApi } from './routes/verify';
 import { evidenceRouter, registerEvidenceOpenApi } from './routes/evidence';
+import { capturesRouter, registerCapturesOpenApi } from './routes/captures';
 
 export interface AppLogger extends ProblemLogger {
   info(obj: object, msg?: string): void;
@@ -60,7 +62,15 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   }
   // Every JSON body: the strict reader (api/body.ts). /verify reads bundles, whose logged text must
   // be verifiable as it is, so only the text rule is off there.
-  app.use('/v1', strictJsonBody({ limit: ledger.config.maxBodyBytes, textExempt: ['/verify'], perItem: { '/invoices/batch': 'invoices' } }));
+  // JSON invoice requests are read, validated and hashed by the intake workers (node/invoice/intake-pool.ts).
+  const intake = {
+    paths: { '/invoices': 'single', '/invoices/batch': 'batch' } as const,
+    run: (mode: 'single' | 'batch', bytes: Uint8Array) => {
+      const req = { mode, bytes, nowMs: ledger.invoices.clock().getTime() };
+      return ledger.intake ? ledger.intake.run(req) : Promise.resolve(intakeInvoices(ledger.invoices.rules, req));
+    },
+  };
+  app.use('/v1', strictJsonBody({ limit: ledger.config.maxBodyBytes, textExempt: ['/verify'], perItem: { '/invoices/batch': 'invoices' }, intake }));
   app.use('/v1', authenticate(ledger.keys));
 
   const registry = createOpenApiRegistry();
@@ -76,6 +86,7 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
     { router: keysRouter, openapi: () => undefined },
     { router: verifyRouter, openapi: registerVerifyOpenApi },
     { router: exportRouter, openapi: registerExportOpenApi },
+    { router: capturesRouter, openapi: registerCapturesOpenApi },
   ];
   for (const f of features) {
     f.openapi(registry);

@@ -7,6 +7,7 @@
 import express, { type RequestHandler, type Response } from 'express';
 import { HttpProblem } from './problem';
 import { JsonInputError, parseStrictJson, parseStrictJsonBytes, type JsonPath, type StrictJsonOptions } from '../node/input';
+import { errorOf, type IntakeRequest, type IntakeResult, type InvoiceIntake } from '../node/invoice/intake';
 
 export const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -41,12 +42,26 @@ export interface JsonBodyOptions {
    * route answers one result per item. Anything outside the items refuses the whole body.
    */
   perItem?: Record<string, string>;
+  /**
+   * POST paths whose body is an invoice request ('single') or a batch of them ('batch'): read and
+   * checked by `run` (the intake workers, node/invoice/intake-pool.ts) instead of on this thread. The
+   * answers are the same: the reader's refusals become the same problems here, and the route finds
+   * each invoice's checks in {@link invoiceIntake}.
+   */
+  intake?: { paths: Record<string, 'single' | 'batch'>; run: (mode: IntakeRequest['mode'], bytes: Uint8Array) => Promise<IntakeResult> };
+}
+
+/** The intake of a JSON invoice request (set by strictJsonBody on intake paths): by item index, null where not checked. */
+export function invoiceIntake(res: Response): (InvoiceIntake | null)[] | undefined {
+  return res.locals.invoiceIntake as (InvoiceIntake | null)[] | undefined;
 }
 
 /** The first content refusal of each batch item, as problems (set by strictJsonBody on batch routes). */
 export function itemProblems(res: Response): Map<number, HttpProblem> {
   return (res.locals.itemProblems as Map<number, HttpProblem> | undefined) ?? new Map();
 }
+
+const notAnObject = (): HttpProblem => new HttpProblem('MALFORMED_JSON', 'request body must be a JSON object or array', { errors: [{ path: ['body'], message: 'not an object or array', code: 'MALFORMED_JSON' }] });
 
 /** The JSON body middleware: raw bytes under the limit, then the strict reader. No body: req.body undefined. */
 export function strictJsonBody(opts: JsonBodyOptions): RequestHandler {
@@ -69,6 +84,18 @@ export function strictJsonBody(opts: JsonBodyOptions): RequestHandler {
         req.body = {};
         return next();
       }
+      const mode = req.method === 'POST' ? opts.intake?.paths[req.path] : undefined;
+      if (mode && opts.intake) {
+        opts.intake.run(mode, bytes).then((r) => {
+          if (r.error) return next(jsonProblem(errorOf(r.error), ['body']));
+          res.locals.itemProblems = new Map((r.itemErrors ?? []).map(([i, e]) => [i, jsonProblem(errorOf(e), ['body'])]));
+          if (r.body === null || typeof r.body !== 'object') return next(notAnObject());
+          req.body = r.body;
+          if (r.invoices) res.locals.invoiceIntake = r.invoices;
+          next();
+        }, next);
+        return;
+      }
       const itemsField = opts.perItem?.[req.path];
       const perItem = new Map<number, HttpProblem>();
       const onProblem = itemsField
@@ -81,9 +108,7 @@ export function strictJsonBody(opts: JsonBodyOptions): RequestHandler {
       try {
         const value = readJsonPart(bytes, ['body'], { text: !exempt.has(req.path), ...(onProblem ? { onProblem } : {}) });
         res.locals.itemProblems = perItem;
-        if (value === null || typeof value !== 'object') {
-          throw new HttpProblem('MALFORMED_JSON', 'request body must be a JSON object or array', { errors: [{ path: ['body'], message: 'not an object or array', code: 'MALFORMED_JSON' }] });
-        }
+        if (value === null || typeof value !== 'object') throw notAnObject();
         req.body = value;
         next();
       } catch (e) {

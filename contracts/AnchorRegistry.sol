@@ -21,21 +21,32 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
  * {latest} on a created log that has no checkpoint yet: it returns all zeros (tree size 0).
  */
 contract AnchorRegistry is AccessControl, Pausable {
-    /// @dev Per-log state, one storage slot: the operator and the latest anchored tree size.
+    /// @dev Per-log state, one storage slot, read and rewritten by every anchor: the operator, the
+    /// latest anchored tree size and how many checkpoints the log has (the next checkpoint's ordinal).
     struct Log {
         address operator;
         uint64 treeSize;
+        uint32 count;
     }
 
-    /// @dev One anchored checkpoint, two storage slots. `timestamp` is never 0 for an anchored checkpoint.
-    struct Checkpoint {
-        bytes32 rootHash;
-        uint64 timestamp;
-        uint64 blockNumber;
-    }
+    /// @dev Largest tree size a checkpoint may have: the 56 bits of its packed entry (RFC 9162 logs
+    /// here are JSON-indexed, below 2^53).
+    uint256 private constant MAX_TREE_SIZE = (1 << 56) - 1;
+    /// @dev Block timestamps up to 2^34 - 1 (the year 2514) and block numbers up to 2^38 - 1 fit.
+    uint256 private constant MAX_TIMESTAMP = (1 << 34) - 1;
+    uint256 private constant MAX_BLOCK = (1 << 38) - 1;
 
     mapping(bytes32 logId => Log) private _logs;
-    mapping(bytes32 logId => mapping(uint64 treeSize => Checkpoint)) private _checkpoints;
+    /// @dev The root of every anchored checkpoint, by tree size: one new slot per checkpoint.
+    mapping(bytes32 logId => mapping(uint64 treeSize => bytes32)) private _roots;
+    /**
+     * @dev Checkpoint metadata by ordinal (0 = the log's first checkpoint), two per slot: slot k holds
+     * ordinal 2k in its low 128 bits and 2k+1 in its high 128 bits, each entry
+     * `treeSize | timestamp << 56 | blockNumber << 90`. So every other checkpoint opens a slot and the
+     * others add to one (docs/anchor-registry.md "Storage layout"). Ordinals grow with tree size, so a
+     * checkpoint is found by its size with a binary search (views only; `anchor` never searches).
+     */
+    mapping(bytes32 logId => mapping(uint256 slot => uint256)) private _meta;
 
     /// @notice The log `logId` was created with `operator` as its operator.
     event LogCreated(bytes32 indexed logId, address indexed operator);
@@ -73,6 +84,10 @@ contract AnchorRegistry is AccessControl, Pausable {
     /// @notice No checkpoint of log `logId` at `treeSize` has been anchored.
     error AnchorRegistryUnknownCheckpoint(bytes32 logId, uint64 treeSize);
 
+    /// @notice `value` does not fit the checkpoint's packed storage (a tree size of 2^56 or more; a block
+    /// time or number far beyond any chain's today).
+    error AnchorRegistryOutOfRange(uint256 value);
+
     /// @param admin The account that receives `DEFAULT_ADMIN_ROLE` (creates logs, sets operators, pauses).
     constructor(address admin) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -90,7 +105,7 @@ contract AnchorRegistry is AccessControl, Pausable {
     function createLog(bytes32 logId, address operator) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (_logs[logId].operator != address(0)) revert AnchorRegistryLogExists(logId);
         if (operator == address(0)) revert AnchorRegistryZeroOperator();
-        _logs[logId] = Log({operator: operator, treeSize: 0});
+        _logs[logId] = Log({operator: operator, treeSize: 0, count: 0});
         emit LogCreated(logId, operator);
     }
 
@@ -156,16 +171,52 @@ contract AnchorRegistry is AccessControl, Pausable {
         if (oldSize == 0) {
             if (consistencyProof.length != 0) revert AnchorRegistryBadProofLength(0, consistencyProof.length);
         } else {
-            bytes32 oldRoot = _checkpoints[logId][oldSize].rootHash;
+            bytes32 oldRoot = _roots[logId][oldSize];
             (bytes32 calcOld, bytes32 calcNew) = _rootsFromConsistencyProof(oldSize, treeSize, oldRoot, consistencyProof);
             if (calcOld != oldRoot) revert AnchorRegistryInconsistent(oldRoot, calcOld);
             if (calcNew != rootHash) revert AnchorRegistryRootMismatch(rootHash, calcNew);
         }
+        if (treeSize > MAX_TREE_SIZE) revert AnchorRegistryOutOfRange(treeSize);
+        if (block.timestamp > MAX_TIMESTAMP) revert AnchorRegistryOutOfRange(block.timestamp);
+        if (block.number > MAX_BLOCK) revert AnchorRegistryOutOfRange(block.number);
 
-        _checkpoints[logId][treeSize] =
-            Checkpoint({rootHash: rootHash, timestamp: uint64(block.timestamp), blockNumber: uint64(block.number)});
-        _logs[logId].treeSize = treeSize;
+        _roots[logId][treeSize] = rootHash;
+        uint256 entry = uint256(treeSize) | (block.timestamp << 56) | (block.number << 90);
+        uint32 ordinal = log.count;
+        // An even ordinal opens a slot (its high half still empty); an odd one fills the high half.
+        if (ordinal & 1 == 0) _meta[logId][ordinal >> 1] = entry;
+        else _meta[logId][ordinal >> 1] |= entry << 128;
+        _logs[logId] = Log({operator: log.operator, treeSize: treeSize, count: ordinal + 1});
         emit CheckpointAnchored(logId, treeSize, rootHash, oldSize);
+    }
+
+    /// @dev The packed metadata entry of checkpoint `ordinal` of log `logId` (0 when there is none).
+    function _entry(bytes32 logId, uint256 ordinal) private view returns (uint256) {
+        uint256 word = _meta[logId][ordinal >> 1];
+        return (ordinal & 1 == 0 ? word : word >> 128) & type(uint128).max;
+    }
+
+    /// @dev The metadata entry of the checkpoint of size `treeSize` (binary search over the ordinals), or 0.
+    function _find(bytes32 logId, uint64 treeSize) private view returns (uint256) {
+        uint256 lo = 0;
+        uint256 hi = _logs[logId].count;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) >> 1;
+            uint256 e = _entry(logId, mid);
+            uint64 size = uint64(e & MAX_TREE_SIZE);
+            if (size == treeSize) return e;
+            if (size < treeSize) lo = mid + 1;
+            else hi = mid;
+        }
+        return 0;
+    }
+
+    function _timestampOf(uint256 entry) private pure returns (uint64) {
+        return uint64((entry >> 56) & MAX_TIMESTAMP);
+    }
+
+    function _blockOf(uint256 entry) private pure returns (uint64) {
+        return uint64((entry >> 90) & MAX_BLOCK);
     }
 
     // ---------------------------------------------------------------- reads
@@ -196,9 +247,9 @@ contract AnchorRegistry is AccessControl, Pausable {
         view
         returns (bytes32 rootHash, uint64 timestamp, uint64 blockNumber)
     {
-        Checkpoint memory c = _checkpoints[logId][treeSize];
-        if (c.timestamp == 0) revert AnchorRegistryUnknownCheckpoint(logId, treeSize);
-        return (c.rootHash, c.timestamp, c.blockNumber);
+        uint256 e = _find(logId, treeSize);
+        if (e == 0) revert AnchorRegistryUnknownCheckpoint(logId, treeSize);
+        return (_roots[logId][treeSize], _timestampOf(e), _blockOf(e));
     }
 
     /**
@@ -218,8 +269,9 @@ contract AnchorRegistry is AccessControl, Pausable {
     {
         Log memory log = _logs[logId];
         if (log.operator == address(0)) revert AnchorRegistryUnknownLog(logId);
-        Checkpoint memory c = _checkpoints[logId][log.treeSize];
-        return (log.treeSize, c.rootHash, c.timestamp, c.blockNumber);
+        if (log.count == 0) return (0, bytes32(0), 0, 0);
+        uint256 e = _entry(logId, log.count - 1);
+        return (log.treeSize, _roots[logId][log.treeSize], _timestampOf(e), _blockOf(e));
     }
 
     /**
@@ -242,8 +294,8 @@ contract AnchorRegistry is AccessControl, Pausable {
         bytes32 leafHash,
         bytes32[] calldata proof
     ) external view returns (bool) {
-        bytes32 root = _checkpoints[logId][treeSize].rootHash;
-        if (_checkpoints[logId][treeSize].timestamp == 0) revert AnchorRegistryUnknownCheckpoint(logId, treeSize);
+        if (_find(logId, treeSize) == 0) revert AnchorRegistryUnknownCheckpoint(logId, treeSize);
+        bytes32 root = _roots[logId][treeSize];
         if (leafIndex >= treeSize) return false;
         (uint256 inner, uint256 border) = _decomposeInclusion(leafIndex, treeSize);
         if (proof.length != inner + border) return false;

@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   TIANFU_MMD_MS: int(1000, 7 * 24 * 3_600_000).default(60_000),
   TIANFU_DURABLE: bool.default(true),
   TIANFU_SIGNING_WORKERS: int(0, 64).default(1),
+  // Worker threads that read, validate and hash JSON invoice requests (node/invoice/intake-pool.ts); 0: on the request thread.
+  TIANFU_INTAKE_WORKERS: int(0, 64).default(1),
   // The state map (status proofs): updated with every group commit, its root logged as a state.root entry with every checkpoint.
   TIANFU_STATE_MAP: bool.default(true),
   // Read by node/crypto/secp256k1.ts when it loads (before any config): validated here so a typo stops the start.
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mmdMs: e.TIANFU_MMD_MS,
     durable: e.TIANFU_DURABLE,
     signingWorkers: e.TIANFU_SIGNING_WORKERS,
+    intakeWorkers: e.TIANFU_INTAKE_WORKERS,
     stateMap: e.TIANFU_STATE_MAP,
     secp256k1: e.TIANFU_SECP256K1,
     maxEvidenceBytes: e.TIANFU_MAX_EVIDENCE_BYTES,

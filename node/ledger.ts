@@ -3,6 +3,7 @@
  * chain (embedded default or a production JSON-RPC endpoint), registry and anchorer.
  * `Ledger.start(config)` is what `npm start` and the tests run.
  */
+import { createIntakePool, type IntakePool } from './invoice/intake-pool';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,12 +22,14 @@ import { loadSigner } from './chain/signer';
 import { ADDRESS_BOOK_FORMAT, readAddressBook, writeAddressBook, type AddressBook } from './chain/address-book';
 import { startEmbeddedChain, type EmbeddedChain } from './chain/embedded/embedded-chain';
 import { createInvoiceRules, InvoiceService, type InvoiceRules } from './invoice';
-import { evidenceRules, BlobStore, EvidenceService } from './evidence';
+import { evidenceRules, captureRules, BlobStore, EvidenceService } from './evidence';
 import type { DomainRules } from './domain/types';
 import type { NodeConfig } from './config';
 import { buildBundle } from './bundles';
 import { Timestamper } from './tsa/timestamper';
 import { signOperatorProfile, technicalProfile } from './operator-profile';
+import { CaptureService } from './capture/service';
+import type { CaptureBlockRef } from './protocol/capture-package';
 import type { Bundle, BundleOperatorProfile } from './protocol';
 
 export interface LedgerLogger extends AnchorerLogger {
@@ -75,12 +78,25 @@ export class Ledger {
   ) {
     this.invoices = new InvoiceService(this, invoiceRules ? { ruleSet: invoiceRules } : {});
     this.evidence = new EvidenceService(this);
+    this.captures = new CaptureService(this, logger);
+  }
+
+  /** Online capture jobs (docs/capture.md). */
+  readonly captures: CaptureService;
+
+  /** The chain's latest block (a capture's start and end are bounded by it). */
+  async latestBlock(): Promise<CaptureBlockRef> {
+    const b = await this.provider.getBlock('latest');
+    if (!b || !b.hash) throw new Error('the chain returned no latest block');
+    return { chainId: this.chain.chainId.toString(), number: b.number.toString(), hash: b.hash.toLowerCase() as Hex, timestamp: b.timestamp.toString() };
   }
 
   /** The invoice domain over this ledger (the routes, the CLI's import and tests share this one). */
   readonly invoices: InvoiceService;
   /** The evidence domain over this ledger. */
   readonly evidence: EvidenceService;
+  /** Intake workers for JSON invoice requests (TIANFU_INTAKE_WORKERS); null: on the request thread. */
+  intake: IntakePool | null = null;
 
   static async start(config: NodeConfig, logger: LedgerLogger = silent): Promise<Ledger> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -136,6 +152,7 @@ export class Ledger {
       const rules: DomainRules<unknown>[] = [
         invoiceRules as unknown as DomainRules<unknown>,
         evidenceRules as unknown as DomainRules<unknown>,
+        captureRules as unknown as DomainRules<unknown>,
       ];
       const stateMap = config.stateMap ? await StateMapStore.open(db) : undefined;
       const caughtUp = stateMap ? await stateMap.catchUp(log) : 0;
@@ -175,7 +192,9 @@ export class Ledger {
         version, chainId, registry: registryAddress, embedded: embedded !== null, confirmations: config.confirmations,
         checkpointIntervalMs: config.checkpointIntervalMs, mmdMs: config.mmdMs, tsaUrls: config.tsaUrls, stateMap: config.stateMap,
       }));
+      ledger.intake = createIntakePool(ledger.invoices.rules, config.intakeWorkers);
       anchorer.start();
+      await ledger.captures.start();
       logger.info({ logId, operator: operator.address, registry: registryAddress, chainId: chainId.toString(), rpcUrl, treeSize: log.size }, 'ledger started');
       return ledger;
     } catch (err) {
@@ -201,6 +220,8 @@ export class Ledger {
 
   /** Drains the sequencer, stops the anchorer, closes the store and the embedded chain. */
   async stop(): Promise<void> {
+    await this.captures.stop();
+    await this.intake?.close();
     await this.sequencer.close();
     await this.anchorer.stop();
     await this.timestamper?.stop();

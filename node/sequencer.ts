@@ -72,6 +72,8 @@ export interface SubmitRequest {
   subject: string;
   record: Record<string, unknown>;
   actor: Actor | null;
+  /** SHA-256 of JCS(record), when the caller computed it already (the intake workers): not computed again here. */
+  recordDigest?: Hex;
   /** Extra operations committed atomically with this record (e.g. an index of the domain's own). */
   extraOps?: (accepted: { index: number; at: string }) => BatchOp[];
 }
@@ -319,6 +321,7 @@ export class Sequencer {
     const subjectSaltPool = pseudoReqs > 0 ? randomBytes(32 * pseudoReqs) : null;
     let subjectSaltsUsed = 0;
     const newLinks = new Map<string, Hex>();
+    const freshSubjects = new Set<string>();
 
     const at = this.nextAt();
     const atIso = at.toISOString();
@@ -351,17 +354,21 @@ export class Sequencer {
         try {
           const prev = tentative.has(subject) ? tentative.get(subject) : overlay.get(subject);
           let memo: Hex | undefined;
-          const digestOf = (): Hex => (memo ??= recordDigest(record));
+          const digestOf = (): Hex => (memo ??= req.recordDigest ?? recordDigest(record));
           const next = this.rulesByKind.get(kind)!.apply({ kind, subject, record, state: prev, at, actor, recordDigest: digestOf });
           const salt = toHex(saltPool.subarray(32 * saltsUsed, 32 * ++saltsUsed));
           const digest = digestOf();
           let subjectSalt: Hex | null = null;
+          let drawnSalt = false;
           if (this.rulesByKind.get(kind)!.pseudonymousSubjects === true) {
             const known = tentativeLinks.has(subject) ? tentativeLinks.get(subject) : links.get(subject);
             subjectSalt = known !== undefined ? known : toHex(subjectSaltPool!.subarray(32 * subjectSaltsUsed, 32 * ++subjectSaltsUsed));
             tentativeLinks.set(subject, subjectSalt);
+            drawnSalt = known === undefined;
           }
           const entrySubject = subjectSalt === null ? subject : subjectPseudonym(subjectSalt, subject as Hex);
+          // A pseudonym from a salt drawn just now has never been logged: the state map need not read its old leaf.
+          if (drawnSalt) freshSubjects.add(entrySubject);
           const entry = makeEntry(kind, entrySubject, commitment(salt, digest), at);
           tentative.set(subject, next);
           mineBytes.push(entryBytes(entry));
@@ -410,7 +417,7 @@ export class Sequencer {
     const ops: BatchOp[] = [...prepared.ops];
     let mapUpdate: Awaited<ReturnType<StateMapStore['prepare']>> | null = null;
     if (this.stateMap) {
-      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]! }] : []));
+      const changes = accepted.flatMap((a, j) => (isMappedKind(a.stored.kind) ? [{ ...a.stored.entry, index: a.stored.index, leafHash: prepared.leafHashes[j]!, fresh: freshSubjects.has(a.stored.entry.subject) }] : []));
       try {
         mapUpdate = await this.stateMap.prepare(changes, prepared.newSize, stateRootAt);
       } catch (err) {
@@ -547,6 +554,40 @@ export class Sequencer {
     const inc = await this.log.inclusionProof(index, cp.treeSize);
     if (inc.rootHash !== cp.rootHash) throw new Error(`the stored checkpoint of size ${cp.treeSize} names root ${cp.rootHash}, the log's root there is ${inc.rootHash}`);
     return { type: RECEIPT_V2_TYPE, logId: this.logId, index, leafHash: r.leafHash, at: r.entry.at, checkpoint: cp, proof: inc.proof };
+  }
+
+  /**
+   * The receipts of log indexes [start, end), in order (undefined where none can be made): as
+   * getReceipt gives them, but the v2 proofs of each group checkpoint's indexes are built with one
+   * read of the nodes they share (a page of 1,000 receipts is a few reads, not 1,000 proofs' worth).
+   */
+  async getReceipts(start: number, end: number): Promise<(Receipt | undefined)[]> {
+    const out: (Receipt | undefined)[] = new Array(Math.max(0, end - start));
+    const firstV2 = Math.min(Math.max(start, this.v2From), end);
+    await Promise.all(Array.from({ length: firstV2 - start }, async (_, k) => (out[k] = await this.getReceipt(start + k))));
+    if (firstV2 >= end) return out;
+    // The records in one read; only their leaf hash and time are needed (the entry is not re-parsed).
+    const records = (await this.db.getMany(Array.from({ length: end - firstV2 }, (_, k) => RECORD + pad(firstV2 + k)), { valueEncoding: 'json' })) as (StoredRecord | undefined)[];
+    // Indexes ascend: each group checkpoint is looked up once, when the page enters its group.
+    const byGroup = new Map<number, { cp: SignedCheckpointV2; indexes: number[] }>();
+    let cp: SignedCheckpointV2 | undefined;
+    for (let i = firstV2; i < end; i++) {
+      if (!records[i - firstV2]) continue;
+      if (!cp || i >= cp.treeSize) cp = await this.groupCheckpoint(i);
+      if (!cp) continue;
+      const g = byGroup.get(cp.treeSize) ?? { cp, indexes: [] };
+      g.indexes.push(i);
+      byGroup.set(cp.treeSize, g);
+    }
+    for (const { cp: c, indexes } of byGroup.values()) {
+      const [proofs, root] = await Promise.all([this.log.inclusionProofs(indexes, c.treeSize), this.log.root(c.treeSize)]);
+      if (root !== c.rootHash) throw new Error(`the stored checkpoint of size ${c.treeSize} names root ${c.rootHash}, the log's root there is ${root}`);
+      indexes.forEach((i, k) => {
+        const r = records[i - firstV2]!;
+        out[i - start] = { type: RECEIPT_V2_TYPE, logId: this.logId, index: i, leafHash: r.leafHash, at: r.entry.at, checkpoint: c, proof: proofs[k]! };
+      });
+    }
+    return out;
   }
 
   async getState<S>(subject: string): Promise<S | undefined> {

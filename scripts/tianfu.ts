@@ -6,13 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode, printJson, unusableJson, wantsJson } from './cli/common';
 
 const program = new Command('tianfu')
-  .description('Tianfu Ledger: anchored e-invoice and evidence log — deploy, verify, audit, export, keys, import, bench')
+  .description('Tianfu Ledger: anchored e-invoice and evidence log — deploy, verify, audit, export, keys, import, capture, bench, chain')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 // Commands register themselves here (one line each).
 const commands: Array<(p: Command) => void> = [];
-for (const name of ['deploy', 'verify', 'audit', 'export', 'keys', 'import', 'bench']) {
+for (const name of ['deploy', 'verify', 'audit', 'export', 'keys', 'import', 'capture', 'bench', 'chain']) {
   try {
     const mod = require(`./cli/${name}`) as { register?: (p: Command) => void };
     if (mod.register) commands.push(mod.register);

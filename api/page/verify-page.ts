@@ -9,6 +9,7 @@
 import { createSHA256, createSM3 } from 'hash-wasm';
 import { toHex, type Hex } from '../../node/protocol/bytes';
 import { connectFetchChainReader } from '../../node/chain/fetch-reader';
+import { CAPTURE_MANIFEST_PATH, indexCapturePackage, type CapturePackageIndex } from '../../node/protocol/capture-package';
 import { domainHistoryRules, isStatusProof, loadBundle, verifyBundle, verifyStatusProof, type StatusVerificationReport, type VerificationReport, type VerifyFileDigests } from '../../node/verifier';
 import type { Bundle } from '../../node/protocol/formats';
 import { certificatesFromPem } from '../../node/protocol/pem';
@@ -40,6 +41,27 @@ async function hashFile(file: File, progress: (done: number) => void): Promise<V
   return { sha256: toHex(sha.digest('binary')), sm3: toHex(sm3.digest('binary')), size: done };
 }
 
+/**
+ * The file opened as a capture package, when it is one (a zip holding tianfu/manifest.json, or a
+ * deposit whose record names a capture): every entry digested with the same WebAssembly hashers.
+ * A package is at most TIANFU_CAPTURE_MAX_BYTES plus its screenshot and snapshots, so it is read whole.
+ */
+async function capturePackageOf(file: File, bundle: { items: { record: Record<string, unknown> | null }[] }): Promise<CapturePackageIndex | undefined> {
+  const declared = typeof bundle.items[0]?.record?.capture === 'object';
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+  if (!declared && !isZip) return undefined;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (!declared && !new TextDecoder('latin1').decode(bytes).includes(CAPTURE_MANIFEST_PATH)) return undefined;
+  const [sha, sm3] = await Promise.all([createSHA256(), createSM3()]);
+  const one = (h: typeof sha) => (b: Uint8Array): Hex => {
+    h.init();
+    h.update(b);
+    return toHex(h.digest('binary')) as Hex;
+  };
+  return indexCapturePackage(bytes, { sha256: one(sha), sm3: one(sm3) });
+}
+
 function el(tag: string, text: string, cls?: string): HTMLElement {
   const e = document.createElement(tag);
   e.textContent = text;
@@ -67,6 +89,36 @@ function render(report: VerificationReport | StatusVerificationReport): void {
     ff.id = 'first-failure';
     ff.dataset.step = f.name;
     out.append(ff);
+  }
+  if ('capture' in report && report.capture) {
+    const c = report.capture;
+    const box = document.createElement('div');
+    box.id = 'capture';
+    box.dataset.status = c.status;
+    box.append(el('h3', 'Web capture'));
+    box.append(el('p', `capture ${c.captureId ?? '?'}: ${c.status}`));
+    if (c.finalUrl) box.append(el('p', `final URL ${c.finalUrl}`));
+    if (c.window) {
+      const w = el('p', `captured in [${c.window.from}, ${c.window.to ?? 'not anchored yet'}] (after block ${c.window.startBlock}${c.window.anchorBlock ? `, before block ${c.window.anchorBlock}` : ''})`);
+      w.id = 'capture-window';
+      box.append(w);
+    }
+    if (c.originFingerprint256) {
+      const f = el('p', `origin certificate SHA-256 ${c.originFingerprint256}`);
+      f.id = 'capture-fingerprint';
+      f.dataset.fingerprint = c.originFingerprint256;
+      box.append(f);
+    }
+    const list = document.createElement('ul');
+    list.id = 'capture-artifacts';
+    for (const a of c.artifacts) {
+      const li = el('li', `${a.path} (${a.mediaType}, ${a.size} bytes): ${a.status}`);
+      li.dataset.path = a.path;
+      li.dataset.status = a.status;
+      list.append(li);
+    }
+    box.append(list);
+    out.append(box);
   }
   out.append(el('h3', 'What this proves'));
   const ul = document.createElement('ul');
@@ -203,10 +255,11 @@ async function run(): Promise<void> {
         status.textContent = `Hashing the file locally… ${Math.round((100 * d) / Math.max(1, evidenceFile.size))}%`;
       });
     }
+    const capture = evidenceFile && bundle.kind === 'evidence' ? await capturePackageOf(evidenceFile, bundle) : undefined;
     status.textContent = `Reading the chain at ${rpc}…`;
     const chain = await connectFetchChainReader(rpc, { timeoutMs: 8000 });
     try {
-      const report = await verifyBundle(bundle, { chain, file, history: domainHistoryRules, trust, confirmations, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
+      const report = await verifyBundle(bundle, { chain, file, ...(capture ? { capture } : {}), history: domainHistoryRules, trust, confirmations, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
       status.textContent = `Verified at ${new Date().toISOString()} in this browser.`;
       render(report);
       last = { bundle, report, bundleName: bundleFile.name, bundleSha256: await sha256Hex(bundleBytes), fileName: evidenceFile?.name ?? null, file, rpc, trust, tsaCaName: tsaCaFile?.name ?? null, confirmations };

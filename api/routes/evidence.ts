@@ -29,6 +29,7 @@ import { contentDisposition, etagOf, rangeResolver, sfDigest } from './evidence-
 export { parseByteRange } from './evidence-range';
 import {
   CustodyEventInputSchema,
+  DomainError,
   EvidenceIdSchema,
   EvidenceMetadataSchema,
   FileDigestsSchema,
@@ -168,7 +169,7 @@ export function registerEvidenceOpenApi(r: OpenAPIRegistry): void {
   r.registerPath({
     method: 'get',
     path: '/v1/evidence/{id}/status-proof',
-    summary: 'tianfu.status-proof/v1: the evidence\'s state leaf (sealed, withdrawn, erased, custody events) as of the newest anchored state root, with its proofs (docs/status-proofs.md)',
+    summary: 'tianfu.status-proof/v1: the evidence\'s state leaf (sealed, withdrawn, erased, custody events) as of the newest anchored state root, with its proofs (docs/status-proofs.md); for an id never deposited, a court, auditor or admin gets the proof of its absence (leaf null)',
     security,
     request: { params: IdParams },
     responses: { 200: { description: 'status proof' }, ...problemResponses(401, 403, 404, 409) },
@@ -292,7 +293,14 @@ export function evidenceRouter(ledger: Ledger): Router {
 
   r.get('/evidence/:id/status-proof', requireRole('collector', 'court', 'auditor', 'admin'), async (req, res) => {
     const id = idOf(req);
-    await service.bundle(requireActor(res), id); // the bundle's readers, and its 404 for an unknown id
+    const actor = requireActor(res);
+    await service.bundle(actor, id).catch((err: unknown) => {
+      // The bundle's readers. An id never deposited: a court, auditor or admin gets the proof of its
+      // absence ("no evidence with this id as of checkpoint N"); a collector, whose keys are scoped to its
+      // own deposits, keeps the one 404 for "not yours" and "no such id".
+      if (actor.role !== 'collector' && err instanceof DomainError && err.code === 'EVIDENCE_NOT_FOUND') return;
+      throw err;
+    });
     res.setHeader('Cache-Control', 'no-store');
     res.json(await ledger.statusProof('evidence', id));
   });

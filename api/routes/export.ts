@@ -66,7 +66,7 @@ export function exportRouter(ledger: Ledger): Router {
 
   r.get('/log/receipts', async (req, res) => {
     const { start, end } = range(ledger, req.query, MAX_RECEIPTS_PAGE);
-    const receipts = await Promise.all(indexes(start, end).map((i) => sequencer.getReceipt(i)));
+    const receipts = await sequencer.getReceipts(start, end);
     const missing = receipts.findIndex((x) => x === undefined);
     if (missing >= 0) throw new HttpProblem('RECEIPT_UNAVAILABLE', `no receipt can be produced for index ${start + missing}`);
     res.json({ receipts });

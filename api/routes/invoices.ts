@@ -11,7 +11,8 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, problemResponses } from '../openapi';
 import { Anchoring, BatchReceipt, Bundle, GroupCheckpoint, Hex32, Receipt } from '../schemas';
 import { parseOr422 } from '../validate';
-import { itemProblems } from '../body';
+import { invoiceIntake, itemProblems } from '../body';
+import { checkInvoice, type InvoiceIntake } from '../../node/invoice/intake';
 import { HttpProblem, domainProblem, problemCodeOf } from '../problem';
 import { requireActor, requireRole } from '../auth';
 import { DomainError, type Actor, type InvoiceService, type IssueResult, type Ledger } from '../../node';
@@ -137,14 +138,20 @@ function batchRefusal(err: unknown, path: (string | number)[]): { status: number
   return { status: 500, code: 'INTERNAL', detail: 'internal error on this item; re-send it (an identical invoice already registered is answered with its receipt)', errors: [{ path, message: 'internal error', code: 'INTERNAL' }] } as { status: number };
 }
 
-async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[]): Promise<IssueResult> {
-  if (body === undefined) throw new HttpProblem('INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
-  if (typeof body === 'object' && body !== null && Object.prototype.hasOwnProperty.call(body, 'original')) {
+/**
+ * One invoice: its intake (node/invoice/intake.ts) as the intake workers did it (`pre`), or here, then
+ * the service. The answers are the same either way.
+ */
+async function issueOne(svc: InvoiceService, body: unknown, actor: Actor, prefix: (string | number)[], pre?: InvoiceIntake | null): Promise<IssueResult> {
+  if (!pre && body === undefined) throw new HttpProblem('INVOICE_INVALID', 'the request needs a JSON invoice body (or application/xml)', { errors: [{ path: prefix, message: 'required', code: 'required' }] });
+  const checked = pre ?? checkInvoice(svc.rules, body, svc.clock());
+  if (checked.kind === 'original') {
     // `original` names XML bytes the node keeps; only the XML import writes it (send the XML itself).
     throw invalid([{ path: ['original'], code: 'not_allowed', message: 'original is written by the node when it imports XML; send the document as application/xml instead' }], prefix);
   }
-  const v = svc.validate(body);
-  if (!v.ok) throw invalid(v.problems, prefix);
+  if (checked.kind === 'invalid') throw invalid(checked.problems, prefix);
+  // A result made on a worker is adopted by the rules, so the lifecycle does not validate it again.
+  const v = pre ? svc.rules.adopt({ ...checked.result, recordDigest: checked.digest }) : { ...checked.result, recordDigest: checked.digest };
   try {
     return await svc.issue(v, actor);
   } catch (err) {
@@ -169,7 +176,7 @@ export function invoicesRouter(ledger: Ledger): Router {
       res.status(out.outcome === 'created' ? 201 : 200).json(xmlIssueBody(out));
       return;
     }
-    const result = await issueOne(svc, req.body, requireActor(res), ['body']);
+    const result = await issueOne(svc, req.body, requireActor(res), ['body'], invoiceIntake(res)?.[0]);
     res.status(result.outcome === 'created' ? 201 : 200).json(issueBody(result));
   });
 
@@ -197,6 +204,7 @@ export function invoicesRouter(ledger: Ledger): Router {
     // Items the body reader refused (a duplicate key, a number form, a character) are refused here
     // one by one; the rest go on.
     const refusedAtEdge = itemProblems(res);
+    const checked = invoiceIntake(res);
     // Every item on its own: valid items are not held back by invalid ones. Identical items share one
     // registration (the service queues per key, so the second is answered from the first); same key
     // with other content is a conflict, recorded like any other.
@@ -205,7 +213,7 @@ export function invoicesRouter(ledger: Ledger): Router {
         const edge = refusedAtEdge.get(i);
         if (edge) return { status: edge.status, code: edge.code, detail: edge.message, ...edge.extra };
         try {
-          const out = await issueOne(svc, body, actor, ['body', 'invoices', i]);
+          const out = await issueOne(svc, body, actor, ['body', 'invoices', i], checked?.[i]);
           return batchItem(out, issueBody(out)) as { status: number };
         } catch (err) {
           return batchRefusal(err, ['body', 'invoices', i]);

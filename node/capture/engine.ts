@@ -6,7 +6,7 @@
  * main response's status, headers and server address, and a log of JSON events, one per step. The
  * package is built from this result by package.ts.
  */
-import { chromium, type Browser, type Request as PwRequest, type Response as PwResponse } from 'playwright-core';
+import type { Browser, Request as PwRequest, Response as PwResponse } from 'playwright-core';
 import { CaptureGuard, CaptureRefusal } from './guard';
 import { CaptureProxy, type ProxyRecord } from './proxy';
 
@@ -124,7 +124,7 @@ export const CAPTURE_CHROMIUM_ARGS = [
 const now = (): string => new Date().toISOString();
 
 /** Captures `url`. Resolves with everything recorded, or rejects with a CaptureFailure naming the reason. */
-export async function capturePage(url: string, options: CaptureOptions, settings: EngineSettings, onProgress: (step: string) => void = () => undefined): Promise<CaptureResult> {
+export async function capturePage(url: string, options: CaptureOptions, settings: EngineSettings, onProgress: (step: string) => void = () => undefined, signal?: AbortSignal): Promise<CaptureResult> {
   const log: CaptureEvent[] = [];
   const ev = (event: string, extra: Record<string, unknown> = {}): void => {
     log.push({ at: now(), event, ...extra });
@@ -160,15 +160,23 @@ export async function capturePage(url: string, options: CaptureOptions, settings
   });
   let browser: Browser | null = null;
   const startedAt = now();
+  // The node is stopping: close the browser now; the job stays running in the store and is re-run at the next start.
+  const onAbort = (): void => void browser?.close().catch(() => undefined);
+  signal?.addEventListener('abort', onAbort);
   try {
+    if (signal?.aborted) throw fail('interrupted', 'the node stopped before the capture started');
     onProgress('launching');
-    browser = await chromium.launch({
+    // Loaded here, not at import: the node's entry (and every CLI command) imports this module.
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
+    const launched = await chromium.launch({
       executablePath: settings.chromiumPath,
       args: CAPTURE_CHROMIUM_ARGS,
       // Everything, loopback included ('<-loopback>' removes Chromium's implicit bypass), goes through the proxy.
       proxy: { server: proxy.url, bypass: '<-loopback>' },
       timeout: 30_000,
     });
+    browser = launched;
+    if (signal?.aborted) throw fail('interrupted', 'the node stopped during the capture');
     mark('launched');
     ev('browser', { version: browser.version() });
     const context = await browser.newContext({
@@ -343,9 +351,11 @@ export async function capturePage(url: string, options: CaptureOptions, settings
       timings,
     };
   } catch (err) {
+    if (signal?.aborted) throw err instanceof CaptureFailure && err.reason === 'interrupted' ? err : fail('interrupted', 'the node stopped during the capture');
     if (err instanceof CaptureFailure) throw err;
     throw fail('browser', (err as Error).message.split('\n')[0]!);
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await browser?.close().catch(() => undefined);
     await proxy.close();
   }

@@ -20,7 +20,10 @@
 import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
 import canonicalize from 'canonicalize';
-import { WARCRecord, WARCSerializer, WARCParser, CDXIndexer } from 'warcio';
+import type { WARCRecord as WARCRecordT } from 'warcio';
+
+// warcio is loaded when a package is built or read, not when the node's entry is imported.
+const warcio = (): typeof import('warcio') => require('warcio') as typeof import('warcio');
 import {
   CAPTURE_MANIFEST_FORMAT,
   CAPTURE_MANIFEST_PATH,
@@ -45,11 +48,12 @@ const warcDate = (iso: string): string => iso;
 // de-chunked, so the response record keeps the body as the page used it and drops these two.
 const DROPPED_RESPONSE_HEADERS = new Set(['content-encoding', 'transfer-encoding']);
 
-async function serialize(rec: WARCRecord): Promise<Uint8Array> {
-  return WARCSerializer.serialize(rec, { gzip: true, digest: { algo: 'sha-256', prefix: 'sha256:', base32: false } });
+async function serialize(rec: WARCRecordT): Promise<Uint8Array> {
+  return warcio().WARCSerializer.serialize(rec, { gzip: true, digest: { algo: 'sha-256', prefix: 'sha256:', base32: false } });
 }
 
 export async function buildWarc(r: CaptureResult, captureId: string, manifestUrl: string): Promise<Uint8Array> {
+  const { WARCRecord } = warcio();
   const parts: Uint8Array[] = [];
   const info = WARCRecord.createWARCInfo(
     { filename: 'data.warc.gz', warcVersion: 'WARC/1.1', date: warcDate(r.startedAt) },
@@ -104,7 +108,7 @@ export async function buildWarc(r: CaptureResult, captureId: string, manifestUrl
 
 /** CDXJ lines for the WARC (warcio's CDXIndexer), sorted as the spec requires. */
 export async function cdxjIndex(warc: Uint8Array, filename: string): Promise<string> {
-  const indexer = new CDXIndexer({ format: 'cdxj' } as never);
+  const indexer = new (warcio().CDXIndexer)({ format: 'cdxj' } as never);
   const lines: string[] = [];
   async function* src(): AsyncGenerator<Uint8Array> {
     yield warc;
@@ -118,7 +122,7 @@ export async function readWarc(warc: Uint8Array): Promise<{ type: string; url: s
   async function* src(): AsyncGenerator<Uint8Array> {
     yield warc;
   }
-  const parser = new WARCParser(src());
+  const parser = new (warcio().WARCParser)(src());
   const out: { type: string; url: string | null; headers: Record<string, string>; status: number | null; payload: Uint8Array }[] = [];
   for await (const record of parser) {
     const payload = await record.readFully(true);

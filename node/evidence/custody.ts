@@ -37,6 +37,7 @@ import {
 import { recoverCollectorAddress } from './signature';
 
 export { EvidenceEntryReplayer, replayEntries, type EntryViolation, type EntryViolationCode } from './history';
+import { CAPTURE_FAILED_KIND, CAPTURE_ID_RE } from './history';
 
 export interface EvidenceState {
   evidenceId: string;
@@ -173,6 +174,9 @@ function applyDeposit(ctx: TransitionContext<EvidenceState>): EvidenceState {
       refuse('EVIDENCE_DIGEST_MISMATCH', `declared ${alg} ${declared} is not the stored file's ${record.file[alg]}`, { path: ['metadata', alg], algorithm: alg, expected: declared, calculated: record.file[alg] });
     }
   }
+  if (record.capture !== undefined && record.metadata.method !== 'web-page') {
+    refuse('EVIDENCE_INVALID_RECORD', `a deposit of the node's capture has method 'web-page', not '${record.metadata.method}'`, { path: ['metadata', 'method'] });
+  }
   if (record.collectorSignature !== undefined) {
     // Re-checked here (not only at the API) so that `tianfu audit`, replaying records, verifies every
     // signature a deposit claims. That the address is registered to the collector is the API's check.
@@ -222,6 +226,47 @@ export const evidenceRules: DomainRules<EvidenceState> = {
   },
 };
 
+// ---- failed capture attempts (docs/capture.md) ----
+
+export const CAPTURE_FAILED_RECORD_TYPE = 'tianfu.evidence.capture-failed/v1' as const;
+
+/** One capture job's failed attempts (subject: the capture id). */
+export interface CaptureState {
+  captureId: string;
+  collector: ActorRef;
+  attempts: number[];
+  lastAt: string;
+}
+
+function isActorRef(v: unknown): v is ActorRef {
+  const r = v as ActorRef;
+  return typeof r === 'object' && r !== null && typeof r.keyId === 'string' && typeof r.role === 'string';
+}
+
+/**
+ * `evidence.capture-failed`: written by the node only (actor null), for a collector's capture job,
+ * one entry per failed attempt, attempts increasing, always the same collector for one capture id.
+ * The record holds the URL, the reason and a message, never page content.
+ */
+export const captureRules: DomainRules<CaptureState> = {
+  kinds: [CAPTURE_FAILED_KIND],
+  apply(ctx) {
+    const { subject, record, state, actor } = ctx;
+    if (actor !== null) refuse('EVIDENCE_NODE_ONLY_EVENT', `'capture-failed' is written by the node for its own capture jobs, never by a client (got a ${actor.role} key)`, { event: 'capture-failed' });
+    if (!CAPTURE_ID_RE.test(subject)) refuse('EVIDENCE_INVALID_RECORD', `subject ${JSON.stringify(subject)} is not a capture id (cap_ + 32 hex)`, { path: ['captureId'] });
+    const r = record as { type?: unknown; captureId?: unknown; attempt?: unknown; collector?: unknown; url?: unknown; reason?: unknown; message?: unknown };
+    if (r.type !== CAPTURE_FAILED_RECORD_TYPE || r.captureId !== subject || !Number.isSafeInteger(r.attempt) || (r.attempt as number) < 1 || !isActorRef(r.collector) || r.collector.role !== 'collector' || typeof r.url !== 'string' || typeof r.reason !== 'string' || typeof r.message !== 'string') {
+      refuse('EVIDENCE_INVALID_RECORD', `invalid capture-failed record for ${subject}`, { path: [] });
+    }
+    const collector = r.collector as ActorRef;
+    const attempt = r.attempt as number;
+    if (state && (state.collector.keyId !== collector.keyId || attempt <= state.attempts[state.attempts.length - 1]!)) {
+      refuse('EVIDENCE_INVALID_RECORD', `capture ${subject}: attempt ${attempt} by key ${collector.keyId} does not follow attempt ${state.attempts.at(-1)} by key ${state.collector.keyId}`, { path: ['attempt'] });
+    }
+    return { captureId: subject, collector, attempts: [...(state?.attempts ?? []), attempt], lastAt: ctx.at.toISOString() };
+  },
+};
+
 // ---- record-level replay, for auditors holding an export (records and salts) ----
 
 export interface RecordViolation {
@@ -265,11 +310,22 @@ function actorOf(kind: string, record: Record<string, unknown>): Actor | null {
  */
 export function replayRecords(items: Iterable<RecordReplayItem>): RecordReplayResult {
   const states = new Map<string, EvidenceState>();
+  const captureStates = new Map<string, CaptureState>();
   const unchecked = new Set<string>();
   const violations: RecordViolation[] = [];
   for (const { index, entry, record } of items) {
     const { kind, subject, at } = entry;
     if (!kind.startsWith('evidence.')) continue;
+    if (kind === CAPTURE_FAILED_KIND) {
+      if (record === null) continue;
+      try {
+        captureStates.set(subject, captureRules.apply({ kind, subject, record, state: captureStates.get(subject), at: new Date(at), actor: null }));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        violations.push({ index, subject, kind, at, code: err.code, message: err.message });
+      }
+      continue;
+    }
     if (unchecked.has(subject)) continue;
     if (record === null) {
       if (kind === DEPOSIT_KIND && !states.has(subject)) unchecked.add(subject);

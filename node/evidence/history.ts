@@ -36,6 +36,15 @@ export function custodyKind(event: CustodyEvent): string {
 }
 export const EVIDENCE_KINDS: readonly string[] = [DEPOSIT_KIND, ...CUSTODY_EVENTS.map(custodyKind)];
 
+/**
+ * A capture attempt of the node's that produced no deposit (docs/capture.md): its subject is the
+ * capture id, not an evidence id, and it belongs to no evidence item's history. Logged so that an
+ * auditor sees every attempt, not only the one that was deposited.
+ */
+export const CAPTURE_FAILED_KIND = 'evidence.capture-failed' as const;
+/** Capture id: `cap_` + 32 lowercase hex (random). */
+export const CAPTURE_ID_RE = /^cap_[0-9a-f]{32}$/;
+
 // ---- entry-level replay, for auditors with only the public log ----
 
 export type EntryViolationCode =
@@ -78,6 +87,10 @@ export class EvidenceEntryReplayer {
   push(index: number, entry: LogEntry): void {
     const { kind, subject, at } = entry;
     if (!kind.startsWith('evidence.')) return; // other domains' entries
+    if (kind === CAPTURE_FAILED_KIND) {
+      if (!CAPTURE_ID_RE.test(subject)) this.violations.push({ index, subject, kind, at, code: 'BAD_SUBJECT', message: `subject ${JSON.stringify(subject)} is not a capture id` });
+      return;
+    }
     const flag = (code: EntryViolationCode, message: string): void => {
       this.violations.push({ index, subject, kind, at, code, message });
     };

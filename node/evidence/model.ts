@@ -20,10 +20,10 @@ import type { Hex } from '../protocol/bytes';
 import { recordDigest } from '../protocol/record';
 import { DomainError, type Actor, type Role } from '../domain/types';
 import { textRefinement } from '../input/text';
-import { CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, EVIDENCE_ID_RE, isEvidenceId } from './history';
+import { CAPTURE_ID_RE, CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, EVIDENCE_ID_RE, isEvidenceId } from './history';
 
 export {
-  CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, CUSTODY_KIND_PREFIX, DEPOSIT_KIND, EVIDENCE_ID_RE, EVIDENCE_KINDS, custodyKind, isEvidenceId,
+  CLIENT_CUSTODY_EVENTS, CUSTODY_EVENTS, CUSTODY_KIND_PREFIX, DEPOSIT_KIND, EVIDENCE_ID_RE, EVIDENCE_KINDS, custodyKind, isEvidenceId, CAPTURE_FAILED_KIND, CAPTURE_ID_RE,
   type ClientCustodyEvent, type CustodyEvent,
 } from './history';
 
@@ -228,6 +228,15 @@ export const EvidenceDepositRecordSchema = z
       .strictObject({ address: AddressSchema, digest: hex32, signature: SignatureSchema })
       .optional()
       .openapi({ description: 'the collector EIP-191 signature over `digest` = SHA256(JCS(metadata)), recovering to `address`' }),
+    /** Present only on a deposit the node made from its own capture (docs/capture.md): the package's manifest. */
+    capture: z
+      .strictObject({
+        captureId: z.string().regex(CAPTURE_ID_RE),
+        attempt: z.number().int().min(1).max(1000),
+        manifest: z.strictObject({ sha256: hex32, sm3: hex32, size: z.number().int().min(1) }),
+      })
+      .optional()
+      .openapi({ description: 'the node captured this page itself: the capture id, the attempt, and the digests of tianfu/manifest.json in the package' }),
   })
   .openapi('EvidenceDepositRecord');
 export type EvidenceDepositRecord = z.infer<typeof EvidenceDepositRecordSchema>;
@@ -311,6 +320,8 @@ export interface BuildDepositRecordInput {
   collector: Actor;
   /** The address the signature was verified against (verifyCollectorSignature); required iff metadata.signature. */
   signerAddress?: string;
+  /** A deposit of the node's own capture (never from a client's body). */
+  capture?: { captureId: string; attempt: number; manifest: { sha256: Hex; sm3: Hex; size: number } };
 }
 
 /** Builds the record committed to the log for a deposit. Refuses digests that disagree with the file. */
@@ -338,6 +349,7 @@ export function buildDepositRecord(input: BuildDepositRecordInput): EvidenceDepo
   } else if (input.signerAddress !== undefined) {
     throw new DomainError('EVIDENCE_SIGNATURE_UNVERIFIED', 'signerAddress given but the metadata carries no signature');
   }
+  if (input.capture !== undefined) record.capture = { captureId: input.capture.captureId, attempt: input.capture.attempt, manifest: { ...input.capture.manifest } };
   return EvidenceDepositRecordSchema.parse(record);
 }
 

@@ -99,6 +99,8 @@ export interface DepositOptions {
    * and this settled, so a malformed tail never leaves an acknowledged-looking deposit behind.
    */
   bodyComplete?: Promise<void>;
+  /** Only the node's own capture service sets this (docs/capture.md): the package's manifest. */
+  capture?: { captureId: string; attempt: number; manifest: { sha256: Hex; sm3: Hex; size: number } };
 }
 
 export interface CustodyResult {
@@ -284,7 +286,7 @@ export class EvidenceService {
     try {
       if (opts.bodyComplete) await opts.bodyComplete;
       const evidenceId = newEvidenceId();
-      const record = buildDepositRecord({ evidenceId, metadata, file: { sha256: stored.sha256, sm3: stored.sm3, size: stored.size }, collector: actor, ...(signerAddress ? { signerAddress } : {}) });
+      const record = buildDepositRecord({ evidenceId, metadata, file: { sha256: stored.sha256, sm3: stored.sm3, size: stored.size }, collector: actor, ...(signerAddress ? { signerAddress } : {}), ...(opts.capture ? { capture: opts.capture } : {}) });
       const accepted = await this.ledger.sequencer.submit({
         kind: DEPOSIT_KIND,
         subject: evidenceId,

@@ -15,7 +15,7 @@ import { DomainError, type Actor, type DomainRules, type TransitionContext } fro
 import { invoiceKey } from './key';
 import { taxForAmount } from './money';
 import {
-  DEFAULT_FUTURE_SKEW_MS, FORM_ID_RE, issueDateOf, issueTimeMs, RED_REASON_CODES, validateInvoice,
+  DEFAULT_FUTURE_SKEW_MS, deepFreeze, FORM_ID_RE, issueDateOf, issueTimeMs, RED_REASON_CODES, validateInvoice,
   type Invoice, type Problem, type ValidateOptions, type ValidateResult,
 } from './schema';
 
@@ -280,6 +280,12 @@ export function redLinesOf(red: Invoice): RedFormLine[] {
 export interface InvoiceRules extends DomainRules<InvoiceState> {
   /** validateInvoice with these rules' options; use it in routes so the lifecycle reuses the result. */
   validate(body: unknown, now?: Date): ValidateResult;
+  /**
+   * Admits a result of `validate` made elsewhere with these very options (the intake workers,
+   * node/invoice/intake.ts): the invoice is frozen and `apply` reuses the result as if `validate` had
+   * made it here.
+   */
+  adopt<R extends ValidateResult>(result: R): R;
   readonly options: InvoiceRuleOptions;
 }
 
@@ -539,6 +545,10 @@ export function createInvoiceRules(options: InvoiceRuleOptions = {}): InvoiceRul
     validate: (body, now) => {
       const r = validateInvoice(body, now === undefined ? options : { ...options, now });
       if (r.ok) admitted.set(r.invoice, { flags: r.flags, invoiceKey: r.invoiceKey });
+      return r;
+    },
+    adopt: (r) => {
+      if (r.ok) admitted.set(deepFreeze(r.invoice), { flags: r.flags, invoiceKey: r.invoiceKey });
       return r;
     },
     apply,

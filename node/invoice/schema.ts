@@ -192,6 +192,8 @@ export type ValidateResult =
       invoiceKey: Hex;
       /** 价税合计（大写）, derived. */
       totalWithTaxUpper: string;
+      /** SHA-256 of the invoice's canonical JSON, when the intake computed it already (node/invoice/intake.ts). */
+      recordDigest?: Hex;
     }
   | { ok: false; problems: Problem[] };
 
@@ -270,7 +272,7 @@ function walkStrings(value: unknown, path: (string | number)[], visit: (s: strin
 // ASCII text is NFC by definition: only other text needs the (costly) normalisation to be checked.
 const ASCII = /^[\x00-\x7f]*$/;
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);

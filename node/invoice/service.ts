@@ -194,7 +194,7 @@ export class InvoiceService {
       const kind = reversalKind(blue, red);
       try {
         const [rev, own] = await this.deps.sequencer.submitAll([
-          { kind, subject: blueKey, record: red as unknown as Record<string, unknown>, actor },
+          { kind, subject: blueKey, record: red as unknown as Record<string, unknown>, actor, ...(v.recordDigest ? { recordDigest: v.recordDigest } : {}) },
           this.issuedRequest(v, actor, extraOps),
         ]);
         const blueState = rev!.state as InvoiceState;
@@ -222,6 +222,7 @@ export class InvoiceService {
       subject: key,
       record: v.invoice as unknown as Record<string, unknown>,
       actor,
+      ...(v.recordDigest ? { recordDigest: v.recordDigest } : {}),
       extraOps: () => [{ type: 'put', key: `${BY_NUMBER}${number}!${key}`, value: '', valueEncoding: 'utf8' } as BatchOp, ...extraOps],
     };
   }

@@ -52,8 +52,11 @@ export function isMappedKind(kind: string): boolean {
   return kind.startsWith('invoice.') || kind.startsWith('evidence.');
 }
 
+const KEY_PREFIX = concatBytes(utf8(STATE_KEY_TAG), new Uint8Array([0]));
+const HISTORY_PREFIX = concatBytes(utf8(STATE_HISTORY_TAG), new Uint8Array([0]));
+
 export function mapKey(subject: string): Uint8Array {
-  return sha256(concatBytes(utf8(STATE_KEY_TAG), new Uint8Array([0]), utf8(subject)));
+  return sha256(concatBytes(KEY_PREFIX, utf8(subject)));
 }
 
 export function mapLeafNode(key: Uint8Array, valueHash: Uint8Array): Uint8Array {
@@ -140,7 +143,7 @@ export interface MappedEntry {
 
 export function historyStep(previous: Hex | null, leafHash: Hex): Hex {
   const prev = previous === null ? EMPTY_SUBTREE : fromHex(previous, 32);
-  return toHex(sha256(concatBytes(utf8(STATE_HISTORY_TAG), new Uint8Array([0]), prev, fromHex(leafHash, 32))));
+  return toHex(sha256(concatBytes(HISTORY_PREFIX, prev, fromHex(leafHash, 32))));
 }
 
 /**

@@ -277,6 +277,10 @@ function provenance({ b, r, steps }: Ctx): ReportItem {
   const capturedAt = str(meta.capturedAt);
   const at = first.entry.at;
   const gap = capturedAt ? Date.parse(at) - Date.parse(capturedAt) : NaN;
+  // A deposit the node made from its own capture names the package's manifest (docs/capture.md).
+  const nodeCapture = asObj(rec.capture);
+  const pkg = r.capture;
+  const captureSteps = steps(['capture-manifest', 'capture-artifact', 'capture-datapackage', 'capture-window']);
   const values = [
     v('取证方式', 'capture method', meta.method),
     v('来源', 'source', source?.url ?? source?.description),
@@ -286,13 +290,29 @@ function provenance({ b, r, steps }: Ctx): ReportItem {
     v('取证至存证间隔', 'capture to deposit', Number.isFinite(gap) ? `${Math.round(gap / 1000)} s` : null),
     v('取证环境', 'capture environment', env && Object.keys(env).length ? JSON.stringify(env) : null),
     v('案号', 'case reference', meta.caseRef),
+    ...(nodeCapture ? [v('节点取证（清单）', 'node capture (manifest)', JSON.stringify(nodeCapture))] : []),
+    ...(pkg
+      ? [
+          v('取证包', 'capture package', `${pkg.captureId ?? '—'}: ${pkg.artifacts.length} artifacts checked`),
+          v('最终网址', 'final URL', pkg.finalUrl),
+          v('链上时间窗（开始区块至锚定区块）', 'window on chain (start block to anchoring block)', pkg.window ? `${pkg.window.from} – ${pkg.window.to ?? 'not anchored yet'} (block ${pkg.window.startBlock}${pkg.window.anchorBlock ? ` to ${pkg.window.anchorBlock}` : ''})` : null),
+          v('源站证书 SHA-256 指纹', 'origin certificate SHA-256 fingerprint', pkg.originFingerprint256),
+        ]
+      : []),
   ];
-  const f = failed(ss);
-  if (f) return item(8, 'FAIL', `the provenance shown is not the one committed at deposit: ${describe(f)}`, values, ss);
-  if (Number.isFinite(gap) && gap < -CAPTURE_SKEW_MS) return item(8, 'FAIL', `the capture time ${capturedAt} is after the deposit was accepted (${at}) by more than 5 minutes`, values, ss);
-  if (!env || (Object.keys(env).length === 0 && !win)) return item(8, 'NOT PROVIDED', 'the deposit states no capture environment', values, ss);
-  void r;
-  return item(8, 'PASS', 'the capture method, source, time and environment shown are what the depositor declared and the log committed at deposit (their truth is the depositor\'s statement: see the limitations)', values, ss);
+  const all = [...ss, ...captureSteps];
+  const f = failed(all);
+  if (f) return item(8, 'FAIL', f.name.startsWith('capture-') ? describe(f) : `the provenance shown is not the one committed at deposit: ${describe(f)}`, values, all);
+  if (Number.isFinite(gap) && gap < -CAPTURE_SKEW_MS) return item(8, 'FAIL', `the capture time ${capturedAt} is after the deposit was accepted (${at}) by more than 5 minutes`, values, all);
+  if (!env || (Object.keys(env).length === 0 && !win)) return item(8, 'NOT PROVIDED', 'the deposit states no capture environment', values, all);
+  const pkgNote = pkg
+    ? pkg.window?.to
+      ? `; the capture package's artifacts match its manifest and its window on chain is ${pkg.window.from} – ${pkg.window.to}`
+      : '; the capture package\'s artifacts match its manifest'
+    : nodeCapture
+      ? '; the node made this capture itself: give its package (the .wacz) as the file to check its artifacts and its window on chain'
+      : '';
+  return item(8, 'PASS', `the capture method, source, time and environment shown are what the depositor declared and the log committed at deposit (their truth is the depositor's statement: see the limitations)${pkgNote}`, values, all);
 }
 
 // ---- 9. custody ----

@@ -92,7 +92,7 @@ function split(ups: readonly MapUpdate[], depth: number): [readonly MapUpdate[],
 export function applyUpdates(get: (position: string) => Uint8Array | undefined, updates: readonly MapUpdate[], put: (position: string, node: Uint8Array) => void): Uint8Array {
   if (updates.length === 0) {
     const root = get(positionOf(EMPTY_SUBTREE, 0));
-    return root === undefined ? EMPTY_SUBTREE : mapNodeHash(root);
+    return root === undefined ? EMPTY_SUBTREE : mapNodeHash(root.subarray(0, 65));
   }
   return build(0, updates, get(positionOf(updates[0]!.key, 0)));
 

@@ -4,21 +4,27 @@
  * `sync: true` batch), so a crash can never leave the map and the log apart.
  *
  * Keys (under `!smt!`):
- *   `c<position>`           current node at that position (65 bytes, node/state/smt.ts)
- *   `h<position>!<epoch>`   the node as it was during `epoch` (kept for proofs at older state roots)
- *   `v<key>`                the subject's current leaf (JSON)
- *   `w<key>!<epoch>`        the leaf as it was during `epoch`
+ *   `c<position>`           current node at that position: the 65-byte node (node/state/smt.ts) followed
+ *                           by the 5-byte big-endian epoch it was written in
+ *   `h<position>!<epoch>`   the node as it was at the end of `epoch` (65 bytes), for proofs at older roots
+ *   `v<key>`                the subject's current leaf: {epoch, leaf} (JSON)
+ *   `w<key>!<epoch>`        the leaf as it was at the end of `epoch`
  *   `r<treeSize>`           a `state.root` entry's commitment: {epoch, root, index}
  *   `meta`                  {epoch, root, size}: the map as of log size `size`
  * An *epoch* is the span between two `state.root` entries: a `state.root` entry closes the current epoch
- * (it commits to the map as of its own index) and later writes belong to the next one. A proof for the
- * state root of epoch e reads, at each position, the newest `h` version ≤ e: O(depth) reads.
+ * (it commits to the map as of its own index) and later writes belong to the next one. History is copy
+ * on write: a node (or leaf) written in an earlier epoch is saved under that epoch when it is first
+ * overwritten, and one overwritten within its own epoch is not saved (no state root committed to it). A
+ * proof for the state root of epoch e reads, at each position, the current node when it was written in
+ * an epoch ≤ e, else the newest `h` version ≤ e: O(depth) reads. (Values written before the epoch
+ * suffix existed, a bare 65-byte node or a bare leaf, have every version in `h` / `w` already.)
  *
- * Cost per group: one read of the old leaves (getMany), one getMany per tree depth for the nodes on the
- * updated paths (the top levels come from an in-memory cache), the hashes of the changed nodes, and two
- * puts per changed node (current + history).
+ * Cost per group: one read of the old leaves (getMany; skipped for subjects the sequencer knows are new:
+ * a fresh pseudonym), one getMany per tree depth below the in-memory cache for the nodes on the updated
+ * paths, the hashes of the changed nodes, one put per changed node and leaf, and one more for each that
+ * was last written in an earlier epoch.
  */
-import { STATE_ROOT_KIND, isMappedKind, parseEntry, fromHex, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
+import { STATE_ROOT_KIND, isMappedKind, parseEntry, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
 import { writeOps, type BatchOp, type Database } from '../store/db';
 import { MAX_ENTRIES_PER_READ, type LogStore } from '../store/log-store';
 import { applyUpdates, buildProof, normaliseUpdates, prefetch, type MapUpdate } from './smt';
@@ -30,8 +36,15 @@ const LEAF = SMT_PREFIX + 'v';
 const LEAF_HIST = SMT_PREFIX + 'w';
 const ROOTS = SMT_PREFIX + 'r';
 const META = SMT_PREFIX + 'meta';
-/** Nodes at depths below this stay in memory once read (at most 2^CACHE_DEPTH - 1 of them). */
-const CACHE_DEPTH = 12;
+/**
+ * Nodes at depths below this stay in memory once read or written: at most 2^CACHE_DEPTH - 1 of them
+ * (~70 bytes and a ~40-character key each, ~40 MB when full), so a map of up to ~2^17 subjects needs no
+ * node reads at all and a larger one reads only the levels below.
+ */
+const CACHE_DEPTH = 18;
+/** The epoch suffix of a current node (`c` value). */
+const EPOCH_BYTES = 5;
+const NODE_BYTES = 65;
 
 const decoder = new TextDecoder();
 const padEpoch = (e: number): string => e.toString(16).padStart(10, '0');
@@ -62,6 +75,34 @@ export interface PreparedMapUpdate {
 export interface MapChange extends MappedEntry {
   index: number;
   leafHash: Hex;
+  /** The subject certainly has no earlier entry (a pseudonym drawn for this group): its old leaf is not read. */
+  fresh?: boolean;
+}
+
+/** A `v` value: the leaf with the epoch it was written in; a bare leaf (older format) has its versions in `w`. */
+type StoredLeaf = { epoch: number; leaf: StateLeaf } | StateLeaf;
+const isWrapped = (v: StoredLeaf): v is { epoch: number; leaf: StateLeaf } => typeof (v as { epoch?: unknown }).epoch === 'number' && 'leaf' in v;
+const unwrapLeaf = (v: StoredLeaf): StateLeaf => (isWrapped(v) ? v.leaf : v);
+
+function withEpoch(node: Uint8Array, epoch: number): Uint8Array {
+  const out = new Uint8Array(NODE_BYTES + EPOCH_BYTES);
+  out.set(node.subarray(0, NODE_BYTES), 0);
+  const hi = Math.floor(epoch / 2 ** 32);
+  const lo = epoch >>> 0;
+  out[NODE_BYTES] = hi & 0xff;
+  out[NODE_BYTES + 1] = lo >>> 24;
+  out[NODE_BYTES + 2] = (lo >>> 16) & 0xff;
+  out[NODE_BYTES + 3] = (lo >>> 8) & 0xff;
+  out[NODE_BYTES + 4] = lo & 0xff;
+  return out;
+}
+
+/** The epoch a current node was written in, or null for a bare node (older format: every version is in `h`). */
+function epochOfNode(v: Uint8Array): number | null {
+  if (v.length !== NODE_BYTES + EPOCH_BYTES) return null;
+  let e = 0;
+  for (let i = NODE_BYTES; i < NODE_BYTES + EPOCH_BYTES; i++) e = e * 256 + v[i]!;
+  return e;
 }
 
 export class StateMapStore {
@@ -109,27 +150,39 @@ export class StateMapStore {
       epoch++;
     }
     const subjects = [...new Set(changes.map((c) => c.subject))];
-    const keys = subjects.map((s) => toHex(mapKey(s)));
-    const prevLeaves = subjects.length === 0 ? [] : ((await this.db.getMany(keys.map((k) => LEAF + k), { valueEncoding: 'json' })) as (StateLeaf | undefined)[]);
-    const leaves = new Map<string, StateLeaf>();
-    subjects.forEach((s, i) => {
-      const p = prevLeaves[i];
-      if (p) leaves.set(s, p);
+    const keyBytes = subjects.map((s) => mapKey(s));
+    const keys = keyBytes.map((k) => toHex(k));
+    const fresh = new Set(changes.filter((c) => c.fresh === true).map((c) => c.subject));
+    const toRead = subjects.flatMap((s, i) => (fresh.has(s) ? [] : [i]));
+    const got = toRead.length === 0 ? [] : ((await this.db.getMany(toRead.map((i) => LEAF + keys[i]!), { valueEncoding: 'json' })) as (StoredLeaf | undefined)[]);
+    const stored = new Map<string, StoredLeaf>();
+    toRead.forEach((i, j) => {
+      const v = got[j];
+      if (v) stored.set(subjects[i]!, v);
     });
+    const leaves = new Map<string, StateLeaf>();
+    for (const [s, v] of stored) leaves.set(s, unwrapLeaf(v));
     for (const c of changes) leaves.set(c.subject, nextStateLeaf(leaves.get(c.subject), c, c.index, c.leafHash));
-    const updates: MapUpdate[] = subjects.map((s, i) => ({ key: fromHex(keys[i]!, 32), valueHash: leafValueHash(leaves.get(s)!) }));
+    const updates: MapUpdate[] = subjects.map((s, i) => ({ key: keyBytes[i]!, valueHash: leafValueHash(leaves.get(s)!) }));
     const ups = normaliseUpdates(updates);
     const view = await prefetch(ups, (positions) => this.readNodes(positions));
     const written = new Map<string, Uint8Array>();
     const rootBytes = ups.length === 0 ? null : applyUpdates((p) => view.get(p), ups, (p, n) => written.set(p, n));
     const root = rootBytes === null ? this.meta.root : toHex(rootBytes);
-    const e = padEpoch(epoch);
+    // Copy on write: what was current since an earlier epoch is what that epoch's state root saw.
+    const current = new Map<string, Uint8Array>();
     for (const [p, n] of written) {
-      ops.push({ type: 'put', key: CUR + p, value: n } as BatchOp, { type: 'put', key: HIST + p + '!' + e, value: n } as BatchOp);
+      const old = view.get(p);
+      const oldEpoch = old === undefined ? null : epochOfNode(old);
+      if (oldEpoch !== null && oldEpoch < epoch) ops.push({ type: 'put', key: HIST + p + '!' + padEpoch(oldEpoch), value: old!.subarray(0, NODE_BYTES) } as BatchOp);
+      const c = withEpoch(n, epoch);
+      current.set(p, c);
+      ops.push({ type: 'put', key: CUR + p, value: c } as BatchOp);
     }
     subjects.forEach((s, i) => {
-      const leaf = leaves.get(s)!;
-      ops.push({ type: 'put', key: LEAF + keys[i], value: leaf, valueEncoding: 'json' } as BatchOp, { type: 'put', key: LEAF_HIST + keys[i] + '!' + e, value: leaf, valueEncoding: 'json' } as BatchOp);
+      const old = stored.get(s);
+      if (old !== undefined && isWrapped(old) && old.epoch < epoch) ops.push({ type: 'put', key: LEAF_HIST + keys[i] + '!' + padEpoch(old.epoch), value: old.leaf, valueEncoding: 'json' } as BatchOp);
+      ops.push({ type: 'put', key: LEAF + keys[i], value: { epoch, leaf: leaves.get(s)! }, valueEncoding: 'json' } as BatchOp);
     });
     const meta: Meta = { epoch, root, size: newSize };
     ops.push({ type: 'put', key: META, value: meta, valueEncoding: 'json' } as BatchOp);
@@ -144,7 +197,7 @@ export class StateMapStore {
         this.meta = meta;
         this.stats.groups++;
         this.stats.nodeWrites += written.size;
-        for (const [p, n] of written) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
+        for (const [p, n] of current) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
       },
     };
   }
@@ -208,7 +261,8 @@ export class StateMapStore {
 
   /** The subject's current leaf (undefined when the subject has no entry). */
   async leaf(subject: string): Promise<StateLeaf | undefined> {
-    return (await this.db.get(LEAF + toHex(mapKey(subject)), { valueEncoding: 'json' })) as StateLeaf | undefined;
+    const v = (await this.db.get(LEAF + toHex(mapKey(subject)), { valueEncoding: 'json' })) as StoredLeaf | undefined;
+    return v === undefined ? undefined : unwrapLeaf(v);
   }
 
   /** The `state.root` commitment recorded for the entry at `treeSize`. */
@@ -227,11 +281,28 @@ export class StateMapStore {
   async proofAt(subject: string, epoch: number): Promise<{ leaf: StateLeaf | null; proof: MapProof }> {
     const key = mapKey(subject);
     const k = toHex(key);
-    const proof = await buildProof(key, (p) => this.versioned(HIST + p + '!', epoch, 'view') as Promise<Uint8Array | undefined>);
-    const leaf = (await this.versioned(LEAF_HIST + k + '!', epoch, 'json')) as StateLeaf | undefined;
+    const proof = await buildProof(key, (p) => this.nodeAt(p, epoch));
+    const leaf = await this.leafAt(k, epoch);
     const present = proof.terminal.type === 'leaf' && proof.terminal.key === k;
     if (present !== (leaf !== undefined)) throw new Error(`state map for ${subject} at epoch ${epoch}: the ${present ? 'leaf is missing' : 'proof does not reach the stored leaf'}`);
     return { leaf: leaf ?? null, proof };
+  }
+
+  /** The node at `position` as of the end of `epoch`: the current one if written by then, else its saved version. */
+  private async nodeAt(position: string, epoch: number): Promise<Uint8Array | undefined> {
+    this.stats.nodeReads++;
+    const cur = (await this.db.get(CUR + position)) as Uint8Array | undefined;
+    if (cur === undefined) return undefined;
+    const e = epochOfNode(cur);
+    if (e !== null && e <= epoch) return cur.subarray(0, NODE_BYTES);
+    return (await this.versioned(HIST + position + '!', epoch, 'view')) as Uint8Array | undefined;
+  }
+
+  private async leafAt(key: Hex, epoch: number): Promise<StateLeaf | undefined> {
+    const cur = (await this.db.get(LEAF + key, { valueEncoding: 'json' })) as StoredLeaf | undefined;
+    if (cur === undefined) return undefined;
+    if (isWrapped(cur) && cur.epoch <= epoch) return cur.leaf;
+    return (await this.versioned(LEAF_HIST + key + '!', epoch, 'json')) as StateLeaf | undefined;
   }
 
   private async versioned(prefix: string, epoch: number, valueEncoding: 'view' | 'json'): Promise<unknown> {

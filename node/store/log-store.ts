@@ -411,6 +411,50 @@ export class LogStore {
   }
 
   /**
+   * Inclusion proofs of several leaves in the tree of `size`, with ONE read of every node they need
+   * (shared nodes once) — for pages of receipts. Each proof is as `inclusionProof` gives it; the
+   * first and the last are checked with the protocol verifier (SELF_CHECK_FAILED otherwise).
+   */
+  async inclusionProofs(indexes: readonly number[], size: number): Promise<Hex[][]> {
+    checkCount('size', size);
+    this.checkWithinLog('size', size);
+    if (indexes.length === 0) return [];
+    const curSize = this.size;
+    const curFrontier = this.frontier;
+    const rootIds = size === curSize ? [] : perfectSubtrees({ start: 0, end: size });
+    const ids: NodeId[] = [...rootIds];
+    const plans = indexes.map((index) => {
+      checkCount('index', index);
+      if (index >= size) throw new LogStoreError('OUT_OF_RANGE', `leaf index ${index} is not below tree size ${size}`);
+      const groups = inclusionProofRanges(index, size).map(perfectSubtrees);
+      const at = ids.length;
+      ids.push({ level: 0, index });
+      for (const g of groups) ids.push(...g);
+      return { index, at, groups };
+    });
+    const hashes = await this.fetchNodes(ids, curSize, curFrontier);
+    const root = size === curSize ? this._root : foldSubtrees(hashes.slice(0, rootIds.length));
+    const out = plans.map((p) => {
+      const proof: Uint8Array[] = [];
+      let at = p.at + 1;
+      for (const g of p.groups) {
+        proof.push(g.length === 1 ? hashes[at]! : foldSubtrees(hashes.slice(at, at + g.length)));
+        at += g.length;
+      }
+      return proof;
+    });
+    for (const k of new Set([0, plans.length - 1])) {
+      const p = plans[k]!;
+      try {
+        verifyInclusion(p.index, size, hashes[p.at]!, out[k]!, root);
+      } catch (err) {
+        throw new LogStoreError('SELF_CHECK_FAILED', `inclusion proof for leaf ${p.index} of ${size} fails our own verifier: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return out.map((proof) => proof.map(hex));
+  }
+
+  /**
    * RFC 9162 §2.1.4 consistency proof from size m to size n (default: current size), checked with
    * the protocol verifier before it is returned. Empty when m is 0 or m equals n.
    */

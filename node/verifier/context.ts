@@ -7,7 +7,7 @@ import type { Hex } from '../protocol/bytes';
 import { ProtocolError } from '../protocol/errors';
 import type { Anchor, Bundle, BundleItem } from '../protocol/formats';
 import { ChainReadError, type ChainReader } from '../protocol/chain';
-import type { CheckpointSummary, StepName, StepStatus, TimeSummary, VerificationReport, VerificationStep, VerifyOptions } from './types';
+import type { CaptureSummary, CheckpointSummary, StepName, StepStatus, TimeSummary, VerificationReport, VerificationStep, VerifyOptions } from './types';
 
 /** The steps of one verification, in the order they ran: the report's `steps`. */
 export class Steps {
@@ -112,6 +112,8 @@ export interface BundleContext extends VerifyContext {
   file: VerificationReport['file'];
   /** The file steps' status so far. */
   fileStatus: StepStatus;
+  /** Set by the capture steps when a capture package was given. */
+  capture?: CaptureSummary;
 }
 
 export const eqHex = (a: string | null | undefined, b: string | null | undefined): boolean => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();

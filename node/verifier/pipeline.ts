@@ -9,6 +9,7 @@
  *                 → consistency (the registry's latest checkpoint extends this one)
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
  *                 → xml-* (invoice bundles: the XML given is the record's original)
+ *                 → capture-manifest → capture-artifact → capture-datapackage → capture-window
  *                 → depositor-signature (evidence: the collector's own signature)
  *                 → operator-profile (the operator's signed disclosures, when the bundle carries them)
  *                 → checkpoint-signature → tsa-* (the signed checkpoint; RFC 3161 tokens over it)
@@ -39,6 +40,7 @@ import { consistencyStep } from './steps/consistency';
 import { depositorSignatureStep } from './steps/depositor-signature';
 import { timeEvidenceStep } from './steps/time-evidence';
 import { operatorProfileStep } from './steps/operator-profile';
+import { capturePackageStep, captureWindowStep } from './steps/capture-package';
 
 /** Run for every item of the bundle, offline and online. */
 export const ITEM_STEPS: readonly ItemStep[] = [
@@ -73,6 +75,8 @@ export const BUNDLE_STEPS: readonly BundleStep[] = [
   fileClaimStep,
   fileContentStep, // sets ctx.file
   invoiceXmlStep, // invoice bundles: sets ctx.file from the XML given
+  capturePackageStep, // a capture package given: sets ctx.capture (manifest, artifacts, datapackage)
+  captureWindowStep, // chain: the start block, the window
   depositorSignatureStep,
   operatorProfileStep,
   timeEvidenceStep, // sets ctx.time (reads ctx.checkpoints); asynchronous, left out offline

@@ -7,6 +7,21 @@ import type { LogEntry } from '../protocol/record';
 import type { Anchor, Bundle } from '../protocol/formats';
 import type { ChainReader } from '../protocol/chain';
 import type { TimestampStepName } from '../protocol/timestamp';
+import type { CaptureManifest, CapturePackageIndex } from '../protocol/capture-package';
+
+/** What the capture steps found (the report's `capture`, when a capture package was given). */
+export interface CaptureSummary {
+  status: StepStatus;
+  captureId: string | null;
+  finalUrl: string | null;
+  /** [start block's time, anchoring block's time] (to is null while the deposit is pending). */
+  window: { from: string; to: string | null; startBlock: string; anchorBlock: string | null } | null;
+  /** SHA-256 fingerprint of the final page's origin certificate (https), lowercase hex. */
+  originFingerprint256: string | null;
+  artifacts: { path: string; mediaType: string; size: number; sha256: string; sm3: string; status: StepStatus }[];
+  /** The parsed manifest (not in the report). */
+  manifest?: CaptureManifest;
+}
 
 export const VERIFICATION_REPORT_TYPE = 'tianfu.verification/v1' as const;
 
@@ -44,7 +59,11 @@ export type StepName =
   | 'depositor-signature'
   | 'checkpoint-signature'
   | TimestampStepName
-  | 'operator-profile';
+  | 'operator-profile'
+  | 'capture-manifest'
+  | 'capture-artifact'
+  | 'capture-datapackage'
+  | 'capture-window';
 
 export type StepStatus = 'ok' | 'failed' | 'pending' | 'skipped';
 
@@ -83,6 +102,8 @@ export interface VerifyOptions {
   chain: ChainReader;
   /** Digests of the file the verifier holds (the CLI hashes it; the browser hashes it locally). */
   file?: VerifyFileDigests;
+  /** The file given opened as a capture package (indexCapturePackage), when it is one. */
+  capture?: CapturePackageIndex;
   /** Confirmations the anchoring block needs (default 1: mined). Fewer is reported as pending. */
   confirmations?: number;
   /** A pending bundle is `accepted` (the CLI exits 0). The verdict stays 'pending'. */
@@ -184,6 +205,8 @@ export interface VerificationReport {
   items: ItemSummary[];
   checkpoints: CheckpointSummary[];
   file: (VerifyFileDigests & { status: StepStatus }) | null;
+  /** Present when a capture package was given. */
+  capture?: Omit<CaptureSummary, 'manifest'>;
   steps: VerificationStep[];
   /** Item 6: the chain's and the TSAs' time windows; null offline. */
   time: TimeSummary | null;

@@ -171,7 +171,7 @@ export async function verifyBundle(bundle: Bundle, opts: VerifyOptions): Promise
   for (const g of groups) cps.push(await checkCheckpoint(base, opts.chain, g, cache));
   const ctx = bundleContext(base, opts.chain, groups, cache, cps);
   for (const step of BUNDLE_STEPS) await step.run(ctx);
-  return buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required, ctx.time);
+  return withCapture(buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required, ctx.time), ctx);
 }
 
 /**
@@ -193,5 +193,12 @@ export function verifyBundleOffline(bundle: Bundle, opts: OfflineOptions = {}): 
     const r = step.run(ctx);
     if (r instanceof Promise) throw new Error(`verification step ${step.name} is asynchronous: mark it needsChain or asynchronous, or make it synchronous`);
   }
-  return buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required, null);
+  return withCapture(buildReport(base.b, opts, base.steps, results, cps, ctx.file, base.required, null), ctx);
+}
+
+/** The report's `capture`, when the capture steps ran (the parsed manifest stays out of it). */
+function withCapture(report: VerificationReport, ctx: BundleContext): VerificationReport {
+  if (!ctx.capture) return report;
+  const { manifest: _m, ...summary } = ctx.capture;
+  return { ...report, capture: summary };
 }

@@ -9,6 +9,7 @@
  * lifecycle's apply, record digest, receipt signing) to show where the time goes.
  *
  * Standalone: `npx tsx scripts/bench/invoices-http.ts [singleCount] [batches] [concurrency]`.
+ * `TIANFU_INTAKE_WORKERS=0` runs the intake (reader, validation, digest) on the request thread.
  * `BENCH_CP_MS=600000` sets the node's checkpoint interval (e.g. to see what anchoring costs the
  * request thread: nothing is anchored during a run with a long interval).
  */
@@ -227,6 +228,8 @@ export async function benchInvoicesHttp(opts: BenchInvoicesHttpOptions = {}): Pr
     TIANFU_DURABLE: 'true',
     TIANFU_MAX_BODY_BYTES: String(maxBody),
     ...(process.env.BENCH_CP_MS ? { TIANFU_CHECKPOINT_INTERVAL_MS: process.env.BENCH_CP_MS } : {}),
+    // TIANFU_INTAKE_WORKERS=0 measures the intake on the request thread (the comparison in docs/BENCH.md).
+    ...(process.env.TIANFU_INTAKE_WORKERS ? { TIANFU_INTAKE_WORKERS: process.env.TIANFU_INTAKE_WORKERS } : {}),
   });
   const running = await startServer(config, pino({ level: 'silent' }));
   const bare = await bareServer(maxBody);
@@ -243,6 +246,7 @@ export async function benchInvoicesHttp(opts: BenchInvoicesHttpOptions = {}): Pr
     const warm = Array.from({ length: 3000 }, (_, i) => body(1, i));
     await runClients(bare.url, '/bare', {}, warm, concurrency);
     await runClients(running.url, '/v1/invoices', auth, warm, concurrency);
+    if (ledger.intake) log(`  intake workers: ${ledger.intake.size}, ready: ${await ledger.intake.whenReady()}`);
 
     // Bare and real runs alternate, `rounds` pairs: a 2-core machine's background load drifts over
     // seconds, and a pair measured back to back sees the same drift. The ratio reported is the

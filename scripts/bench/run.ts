@@ -11,8 +11,10 @@
  *   BENCH_LOG_MAX=1000000      largest log-store tree (default 100000)
  *   BENCH_EVIDENCE_BYTES=...   size of the large evidence file (default 256 MiB)
  *   BENCH_NODE_RECORDS / BENCH_NODE_TX   see scripts/bench/node.ts
+ *   BENCH_STATE_NODE / BENCH_STATE_STORE / BENCH_STATE_SUBJECTS   see scripts/bench/state-map.ts
  *   BENCH_SOAK_PASSES=6         passes of the bad-input mix (scripts/bench/soak.ts)
  *   BENCH_EVIDENCE_HTTP_RUNS=3  runs of the 2 GiB deposit (scripts/bench/evidence-http.ts)
+ *   BENCH_CAPTURE_RUNS=5        captures per page (scripts/bench/capture.ts)
  * Modules owned by others read their own BENCH_* variables.
  */
 import fs from 'node:fs';
@@ -42,12 +44,15 @@ const MODULES: Module[] = [
   { name: 'evidence', file: './evidence', fn: 'benchEvidenceIngest', opts: () => ({ bytes: Number(process.env.BENCH_EVIDENCE_BYTES ?? 256 * 1024 ** 2), log }) },
   { name: 'node', file: './node', fn: 'benchNode', opts: () => ({ log }) },
   { name: 'invoices-http', file: './invoices-http', fn: 'benchInvoicesHttp', opts: () => ({ log }) },
+  { name: 'storage', file: './storage', fn: 'benchStorage', opts: () => ({ log }) },
   { name: 'invoices-xml', file: './invoices-xml', fn: 'benchInvoicesXml', opts: () => ({ log }) },
   { name: 'evidence-http', file: './evidence-http', fn: 'benchEvidenceHttp', opts: () => ({ log }) },
   { name: 'verify', file: './verify', fn: 'benchVerify', opts: () => ({ log }) },
   { name: 'audit', file: './audit', fn: 'benchAudit', opts: () => ({ log }) },
+  { name: 'state-map', file: './state-map', fn: 'benchStateMap', opts: () => ({ log }) },
   { name: 'report', file: './report', fn: 'benchReport', opts: () => ({ log }) },
   { name: 'soak', file: './soak', fn: 'benchSoak', opts: () => ({ log }) },
+  { name: 'capture', file: './capture', fn: 'benchCapture', opts: () => ({ log }) },
 ];
 
 type Outcome = { name: string; status: 'ok' | 'skipped' | 'failed'; seconds: number; result?: unknown; error?: string };

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BundleFormatError, ChainReadError, certificatesFromPem, loadBundle, type Bundle, type Hex } from '../../node/protocol';
+import { CAPTURE_MANIFEST_PATH, indexCapturePackage, type CapturePackageIndex } from '../../node/protocol/capture-package';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
 import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVerificationReport } from '../../node/verifier';
 import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
@@ -234,6 +235,28 @@ function where(s: VerificationStep): string {
   return '';
 }
 
+const nodeHashers = {
+  sha256: (b: Uint8Array): Hex => `0x${createHash('sha256').update(b).digest('hex')}` as Hex,
+  sm3: (b: Uint8Array): Hex => `0x${createHash('sm3').update(b).digest('hex')}` as Hex,
+};
+
+/**
+ * The file given, opened as a capture package when the deposit is the node's own capture (its record
+ * has `capture`) or the file is a zip holding tianfu/manifest.json; otherwise undefined (a plain file).
+ */
+export async function capturePackageOf(file: string, bundle: Bundle): Promise<CapturePackageIndex | undefined> {
+  const declared = bundle.items[0]?.record !== null && typeof bundle.items[0]?.record?.capture === 'object';
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new UsageError(`--file ${file} cannot be read: ${(err as Error).message}`, 'FILE_UNREADABLE');
+  }
+  const isZip = bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50;
+  if (!declared && !(isZip && bytes.includes(Buffer.from(CAPTURE_MANIFEST_PATH)))) return undefined;
+  return indexCapturePackage(bytes, nodeHashers);
+}
+
 /** The report for a person. */
 export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFile: string; file?: string }): string {
   const out: string[] = [];
@@ -256,6 +279,14 @@ export function formatReport(r: VerificationReport, ctx: { rpc: string; bundleFi
   }
   for (const it of r.items) out.push(`  item ${it.item}     log index ${it.index}, ${it.kind}, accepted ${it.at} [${it.status}]`);
   if (r.file) out.push(`  ${r.bundle.kind === 'invoice' ? 'xml ' : 'file'}       ${ctx.file ?? (r.bundle.kind === 'invoice' ? '(carried in the bundle)' : '(given)')}: SHA-256 ${r.file.sha256}${r.file.sm3 ? `, SM3 ${r.file.sm3}` : ''}${r.file.size !== undefined ? `, ${r.file.size} bytes` : ''} [${r.file.status}]`);
+  if (r.capture) {
+    const c = r.capture;
+    out.push(`  capture    ${c.captureId ?? '(none named)'} [${c.status}]`);
+    if (c.finalUrl) out.push(`             final URL ${c.finalUrl}`);
+    if (c.window) out.push(`             window [${c.window.from}, ${c.window.to ?? 'not anchored yet'}] (after block ${c.window.startBlock}${c.window.anchorBlock ? `, before block ${c.window.anchorBlock}` : ''})`);
+    if (c.originFingerprint256) out.push(`             origin certificate SHA-256 ${c.originFingerprint256}`);
+    for (const a of c.artifacts) out.push(`             ${a.path} (${a.mediaType}, ${a.size} bytes) [${a.status}]`);
+  }
   out.push('', 'Steps');
   for (const s of r.steps) {
     out.push(`  ${STATUS_LABEL[s.status].padEnd(8)} ${s.name.padEnd(18)} ${where(s).padEnd(14)} ${s.detail}`);
@@ -292,6 +323,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   if (flags.report !== undefined) reportModule().checkReportTarget(flags.report);
   // An invoice bundle may carry its original XML (GET …/bundle?xml=1): without --file, that document is checked.
   const file = flags.file !== undefined ? await hashFile(flags.file) : bundle.kind === 'invoice' && bundle.xml ? digestsOfBytes(Buffer.from(bundle.xml.base64, 'base64')) : undefined;
+  const capture = flags.file !== undefined && bundle.kind === 'evidence' ? await capturePackageOf(flags.file, bundle) : undefined;
   let refreshNote: string | null = null;
   let refreshed = 0;
   if (flags.refresh !== undefined) {
@@ -308,7 +340,7 @@ export async function runVerify(bundleFile: string, flags: VerifyFlags): Promise
   });
   try {
     const trust = { ...(flags.registry !== undefined ? { registry: flags.registry.toLowerCase() as Hex } : {}), ...(flags.logId !== undefined ? { logId: flags.logId.toLowerCase() as Hex } : {}) };
-    report = await verifyBundle(bundle, { chain: reader, file, confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
+    report = await verifyBundle(bundle, { chain: reader, file, ...(capture ? { capture } : {}), confirmations: flags.confirmations, allowPending: flags.allowPending === true, history: domainHistoryRules, trust, recoverSigner: recoverEip191Signer, clockSkewMs: flags.clockSkewMs, ...(tsaTrustAnchors ? { tsaTrustAnchors } : {}) });
   } catch (err) {
     if (err instanceof ChainReadError) throw new UsageError(`chain ${rpc}: ${err.message}`, 'CHAIN_UNREACHABLE');
     throw err;

@@ -108,6 +108,9 @@ describe('authorisation matrix (real node)', () => {
     { route: 'GET /v1/evidence/{id}', roles: ['collector', 'court', 'auditor', 'admin'], path: ev(), scope: evScope() },
     { route: 'GET /v1/evidence/{id}/bundle', roles: ['collector', 'court', 'auditor', 'admin'], path: ev('/bundle'), scope: evScope('/bundle') },
     { route: 'DELETE /v1/evidence/{id}/content', roles: ['admin'], path: ev('/content'), body: () => ({ reason: 'matrix' }) },
+    // No capture runs here (no allowed role is called): a collector's own capture and another collector's 404 are in test/capture/captures-api.test.ts.
+    { route: 'POST /v1/captures', roles: ['collector'], path: () => '/v1/captures', body: () => ({ url: 'http://127.0.0.2:9/matrix' }) },
+    { route: 'GET /v1/captures/{id}', roles: ['collector', 'court', 'auditor'], path: () => `/v1/captures/cap_${'0'.repeat(32)}` },
     { route: 'GET /v1/log/receipts', roles: [], path: () => '/v1/log/receipts?start=0&end=1' },
     { route: 'GET /v1/log/records', roles: ['auditor', 'court'], path: () => '/v1/log/records?start=0&end=1' },
     { route: 'POST /v1/keys', roles: ['admin'], path: () => '/v1/keys', body: () => ({ role: 'court' }) },

@@ -14,6 +14,7 @@ import { errorBodies, fillLog } from '../fixtures/generate-v1';
 
 interface Case {
   name: string;
+  path: string;
   status: number;
   responseType: string | null;
   response: string;
@@ -21,16 +22,22 @@ interface Case {
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'error-bodies.json'), 'utf8')) as { cases: Case[] };
 
-describe('error bodies are unchanged (fixtures from before receipts v2)', () => {
+// Checked on the intake workers (the default) and on the request thread (TIANFU_INTAKE_WORKERS=0).
+describe.each(['1', '0'])('error bodies are unchanged (fixtures from before receipts v2 and the intake workers), intake workers: %s', (workers) => {
   let t: TestLedger;
   let tmp: string;
   let got: Case[];
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-error-bodies-'));
-    t = await startTestLedger();
+    t = await startTestLedger({ TIANFU_INTAKE_WORKERS: workers });
     const { keys } = await fillLog(t, path.join(tmp, 'evidence.bin'));
+    if (workers !== '0') expect(await t.ledger.intake!.whenReady()).toBe(true);
+    const pooled = t.ledger.intake?.stats.pooled ?? 0;
     got = (await errorBodies(t, keys)).cases;
+    // On the workers: every invoice request of the cases went there.
+    if (workers !== '0') expect(t.ledger.intake!.stats.pooled - pooled).toBe(got.filter((c) => c.path.startsWith('/v1/invoices') && !c.path.includes('reimbursement')).length);
+    else expect(t.ledger.intake).toBeNull();
   });
   afterAll(async () => {
     await t?.close();

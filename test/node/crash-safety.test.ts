@@ -122,5 +122,6 @@ describe('crash safety under SIGKILL', () => {
     } finally {
       await ledger.stop();
     }
-  });
+    // Four child nodes, each with its own chain, then a restart: ~35 s alone, more beside the rest of the suite.
+  }, 150_000);
 });

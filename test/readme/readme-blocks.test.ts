@@ -15,7 +15,8 @@
  *   not run. Any other line that ends in `&` starts a background process; it runs, and its process
  *   group is killed when the section ends.
  * - `127.0.0.1:8080` and `127.0.0.1:8545` (the defaults) are replaced by the ports of the node and chain
- *   the test started, so the test runs beside other nodes on the machine. `HOME` is the scratch
+ *   the test started, and 8081, 8546, 8547 (a second node, chains of their own) by free ports, so the
+ *   test runs beside other nodes on the machine. `HOME` is the scratch
  *   directory's `home/`, so nothing is written to the user's home.
  * - A command that exits non-zero fails its section. A command that is meant to fail is written so
  *   that a reader sees it: `… || echo "exit $?"`.
@@ -24,10 +25,12 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WITH_STATE_MAP, startTestLedger, type TestLedger } from '../support/ledger';
+import { chromiumPath } from '../support/system-tools';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SECTION_TIMEOUT_MS = 240_000;
@@ -80,7 +83,10 @@ interface Script {
   blockOf: Map<number, Block>;
 }
 
-function sectionScript(s: Section, ports: { api: number; chain: number }): Script {
+/** Ports the README uses beside the node's and chain's (a second node, chains of their own): each becomes a free one. */
+const EXTRA_PORTS = [8081, 8546, 8547] as const;
+
+function sectionScript(s: Section, ports: { api: number; chain: number; extra?: Map<number, number> }): Script {
   const head = ['set -eE -o pipefail', `trap 'echo "@@README-FAIL $LINENO" >&2' ERR`];
   const lines = [...head];
   const readmeLine = new Map<number, number>();
@@ -88,6 +94,7 @@ function sectionScript(s: Section, ports: { api: number; chain: number }): Scrip
   for (const b of s.blocks) {
     b.lines.forEach((raw, j) => {
       let text = raw.replaceAll('127.0.0.1:8080', `127.0.0.1:${ports.api}`).replaceAll('127.0.0.1:8545', `127.0.0.1:${ports.chain}`);
+      for (const [from, to] of ports.extra ?? []) text = text.replace(new RegExp(`\\b${from}\\b`, 'g'), String(to));
       // The test has started the node (see the header); the line that would start a second one is kept as a no-op.
       if (/^\s*npm start\b/.test(text)) text = `: ${JSON.stringify(text)}`;
       lines.push(text);
@@ -134,10 +141,16 @@ function runSession(script: string, cwd: string): Promise<Run> {
       timedOut = true;
       killGroup();
     }, SECTION_TIMEOUT_MS);
-    child.on('close', (code) => {
+    // When bash exits, its background processes (which may hold the output pipes open) are killed, then the output is read to its end.
+    let exitCode: number | null = null;
+    child.on('exit', (code) => {
+      exitCode = code;
+      killGroup();
+    });
+    child.on('close', () => {
       clearTimeout(timer);
-      killGroup(); // background processes the section started
-      resolve({ code, timedOut, output });
+      killGroup();
+      resolve({ code: exitCode, timedOut, output });
     });
   });
 }
@@ -156,19 +169,35 @@ function describeFailure(s: Section, script: Script, run: Run, readme: string[])
   return `${where}\nexit ${run.code}${run.timedOut ? ' (timed out)' : ''}; output (last 40 lines):\n${tail}`;
 }
 
+/** A port nobody listens on now (the OS picks it; closed again at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 const markdown = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const sections = readmeSections(markdown);
 
 describe('README.md shell blocks run as pasted', () => {
   let t: TestLedger;
   let dir: string;
-  let ports: { api: number; chain: number };
+  let ports: { api: number; chain: number; extra: Map<number, number> };
 
   beforeAll(async () => {
     dir = scratchClone();
     // As `npm start` runs it: defaults (1 s anchoring interval, the state map on) except the ports.
-    t = await startTestLedger({ TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_RATE_LIMIT_PER_MIN: '6000', TIANFU_MAX_BODY_BYTES: '8388608', ...WITH_STATE_MAP }, { dataDir: path.join(dir, 'data') });
-    ports = { api: Number(new URL(t.url).port), chain: Number(new URL(t.ledger.chain.rpcUrl).port) };
+    // The web capture walk-through captures a page it serves on 127.0.0.1, and says to start the node
+    // with TIANFU_CAPTURE_ALLOW_HOSTS=127.0.0.1 for it; Chromium is the machine's.
+    t = await startTestLedger({ TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_RATE_LIMIT_PER_MIN: '6000', TIANFU_MAX_BODY_BYTES: '8388608', TIANFU_CAPTURE_ALLOW_HOSTS: '127.0.0.1', TIANFU_CHROMIUM_PATH: chromiumPath(), ...WITH_STATE_MAP }, { dataDir: path.join(dir, 'data') });
+    const extra = new Map<number, number>();
+    for (const p of EXTRA_PORTS) extra.set(p, await freePort());
+    ports = { api: Number(new URL(t.url).port), chain: Number(new URL(t.ledger.chain.rpcUrl).port), extra };
   });
 
   afterAll(async () => {

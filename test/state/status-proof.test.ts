@@ -153,8 +153,15 @@ describe('status proofs (real node)', () => {
     expect(r.verdict).toBe('valid');
     expect(r.status).toMatchObject({ present: true, domain: 'evidence', status: { sealed: false, withdrawn: false, erased: false } });
     const nobody = 'ev_' + 'ab'.repeat(16);
-    const absent = await t.ledger.statusProof('evidence', nobody);
+    // Over HTTP: a court gets the proof of absence of an id never deposited; a collector keeps its one 404.
+    const got = await t.api(`/v1/evidence/${nobody}/status-proof`, { key: k.court });
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    const absent = got.body as StatusProof;
     expect(absent.leaf).toBeNull();
+    expect(absent.subject).toBe(nobody);
+    const asCollector = await t.api(`/v1/evidence/${nobody}/status-proof`, { key: k.collector });
+    expect(asCollector.status).toBe(404);
+    expect(asCollector.body.code).toBe('EVIDENCE_NOT_FOUND');
     const a = await verify(absent);
     expect(a.verdict).toBe('valid');
     expect(a.status.present).toBe(false);

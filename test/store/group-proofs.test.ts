@@ -51,6 +51,19 @@ describe('group inclusion proofs from memory', () => {
     );
   });
 
+  it('inclusionProofs (pages of receipts) equal inclusionProof one by one, at the current and at past sizes', async () => {
+    await db?.close();
+    db = await openDatabase(path.join(dir, 'pages'));
+    const log = await LogStore.open(db);
+    await log.append(Array.from({ length: 777 }, (_, i) => entry(i)));
+    for (const size of [777, 500, 129, 1]) {
+      const indexes = [0, 1, 2, size - 1, Math.floor(size / 2), Math.floor(size / 3)].filter((i, k, a) => i < size && a.indexOf(i) === k);
+      const many = await log.inclusionProofs(indexes, size);
+      for (let k = 0; k < indexes.length; k++) expect(many[k]).toEqual((await log.inclusionProof(indexes[k]!, size)).proof);
+    }
+    await expect(log.inclusionProofs([777], 777)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+  });
+
   it('a single leaf appended to the empty log has the empty proof', async () => {
     await db?.close();
     db = await openDatabase(path.join(dir, 'single'));

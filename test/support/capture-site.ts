@@ -120,6 +120,12 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
         res.write('<!doctype html><html><body><pre>');
         return pump();
       }
+      case '/delay': {
+        // The page after `ms` milliseconds (a capture that is still running when a test restarts the node).
+        const t = setTimeout(() => html(`<title>Delayed</title></head><body><p>delayed page</p></body></html>`), Number(u.searchParams.get('ms') ?? 1000));
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
       case '/to-decoy':
         res.writeHead(302, { location: `${decoyBase}/page` });
         return void res.end();

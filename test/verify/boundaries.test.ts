@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs'];
+const PURE_PACKAGES = ['ethers', 'canonicalize', '@noble/hashes', 'asn1js', 'pkijs', 'fflate'];
 
 function importsOf(file: string): string[] {
   const src = fs.readFileSync(file, 'utf8');

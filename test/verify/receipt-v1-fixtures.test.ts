@@ -159,6 +159,9 @@ describe('receipts v1 from before v2: fixtures keep verifying', () => {
     await t.waitAnchored();
     const page = (await t.api(`/v1/log/receipts?start=${v2From - 1}&end=${v2From + 1}`)).body.receipts as { type: string }[];
     expect(page.map((x) => x.type)).toEqual(['tianfu.receipt/v1', 'tianfu.receipt/v2']);
+    // A page is what the receipts are one by one.
+    const all = (await t.api(`/v1/log/receipts?start=0&end=${v2From + 1}`)).body.receipts as unknown[];
+    for (let i = 0; i <= v2From; i++) expect(all[i]).toEqual(await t.ledger.sequencer.getReceipt(i));
     const a = await tianfu(['audit', '--api', t.url, '--rpc', t.ledger.chain.rpcUrl, '--no-state', '--json']);
     expect(a.code, a.stdout + a.stderr).toBe(0);
   });

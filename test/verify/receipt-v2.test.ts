@@ -97,6 +97,8 @@ describe('receipts v2 in bundles', () => {
     for (const it of invoice.items) expect(await t.ledger.sequencer.getReceipt(it.index)).toEqual(it.receipt);
     const page = (await t.api('/v1/log/receipts?start=0&end=3')).body.receipts as ReceiptV2[];
     expect(page).toEqual(invoice.items.map((i) => i.receipt));
+    const some = (await t.api('/v1/log/receipts?start=1&end=3')).body.receipts as ReceiptV2[];
+    expect(some).toEqual(invoice.items.slice(1).map((i) => i.receipt));
   });
 
   it('over HTTP: a single answer carries the whole receipt; a batch answer each group checkpoint once and every item\'s proof', async () => {

@@ -54,6 +54,12 @@ export interface EmbeddedChainOptions {
   fundedKeys: Hex[];
   /** Also serve eth_sendTransaction and evm_snapshot/evm_revert/evm_mine/evm_setNextBlockTimestamp/evm_increaseTime (tests only). */
   devMethods?: boolean;
+  /**
+   * Who may send transactions over JSON-RPC (eth_sendRawTransaction): addresses (checked against the
+   * signed transaction's sender), or 'any' (default). `[]` serves the chain read-only. The process
+   * that owns the chain may still send through {@link EmbeddedChain.sendRawTransaction}.
+   */
+  senders?: readonly string[] | 'any';
   logger?: ChainLogger;
 }
 
@@ -63,6 +69,8 @@ export interface EmbeddedChain {
   genesisHash: Hex;
   /** What the start replayed from the journal. */
   replayed: { blocks: number; transactions: number; ms: number };
+  /** Mines a signed transaction whoever sent it (the owning process's own use; clients are held to `senders`). */
+  sendRawTransaction(raw: Hex): Promise<Hex>;
   close(): Promise<void>;
 }
 
@@ -161,7 +169,8 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
     const replayed = { ...replay.counts, ms: Date.now() - started };
     opts.logger?.info({ chainId, head: replay.head.number, ...replayed }, 'embedded chain: journal replayed');
 
-    const provider = new JournaledProvider(inner, journal, replay.head, opts.devMethods === true, opts.logger);
+    const senders = opts.senders === undefined || opts.senders === 'any' ? null : new Set(opts.senders.map((a) => a.toLowerCase()));
+    const provider = new JournaledProvider(inner, journal, replay.head, opts.devMethods === true, opts.logger, senders);
     const handler = new JsonRpcHandler(provider);
     server = http.createServer((req, res) => void handler.handleHttp(req, res));
     const address = await listen(server, port, host);
@@ -175,6 +184,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
       chainId,
       genesisHash: genesis.hash,
       replayed,
+      sendRawTransaction: (raw) => provider.request({ method: 'eth_sendRawTransaction', params: [raw] }, true) as Promise<Hex>,
       close: () => {
         closing ??= (async () => {
           await closeServer(srv);
@@ -266,23 +276,42 @@ class JournaledProvider extends EventEmitter implements EIP1193Provider {
     private head: Head,
     private readonly dev: boolean,
     private readonly logger: ChainLogger | undefined,
+    /** Addresses whose signed transactions clients may send; null: anyone's. */
+    private readonly senders: ReadonlySet<string> | null = null,
   ) {
     super();
     // eth_subscribe notifications, for the handler's listeners.
     inner.on('notification', (n: unknown) => this.emit('notification', n));
   }
 
-  request(args: RequestArguments): Promise<unknown> {
+  request(args: RequestArguments, owner = false): Promise<unknown> {
     const { method } = args;
     const params = Array.isArray(args.params) ? (args.params as unknown[]) : [];
     if (!PUBLIC_METHODS.has(method) && !(this.dev && DEV_METHODS.has(method))) {
       const hint = method === 'eth_sendTransaction' ? ': sign the transaction yourself and use eth_sendRawTransaction' : '';
       return Promise.reject(new RpcMethodError(-32601, `method ${method} is not served by the Tianfu embedded chain${hint}`));
     }
+    if (method === 'eth_sendRawTransaction' && this.senders !== null && !owner) {
+      const refusal = this.refuseSender(params[0]);
+      if (refusal) return Promise.reject(refusal);
+    }
     // One queue for reads and writes: a read never sees a block whose journal write has not finished.
     const result = this.tail.then(() => this.handle(method, params));
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** EIP-1474 "transaction rejected" (-32003) unless the raw transaction's signer is one of `senders`. */
+  private refuseSender(raw: unknown): RpcMethodError | null {
+    let from: string | null = null;
+    try {
+      from = typeof raw === 'string' ? (Transaction.from(raw).from?.toLowerCase() ?? null) : null;
+    } catch {
+      from = null;
+    }
+    if (from !== null && this.senders!.has(from)) return null;
+    if (this.senders!.size === 0) return new RpcMethodError(-32003, 'this chain is served read-only: it accepts no transactions');
+    return new RpcMethodError(-32003, `transactions are accepted only from ${[...this.senders!].join(', ')}${from ? `, not from ${from}` : ' (the transaction is not a signed one)'}`);
   }
 
   /** Resolves when every queued request has finished. */
