@@ -14,6 +14,7 @@ import { startTestLedger, type TestLedger } from '../support/ledger';
 import { startCaptureSite, type CaptureSite } from '../support/capture-site';
 import { chromiumPath, CHROMIUM_ARGS } from '../support/system-tools';
 import { chromium } from 'playwright-core';
+import { reportFromHtml } from '../../node/report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -90,6 +91,31 @@ describe('tianfu verify --file capture.wacz', () => {
     expect(text.stdout).toContain(`origin certificate SHA-256 ${site.certFingerprint}`);
     expect(text.stdout).toMatch(/window \[\S+, \S+\]/);
   }, 60_000);
+
+  it('the court report (--report) shows the capture in item 8, pre-chain provenance: its window on chain and final URL; a changed artifact fails the item, naming it', async () => {
+    const out = path.join(dir, 'report.html');
+    const r = await tianfu(['verify', bundleFile, '--file', path.join(dir, 'capture.wacz'), '--rpc', rpc, '--report', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const court = reportFromHtml(fs.readFileSync(out, 'utf8'))!;
+    const item8 = court.items[7]!;
+    expect(item8.key).toBe('pre-chain-provenance');
+    expect(item8.status).toBe('PASS');
+    const value = (en: string) => item8.values.find((v) => v.en === en)?.value;
+    expect(value('final URL')).toBe(`${site.https}/page`);
+    expect(value('origin certificate SHA-256 fingerprint')).toBe(site.certFingerprint);
+    const w = court.verification.capture!.window!;
+    expect(value('window on chain (start block to anchoring block)')).toBe(`${w.from} – ${w.to} (block ${w.startBlock} to ${w.anchorBlock})`);
+    expect(item8.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['capture-manifest', 'capture-artifact', 'capture-window']));
+    expect(court.items[0]!.status).toBe('PASS');
+    const bad = path.join(dir, 't-report.wacz');
+    fs.writeFileSync(bad, tampered(pkg, 'tianfu/screenshot.png'));
+    const badOut = path.join(dir, 'report-bad.html');
+    expect((await tianfu(['verify', bundleFile, '--file', bad, '--rpc', rpc, '--report', badOut])).code).toBe(1);
+    const refused = reportFromHtml(fs.readFileSync(badOut, 'utf8'))!;
+    expect(refused.items[7]!.status).toBe('FAIL');
+    expect(refused.items[7]!.summary).toMatch(/^capture-artifact: tianfu\/screenshot\.png: /);
+    expect(refused.items[0]!.status).toBe('FAIL');
+  }, 120_000);
 
   it.each(['archive/data.warc.gz', 'indexes/index.cdx', 'pages/pages.jsonl', 'tianfu/screenshot.png', 'tianfu/dom.html', 'tianfu/page.mhtml', 'tianfu/network.json', 'tianfu/capture-log.jsonl'])('one byte changed in %s: exit 1, naming it', async (entry) => {
     const file = path.join(dir, `t-${entry.replace(/\W/g, '_')}.wacz`);
