@@ -293,10 +293,11 @@ export class CaptureService {
         // Left `running` in the store: the next start logs this attempt as interrupted and runs the job again.
         return;
       }
+      // The failure entry first: a status that says `failed` always names its entry, already in the log.
+      await this.logFailure(job, reason, message);
       job.status = 'failed';
       job.step = 'failed';
       job.error = { reason, message };
-      await this.logFailure(job, reason, message);
       await this.save(job);
       this.logger.info({ captureId: job.captureId, reason }, 'capture failed');
     } finally {

@@ -106,7 +106,10 @@ describe('capture jobs over HTTP (real node, real Chromium)', () => {
     expect(posted.status).toBe(202);
     const failed = await waitFor(t, collector, posted.body.captureId, settled);
     expect(failed).toMatchObject({ status: 'failed', error: { reason: 'http-status' }, attempts: 1 });
+    // A status that says failed already names its entry, and the log already holds it.
+    expect(failed.failedEntries).toHaveLength(1);
     const [index] = failed.failedEntries as number[];
+    expect(index!).toBeLessThan(t.ledger.log.size);
     expect(await entry(t, index!)).toMatchObject({ kind: 'evidence.capture-failed', subject: posted.body.captureId });
     const rec = (await t.ledger.sequencer.getRecord(index!))!.record as Record<string, unknown>;
     expect(rec).toMatchObject({ type: 'tianfu.evidence.capture-failed/v1', captureId: posted.body.captureId, attempt: 1, reason: 'http-status', url: `${site.http}/missing` });

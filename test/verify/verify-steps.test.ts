@@ -324,8 +324,10 @@ describe('verifyBundle: every step, on a real ledger', () => {
     const total = performance.now() - t0;
     clearInterval(timer);
     expect(r.steps.filter((s) => s.name === 'receipt-signature' && s.status === 'ok')).toHaveLength(600);
+    // Relative, not absolute (a loaded machine stretches every gap alike): no stretch of holding the
+    // thread is more than a third of the whole. A verifier that never yielded would hold it for all
+    // of the items' seconds at once.
     expect(total).toBeGreaterThan(3 * maxGap);
-    expect(maxGap).toBeLessThan(500);
   });
 
   it('an entry time after the block that anchored it (a forward-dated operator clock) → entry, per item', async () => {
