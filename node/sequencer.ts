@@ -244,6 +244,9 @@ export class Sequencer {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
+    // The state map's overlay (changed since its last write, once per epoch) goes to disk, so that the
+    // next open replays nothing; after a crash instead, the open replays the log from the written map.
+    await this.stateMap?.flush();
   }
 
   /** The first log index whose receipt is tianfu.receipt/v2 (earlier ones are v1). */

@@ -19,10 +19,21 @@
  * an epoch ≤ e, else the newest `h` version ≤ e: O(depth) reads. (Values written before the epoch
  * suffix existed, a bare 65-byte node or a bare leaf, have every version in `h` / `w` already.)
  *
- * Cost per group: one read of the old leaves (getMany; skipped for subjects the sequencer knows are new:
- * a fresh pseudonym), one getMany per tree depth below the in-memory cache for the nodes on the updated
- * paths, the hashes of the changed nodes, one put per changed node and leaf, and one more for each that
- * was last written in an earlier epoch.
+ * Written once per epoch, not once per group (measured: the per-group writes were most of the map's
+ * cost on the write path). A group's update is computed at once (the root is always current, the
+ * sequencer commits to it in the next `state.root`) into an in-memory overlay of the nodes and leaves
+ * changed since the map was last written; the overlay is written in the batch of the group that
+ * closes the epoch (the one that places a `state.root`), or earlier when it holds more than
+ * MAX_PENDING positions, and when the sequencer closes. Each changed position is then written once per
+ * epoch instead of once per group: the top levels of the tree, touched by every group, most of all.
+ * What is on disk is always the map as of a group boundary (`meta.size`), written in that group's
+ * batch; after a crash the node replays the log from there (`catchUp`, at open), as for a log written
+ * without the map. The replay is bounded by MAX_PENDING.
+ *
+ * Cost per group: one read of the old leaves not in the overlay (getMany; skipped for subjects the
+ * sequencer knows are new: a fresh pseudonym), one getMany per tree depth below the in-memory cache for
+ * the nodes on the updated paths not in the overlay, the hashes of the changed nodes. Per epoch: one put
+ * per changed node and leaf, and one more for each that was last written in an earlier epoch.
  */
 import { STATE_ROOT_KIND, isMappedKind, parseEntry, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
 import { writeOps, type BatchOp, type Database } from '../store/db';
@@ -42,6 +53,12 @@ const META = SMT_PREFIX + 'meta';
  * node reads at all and a larger one reads only the levels below.
  */
 const CACHE_DEPTH = 18;
+/**
+ * Overlay positions (nodes and leaves) above which the next group writes the overlay out although its
+ * epoch is still open (no state root for a long while: anchoring off or slow). Bounds the memory
+ * (~150 bytes a position) and the replay after a crash (at most about this many entries' worth).
+ */
+export const MAX_PENDING = 200_000;
 /** The epoch suffix of a current node (`c` value). */
 const EPOCH_BYTES = 5;
 const NODE_BYTES = 65;
@@ -105,21 +122,39 @@ function epochOfNode(v: Uint8Array): number | null {
   return e;
 }
 
+/** A position changed since the map was last written: its value now, and what is on disk (undefined = nothing). */
+interface PendingNode {
+  node: Uint8Array;
+  base: Uint8Array | undefined;
+}
+interface PendingLeaf {
+  leaf: StateLeaf;
+  base: StoredLeaf | undefined;
+}
+
 export class StateMapStore {
+  /** The map in memory (its root is current); `written` is what is on disk. */
   private meta: Meta;
+  private written: Meta;
   private readonly cache = new Map<string, Uint8Array>();
-  readonly stats = { nodeReads: 0, nodeWrites: 0, groups: 0 };
+  /** Changed since the last write: by position, and leaves by subject. */
+  private pendingNodes = new Map<string, PendingNode>();
+  private pendingLeaves = new Map<string, PendingLeaf>();
+  readonly stats = { nodeReads: 0, nodeWrites: 0, groups: 0, writes: 0 };
 
   private constructor(
     readonly db: Database,
     meta: Meta,
+    private readonly maxPending: number,
   ) {
     this.meta = meta;
+    this.written = meta;
   }
 
-  static async open(db: Database): Promise<StateMapStore> {
+  /** `maxPending` (tests): the overlay's bound, MAX_PENDING by default. */
+  static async open(db: Database, opts: { maxPending?: number } = {}): Promise<StateMapStore> {
     const m = (await db.get(META, { valueEncoding: 'json' })) as Meta | undefined;
-    return new StateMapStore(db, m ?? { epoch: 0, root: EMPTY_MAP_ROOT, size: 0 });
+    return new StateMapStore(db, m ?? { epoch: 0, root: EMPTY_MAP_ROOT, size: 0 }, opts.maxPending ?? MAX_PENDING);
   }
 
   get root(): Hex {
@@ -130,62 +165,98 @@ export class StateMapStore {
     return this.meta.epoch;
   }
 
-  /** The log size the committed map describes. */
+  /** The log size the map describes (in memory; the written map may be behind, see `writtenSize`). */
   get size(): number {
     return this.meta.size;
   }
 
+  /** The log size the map on disk describes: where a replay after a crash starts. */
+  get writtenSize(): number {
+    return this.written.size;
+  }
+
+  /** Positions (nodes and leaves) changed since the map was last written. */
+  get pending(): number {
+    return this.pendingNodes.size + this.pendingLeaves.size;
+  }
+
   /**
-   * The operations that apply `changes` (the group's entries of mapped kinds, in log order) to the map,
-   * after closing the current epoch with a state root at `stateRootAt` when given (a `state.root` entry
-   * placed before the group's other entries, at that index). Nothing is written: put `ops` in the group's
-   * batch, then `commit()` once it is on disk. One prepared update at a time (the sequencer's flush).
+   * Applies `changes` (the group's entries of mapped kinds, in log order) to the map, after closing the
+   * current epoch with a state root at `stateRootAt` when given (a `state.root` entry placed before the
+   * group's other entries, at that index). Returns the operations to add to the group's batch: empty
+   * for most groups, the overlay written out for the one that closes an epoch. Nothing changes until
+   * `commit()`, called once the batch is on disk. One prepared update at a time (the sequencer's flush).
    */
   async prepare(changes: readonly MapChange[], newSize: number, stateRootAt?: number): Promise<PreparedMapUpdate> {
     const ops: BatchOp[] = [];
     let epoch = this.meta.epoch;
-    if (stateRootAt !== undefined) {
+    let writtenMeta: Meta | null = null;
+    // The overlay as the group finds it. When a state root closes the epoch, it is written out in this
+    // batch (at the closing epoch) and becomes, for this group, what is on disk.
+    const closing = stateRootAt !== undefined;
+    const closedEpoch = epoch;
+    if (closing) {
       const rec: StateRootRecord = { treeSize: stateRootAt, root: this.meta.root, epoch };
       ops.push({ type: 'put', key: ROOTS + padSize(stateRootAt), value: rec, valueEncoding: 'json' } as BatchOp);
+      this.writeOut(ops, this.pendingNodes, this.pendingLeaves, epoch);
+      writtenMeta = { epoch: epoch + 1, root: this.meta.root, size: stateRootAt + 1 };
       epoch++;
     }
     const subjects = [...new Set(changes.map((c) => c.subject))];
     const keyBytes = subjects.map((s) => mapKey(s));
     const keys = keyBytes.map((k) => toHex(k));
     const fresh = new Set(changes.filter((c) => c.fresh === true).map((c) => c.subject));
-    const toRead = subjects.flatMap((s, i) => (fresh.has(s) ? [] : [i]));
+    const toRead = subjects.flatMap((s, i) => (fresh.has(s) || this.pendingLeaves.has(s) ? [] : [i]));
     const got = toRead.length === 0 ? [] : ((await this.db.getMany(toRead.map((i) => LEAF + keys[i]!), { valueEncoding: 'json' })) as (StoredLeaf | undefined)[]);
-    const stored = new Map<string, StoredLeaf>();
+    const onDisk = new Map<string, StoredLeaf>();
     toRead.forEach((i, j) => {
       const v = got[j];
-      if (v) stored.set(subjects[i]!, v);
+      if (v) onDisk.set(subjects[i]!, v);
     });
     const leaves = new Map<string, StateLeaf>();
-    for (const [s, v] of stored) leaves.set(s, unwrapLeaf(v));
+    const groupLeaves = new Map<string, PendingLeaf>();
+    for (const s of subjects) {
+      const p = this.pendingLeaves.get(s);
+      const base = p !== undefined ? (closing ? { epoch: closedEpoch, leaf: p.leaf } : p.base) : onDisk.get(s);
+      if (p !== undefined) leaves.set(s, p.leaf);
+      else if (base !== undefined) leaves.set(s, unwrapLeaf(base));
+      groupLeaves.set(s, { leaf: undefined as unknown as StateLeaf, base });
+    }
     for (const c of changes) leaves.set(c.subject, nextStateLeaf(leaves.get(c.subject), c, c.index, c.leafHash));
+    for (const [s, g] of groupLeaves) g.leaf = leaves.get(s)!;
     const updates: MapUpdate[] = subjects.map((s, i) => ({ key: keyBytes[i]!, valueHash: leafValueHash(leaves.get(s)!) }));
     const ups = normaliseUpdates(updates);
     const view = await prefetch(ups, (positions) => this.readNodes(positions));
-    const written = new Map<string, Uint8Array>();
-    const rootBytes = ups.length === 0 ? null : applyUpdates((p) => view.get(p), ups, (p, n) => written.set(p, n));
+    const changed = new Map<string, Uint8Array>();
+    const rootBytes = ups.length === 0 ? null : applyUpdates((p) => view.get(p), ups, (p, n) => changed.set(p, n));
     const root = rootBytes === null ? this.meta.root : toHex(rootBytes);
-    // Copy on write: what was current since an earlier epoch is what that epoch's state root saw.
-    const current = new Map<string, Uint8Array>();
-    for (const [p, n] of written) {
-      const old = view.get(p);
-      const oldEpoch = old === undefined ? null : epochOfNode(old);
-      if (oldEpoch !== null && oldEpoch < epoch) ops.push({ type: 'put', key: HIST + p + '!' + padEpoch(oldEpoch), value: old!.subarray(0, NODE_BYTES) } as BatchOp);
-      const c = withEpoch(n, epoch);
-      current.set(p, c);
-      ops.push({ type: 'put', key: CUR + p, value: c } as BatchOp);
+    const groupNodes = new Map<string, PendingNode>();
+    for (const [p, n] of changed) {
+      const prior = this.pendingNodes.get(p);
+      groupNodes.set(p, { node: n, base: prior === undefined ? view.get(p) : closing ? withEpoch(prior.node, closedEpoch) : prior.base });
     }
-    subjects.forEach((s, i) => {
-      const old = stored.get(s);
-      if (old !== undefined && isWrapped(old) && old.epoch < epoch) ops.push({ type: 'put', key: LEAF_HIST + keys[i] + '!' + padEpoch(old.epoch), value: old.leaf, valueEncoding: 'json' } as BatchOp);
-      ops.push({ type: 'put', key: LEAF + keys[i], value: { epoch, leaf: leaves.get(s)! }, valueEncoding: 'json' } as BatchOp);
-    });
     const meta: Meta = { epoch, root, size: newSize };
-    ops.push({ type: 'put', key: META, value: meta, valueEncoding: 'json' } as BatchOp);
+    // The overlay after this group: the group's changes alone after a close, else both.
+    let nextNodes: Map<string, PendingNode>;
+    let nextLeaves: Map<string, PendingLeaf>;
+    if (closing) {
+      nextNodes = groupNodes;
+      nextLeaves = groupLeaves;
+    } else if (this.pendingNodes.size + this.pendingLeaves.size + groupNodes.size + groupLeaves.size > this.maxPending) {
+      // Still open, but past the bound: written now, at this epoch, with this group's changes.
+      const allNodes = new Map(this.pendingNodes);
+      for (const [p, v] of groupNodes) allNodes.set(p, v);
+      const allLeaves = new Map(this.pendingLeaves);
+      for (const [s, v] of groupLeaves) allLeaves.set(s, v);
+      this.writeOut(ops, allNodes, allLeaves, epoch);
+      writtenMeta = meta;
+      nextNodes = new Map();
+      nextLeaves = new Map();
+    } else {
+      nextNodes = this.pendingNodes;
+      nextLeaves = this.pendingLeaves;
+    }
+    if (writtenMeta !== null) ops.push({ type: 'put', key: META, value: writtenMeta, valueEncoding: 'json' } as BatchOp);
     let done = false;
     return {
       ops,
@@ -194,12 +265,58 @@ export class StateMapStore {
       commit: () => {
         if (done) return;
         done = true;
+        if (nextNodes === this.pendingNodes) {
+          for (const [p, v] of groupNodes) this.pendingNodes.set(p, v);
+          for (const [s, v] of groupLeaves) this.pendingLeaves.set(s, v);
+        } else {
+          this.pendingNodes = nextNodes;
+          this.pendingLeaves = nextLeaves;
+        }
         this.meta = meta;
+        if (writtenMeta !== null) {
+          this.written = writtenMeta;
+          this.stats.writes++;
+        }
         this.stats.groups++;
-        this.stats.nodeWrites += written.size;
-        for (const [p, n] of current) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
+        this.stats.nodeWrites += changed.size;
+        for (const op of ops) {
+          if (op.type !== 'put' || typeof op.key !== 'string' || !op.key.startsWith(CUR)) continue;
+          const p = op.key.slice(CUR.length);
+          if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, op.value as Uint8Array);
+        }
       },
     };
+  }
+
+  /**
+   * Writes the overlay out (the sequencer's close; nothing else may be preparing): afterwards the map on
+   * disk is the map in memory, and the next open replays nothing.
+   */
+  async flush(): Promise<void> {
+    if (this.pending === 0 && this.written.size === this.meta.size) return;
+    const ops: BatchOp[] = [];
+    this.writeOut(ops, this.pendingNodes, this.pendingLeaves, this.meta.epoch);
+    ops.push({ type: 'put', key: META, value: this.meta, valueEncoding: 'json' } as BatchOp);
+    await writeOps(this.db, ops, { sync: true });
+    for (const [p, v] of this.pendingNodes) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, withEpoch(v.node, this.meta.epoch));
+    this.pendingNodes = new Map();
+    this.pendingLeaves = new Map();
+    this.written = this.meta;
+    this.stats.writes++;
+  }
+
+  /** The overlay's puts at `epoch`, with the copy-on-write history of what was on disk since an earlier epoch. */
+  private writeOut(ops: BatchOp[], nodes: Map<string, PendingNode>, leaves: Map<string, PendingLeaf>, epoch: number): void {
+    for (const [p, { node, base }] of nodes) {
+      const oldEpoch = base === undefined ? null : epochOfNode(base);
+      if (oldEpoch !== null && oldEpoch < epoch) ops.push({ type: 'put', key: HIST + p + '!' + padEpoch(oldEpoch), value: base!.subarray(0, NODE_BYTES) } as BatchOp);
+      ops.push({ type: 'put', key: CUR + p, value: withEpoch(node, epoch) } as BatchOp);
+    }
+    for (const [s, { leaf, base }] of leaves) {
+      const key = toHex(mapKey(s));
+      if (base !== undefined && isWrapped(base) && base.epoch < epoch) ops.push({ type: 'put', key: LEAF_HIST + key + '!' + padEpoch(base.epoch), value: base.leaf, valueEncoding: 'json' } as BatchOp);
+      ops.push({ type: 'put', key: LEAF + key, value: { epoch, leaf }, valueEncoding: 'json' } as BatchOp);
+    }
   }
 
   /**
@@ -236,14 +353,16 @@ export class StateMapStore {
       u.commit();
       replayed += stop - start;
     }
+    await this.flush();
     return replayed;
   }
 
+  /** The nodes at `positions`: the overlay's, else the cache's, else from disk. */
   private async readNodes(positions: string[]): Promise<(Uint8Array | undefined)[]> {
     const out: (Uint8Array | undefined)[] = new Array(positions.length);
     const want: number[] = [];
     positions.forEach((p, i) => {
-      const c = this.cache.get(p);
+      const c = this.pendingNodes.get(p)?.node ?? this.cache.get(p);
       if (c !== undefined) out[i] = c;
       else want.push(i);
     });
@@ -261,6 +380,8 @@ export class StateMapStore {
 
   /** The subject's current leaf (undefined when the subject has no entry). */
   async leaf(subject: string): Promise<StateLeaf | undefined> {
+    const p = this.pendingLeaves.get(subject);
+    if (p !== undefined) return p.leaf;
     const v = (await this.db.get(LEAF + toHex(mapKey(subject)), { valueEncoding: 'json' })) as StoredLeaf | undefined;
     return v === undefined ? undefined : unwrapLeaf(v);
   }
@@ -315,3 +436,4 @@ export class StateMapStore {
 function depthOf(position: string): number {
   return parseInt(position.slice(0, 3), 16);
 }
+

@@ -29,10 +29,11 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function openAll(dir: string) {
+async function openAll(dir: string, maxPending?: number, catchUp = true) {
   const db = await openDatabase(dir);
   const log = await LogStore.open(db);
-  const stateMap = await StateMapStore.open(db);
+  const stateMap = await StateMapStore.open(db, maxPending === undefined ? {} : { maxPending });
+  if (catchUp) await stateMap.catchUp(log); // as the ledger's open does: the replay from the written map after a crash
   const seq = await Sequencer.open({ db, log, logId: logIdFor('map-test'), operatorKey: operator.privateKey as Hex, rules: [anyRules as DomainRules<unknown>], stateMap, signingWorkers: 0 });
   return { db, log, stateMap, seq };
 }
@@ -49,23 +50,28 @@ async function replayLog(log: LogStore): Promise<{ replay: StateReplay; roots: {
 }
 
 describe('state map on the write path', () => {
-  it('equals the map replayed from the log after random groups and state roots, across a reopen', async () => {
+  it('equals the map replayed from the log after random groups and state roots, across a reopen or a crash', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ subs: fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: KINDS.length - 1 })), { maxLength: 20 }), root: fc.boolean() }), { minLength: 1, maxLength: 6 }),
-        async (rounds) => {
+        fc.boolean(),
+        fc.constantFrom(undefined, 8, 40),
+        async (rounds, crash, maxPending) => {
           const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
           dirs.push(dir);
-          let o = await openAll(dir);
+          let o = await openAll(dir, maxPending);
           for (const [i, r] of rounds.entries()) {
             // Concurrent: one group, or a few, with the state.root (when asked) racing them.
             const subs = r.subs.map(([s, k]) => o.seq.submit({ kind: KINDS[k]!, subject: `${KINDS[k]!.split('.')[0]}-${s}`, record: { s, k }, actor: null }));
             const root = r.root ? o.seq.appendStateRoot() : Promise.resolve(null);
             await Promise.all([...subs, root]);
+            expect(o.stateMap.writtenSize).toBeLessThanOrEqual(o.stateMap.size);
+            if (maxPending !== undefined) expect(o.stateMap.pending).toBeLessThanOrEqual(maxPending + 2 * 20 * 258);
             if (i === 2) {
-              await o.seq.close();
+              // A crash loses the overlay (what changed since the map's last write): the open replays it.
+              if (!crash) await o.seq.close();
               await o.db.close();
-              o = await openAll(dir);
+              o = await openAll(dir, maxPending);
             }
           }
           const { replay, roots } = await replayLog(o.log);
@@ -87,7 +93,7 @@ describe('state map on the write path', () => {
           await o.db.close();
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 16 },
     );
   });
 
@@ -102,6 +108,52 @@ describe('state map on the write path', () => {
     expect(o.log.size).toBe(2);
     await o.seq.close();
     await o.db.close();
+  });
+});
+
+describe('state map writes', () => {
+  it('are made once per epoch: groups between state roots write nothing of the map; the state root writes it all', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
+    dirs.push(dir);
+    const o = await openAll(dir);
+    for (let g = 0; g < 5; g++) await Promise.all(Array.from({ length: 10 }, (_, i) => o.seq.submit({ kind: 'invoice.issued', subject: `g${g}-${i}`, record: {}, actor: null })));
+    expect(o.log.size).toBe(50);
+    expect(o.stateMap.size).toBe(50);
+    expect(o.stateMap.writtenSize).toBe(0);
+    expect(o.stateMap.pending).toBeGreaterThan(50);
+    const writes = o.stateMap.stats.writes;
+    const root = await o.seq.appendStateRoot();
+    expect(root?.index).toBe(50);
+    expect(o.stateMap.writtenSize).toBe(51);
+    expect(o.stateMap.stats.writes).toBe(writes + 1);
+    expect(o.stateMap.pending).toBe(0);
+    // What is on disk is that map: a fresh open of the same database, without replay, has its root.
+    const again = await StateMapStore.open(o.db);
+    expect(again.root).toBe(root!.entry.commitment);
+    expect(again.size).toBe(51);
+    await o.seq.close();
+    await o.db.close();
+  });
+
+  it('past the overlay bound, a group writes it out although no state root came (bounded memory and replay)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
+    dirs.push(dir);
+    const o = await openAll(dir, 100);
+    let maxPending = 0;
+    for (let g = 0; g < 12; g++) {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => o.seq.submit({ kind: 'invoice.issued', subject: `b${g}-${i}`, record: {}, actor: null })));
+      maxPending = Math.max(maxPending, o.stateMap.pending);
+    }
+    expect(o.stateMap.writtenSize).toBeGreaterThan(0);
+    expect(maxPending).toBeLessThanOrEqual(100);
+    expect(o.log.size - o.stateMap.writtenSize).toBeLessThan(120);
+    await o.db.close(); // a crash: the overlay is lost
+    const p = await openAll(dir, 100);
+    const { replay } = await replayLog(p.log);
+    expect(p.stateMap.root).toBe(replay.root());
+    expect(p.stateMap.writtenSize).toBe(p.log.size);
+    await p.seq.close();
+    await p.db.close();
   });
 });
 
@@ -121,7 +173,7 @@ describe('state map catch-up', () => {
     for (let i = 0; i < 7; i++) await plain.submit({ kind: 'evidence.custody.sealed', subject: `a${i % 3}`, record: {}, actor: null });
     await plain.close();
     await db.close();
-    o = await openAll(dir);
+    o = await openAll(dir, undefined, false);
     expect(o.stateMap.size).toBe(6);
     expect(await o.stateMap.catchUp(o.log)).toBe(7);
     const { replay, roots } = await replayLog(o.log);
