@@ -338,9 +338,10 @@ export class Sequencer {
     let stateRootAt: number | undefined;
     if (rootReqs.length > 0 && this.stateMap && !this.lastIsStateRoot) {
       stateRootAt = nextIndex;
-      const entry = makeEntry(STATE_ROOT_KIND, stateRootSubject(nextIndex), this.stateMap.root, at);
+      const mapRoot = await this.stateMap.settledRoot();
+      const entry = makeEntry(STATE_ROOT_KIND, stateRootSubject(nextIndex), mapRoot, at);
       const req: SubmitRequest = { kind: STATE_ROOT_KIND, subject: entry.subject, record: {}, actor: null };
-      accepted.push({ p: rootReqs[0]!, req, state: null, stored: { index: nextIndex, kind: STATE_ROOT_KIND, subject: entry.subject, record: null, salt: null, recordDigest: this.stateMap.root, entry, leafHash: '0x' as Hex, actor: null } });
+      accepted.push({ p: rootReqs[0]!, req, state: null, stored: { index: nextIndex, kind: STATE_ROOT_KIND, subject: entry.subject, record: null, salt: null, recordDigest: mapRoot, entry, leafHash: '0x' as Hex, actor: null } });
       bytes.push(entryBytes(entry));
       nextIndex++;
     }

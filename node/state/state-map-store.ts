@@ -83,7 +83,6 @@ interface Meta {
 
 export interface PreparedMapUpdate {
   readonly ops: BatchOp[];
-  readonly root: Hex;
   /** The leaves after the update, by subject. */
   readonly leaves: Map<string, StateLeaf>;
   commit(): void;
@@ -140,6 +139,8 @@ export class StateMapStore {
   /** Changed since the last write: by position, and leaves by subject. */
   private pendingNodes = new Map<string, PendingNode>();
   private pendingLeaves = new Map<string, PendingLeaf>();
+  /** Subjects whose leaf changed since the last settle (not yet hashed into the tree). */
+  private readonly unhashed = new Set<string>();
   readonly stats = { nodeReads: 0, nodeWrites: 0, groups: 0, writes: 0 };
 
   private constructor(
@@ -157,7 +158,32 @@ export class StateMapStore {
     return new StateMapStore(db, m ?? { epoch: 0, root: EMPTY_MAP_ROOT, size: 0 }, opts.maxPending ?? MAX_PENDING);
   }
 
+  /**
+   * The root as of the last `settle` (the map's root, once the leaves changed since are hashed in:
+   * `currentRoot()`).
+   */
   get root(): Hex {
+    return this.meta.root;
+  }
+
+  /**
+   * The map's root over every committed group, without changing anything (the leaves changed since the
+   * last settle are hashed into a throwaway copy): for readers outside the sequencer, e.g. tests.
+   */
+  async currentRoot(): Promise<Hex> {
+    if (this.unhashed.size === 0) return this.meta.root;
+    const ups = this.unhashedUpdates();
+    // A node read from disk during a concurrent write-out equals the overlay's: either is the same node.
+    const view = await prefetch(ups, (positions) => this.readNodes(positions, false));
+    return toHex(applyUpdates((p) => view.get(p), ups, () => undefined));
+  }
+
+  /**
+   * Settles and returns the root: what a `state.root` placed now commits to. Only from the sequencer's
+   * flush (one group at a time): it changes the overlay.
+   */
+  async settledRoot(): Promise<Hex> {
+    await this.settle();
     return this.meta.root;
   }
 
@@ -181,109 +207,99 @@ export class StateMapStore {
   }
 
   /**
-   * Applies `changes` (the group's entries of mapped kinds, in log order) to the map, after closing the
-   * current epoch with a state root at `stateRootAt` when given (a `state.root` entry placed before the
-   * group's other entries, at that index). Returns the operations to add to the group's batch: empty
-   * for most groups, the overlay written out for the one that closes an epoch. Nothing changes until
-   * `commit()`, called once the batch is on disk. One prepared update at a time (the sequencer's flush).
+   * Hashes the leaves changed since the last settle into the tree (in the overlay): the tree is
+   * computed once per epoch (at its state root), not once per group, so a node that several groups
+   * change is hashed once. Works on committed groups only, so it never needs undoing.
+   */
+  private async settle(): Promise<void> {
+    if (this.unhashed.size === 0) return;
+    const ups = this.unhashedUpdates();
+    const view = await prefetch(ups, (positions) => this.readNodes(positions, true));
+    const changed = new Map<string, Uint8Array>();
+    const rootBytes = applyUpdates((p) => view.get(p), ups, (p, n) => changed.set(p, n));
+    for (const [p, n] of changed) {
+      const prior = this.pendingNodes.get(p);
+      this.pendingNodes.set(p, { node: n, base: prior === undefined ? view.get(p) : prior.base });
+    }
+    this.stats.nodeWrites += changed.size;
+    this.unhashed.clear();
+    this.meta = { ...this.meta, root: toHex(rootBytes) };
+  }
+
+  /**
+   * Applies `changes` (the group's entries of mapped kinds, in log order) to the map's leaves, after
+   * closing the current epoch with a state root at `stateRootAt` when given (a `state.root` entry placed
+   * before the group's other entries, at that index; its commitment is `currentRoot()`, asked for just
+   * before). Returns the operations to add to the group's batch: none for most groups, the overlay
+   * written out for the one that closes an epoch (or passes the bound). Nothing of the group's own
+   * changes is kept until `commit()`, called once the batch is on disk. One prepared update at a time
+   * (the sequencer's flush).
    */
   async prepare(changes: readonly MapChange[], newSize: number, stateRootAt?: number): Promise<PreparedMapUpdate> {
     const ops: BatchOp[] = [];
     let epoch = this.meta.epoch;
     let writtenMeta: Meta | null = null;
-    // The overlay as the group finds it. When a state root closes the epoch, it is written out in this
-    // batch (at the closing epoch) and becomes, for this group, what is on disk.
     const closing = stateRootAt !== undefined;
     const closedEpoch = epoch;
-    if (closing) {
-      const rec: StateRootRecord = { treeSize: stateRootAt, root: this.meta.root, epoch };
-      ops.push({ type: 'put', key: ROOTS + padSize(stateRootAt), value: rec, valueEncoding: 'json' } as BatchOp);
+    // What is written in this batch (the committed map, settled): the epoch's close, or the bound passed.
+    let writesOut = false;
+    if (closing || this.pending > this.maxPending) {
+      await this.settle();
+      writesOut = true;
+      if (closing) {
+        const rec: StateRootRecord = { treeSize: stateRootAt, root: this.meta.root, epoch };
+        ops.push({ type: 'put', key: ROOTS + padSize(stateRootAt), value: rec, valueEncoding: 'json' } as BatchOp);
+      }
       this.writeOut(ops, this.pendingNodes, this.pendingLeaves, epoch);
-      writtenMeta = { epoch: epoch + 1, root: this.meta.root, size: stateRootAt + 1 };
-      epoch++;
+      writtenMeta = closing ? { epoch: epoch + 1, root: this.meta.root, size: stateRootAt + 1 } : { ...this.meta };
+      if (closing) epoch++;
     }
     const subjects = [...new Set(changes.map((c) => c.subject))];
-    const keyBytes = subjects.map((s) => mapKey(s));
-    const keys = keyBytes.map((k) => toHex(k));
     const fresh = new Set(changes.filter((c) => c.fresh === true).map((c) => c.subject));
-    const toRead = subjects.flatMap((s, i) => (fresh.has(s) || this.pendingLeaves.has(s) ? [] : [i]));
-    const got = toRead.length === 0 ? [] : ((await this.db.getMany(toRead.map((i) => LEAF + keys[i]!), { valueEncoding: 'json' })) as (StoredLeaf | undefined)[]);
+    const toRead = subjects.filter((s) => !fresh.has(s) && !this.pendingLeaves.has(s));
+    const got = toRead.length === 0 ? [] : ((await this.db.getMany(toRead.map((s) => LEAF + toHex(mapKey(s))), { valueEncoding: 'json' })) as (StoredLeaf | undefined)[]);
     const onDisk = new Map<string, StoredLeaf>();
-    toRead.forEach((i, j) => {
+    toRead.forEach((s, j) => {
       const v = got[j];
-      if (v) onDisk.set(subjects[i]!, v);
+      if (v) onDisk.set(s, v);
     });
     const leaves = new Map<string, StateLeaf>();
     const groupLeaves = new Map<string, PendingLeaf>();
     for (const s of subjects) {
       const p = this.pendingLeaves.get(s);
-      const base = p !== undefined ? (closing ? { epoch: closedEpoch, leaf: p.leaf } : p.base) : onDisk.get(s);
+      // What will be on disk for this subject once this batch is: the overlay's leaf when it is written out now.
+      const base = p !== undefined ? (writesOut ? { epoch: closedEpoch, leaf: p.leaf } : p.base) : onDisk.get(s);
       if (p !== undefined) leaves.set(s, p.leaf);
       else if (base !== undefined) leaves.set(s, unwrapLeaf(base));
       groupLeaves.set(s, { leaf: undefined as unknown as StateLeaf, base });
     }
     for (const c of changes) leaves.set(c.subject, nextStateLeaf(leaves.get(c.subject), c, c.index, c.leafHash));
     for (const [s, g] of groupLeaves) g.leaf = leaves.get(s)!;
-    const updates: MapUpdate[] = subjects.map((s, i) => ({ key: keyBytes[i]!, valueHash: leafValueHash(leaves.get(s)!) }));
-    const ups = normaliseUpdates(updates);
-    const view = await prefetch(ups, (positions) => this.readNodes(positions));
-    const changed = new Map<string, Uint8Array>();
-    const rootBytes = ups.length === 0 ? null : applyUpdates((p) => view.get(p), ups, (p, n) => changed.set(p, n));
-    const root = rootBytes === null ? this.meta.root : toHex(rootBytes);
-    const groupNodes = new Map<string, PendingNode>();
-    for (const [p, n] of changed) {
-      const prior = this.pendingNodes.get(p);
-      groupNodes.set(p, { node: n, base: prior === undefined ? view.get(p) : closing ? withEpoch(prior.node, closedEpoch) : prior.base });
-    }
-    const meta: Meta = { epoch, root, size: newSize };
-    // The overlay after this group: the group's changes alone after a close, else both.
-    let nextNodes: Map<string, PendingNode>;
-    let nextLeaves: Map<string, PendingLeaf>;
-    if (closing) {
-      nextNodes = groupNodes;
-      nextLeaves = groupLeaves;
-    } else if (this.pendingNodes.size + this.pendingLeaves.size + groupNodes.size + groupLeaves.size > this.maxPending) {
-      // Still open, but past the bound: written now, at this epoch, with this group's changes.
-      const allNodes = new Map(this.pendingNodes);
-      for (const [p, v] of groupNodes) allNodes.set(p, v);
-      const allLeaves = new Map(this.pendingLeaves);
-      for (const [s, v] of groupLeaves) allLeaves.set(s, v);
-      this.writeOut(ops, allNodes, allLeaves, epoch);
-      writtenMeta = meta;
-      nextNodes = new Map();
-      nextLeaves = new Map();
-    } else {
-      nextNodes = this.pendingNodes;
-      nextLeaves = this.pendingLeaves;
-    }
     if (writtenMeta !== null) ops.push({ type: 'put', key: META, value: writtenMeta, valueEncoding: 'json' } as BatchOp);
     let done = false;
     return {
       ops,
-      root,
       leaves,
       commit: () => {
         if (done) return;
         done = true;
-        if (nextNodes === this.pendingNodes) {
-          for (const [p, v] of groupNodes) this.pendingNodes.set(p, v);
-          for (const [s, v] of groupLeaves) this.pendingLeaves.set(s, v);
-        } else {
-          this.pendingNodes = nextNodes;
-          this.pendingLeaves = nextLeaves;
-        }
-        this.meta = meta;
-        if (writtenMeta !== null) {
-          this.written = writtenMeta;
+        if (writesOut) {
+          // Written: the overlay starts again from this group's leaves (the cache holds what was written).
+          this.pendingNodes = new Map();
+          this.pendingLeaves = groupLeaves;
+          for (const op of ops) {
+            if (op.type !== 'put' || typeof op.key !== 'string' || !op.key.startsWith(CUR)) continue;
+            const p = op.key.slice(CUR.length);
+            if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, op.value as Uint8Array);
+          }
+          this.written = writtenMeta!;
           this.stats.writes++;
+        } else {
+          for (const [s, v] of groupLeaves) this.pendingLeaves.set(s, v);
         }
+        for (const s of groupLeaves.keys()) this.unhashed.add(s);
+        this.meta = { ...this.meta, epoch, size: newSize };
         this.stats.groups++;
-        this.stats.nodeWrites += changed.size;
-        for (const op of ops) {
-          if (op.type !== 'put' || typeof op.key !== 'string' || !op.key.startsWith(CUR)) continue;
-          const p = op.key.slice(CUR.length);
-          if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, op.value as Uint8Array);
-        }
       },
     };
   }
@@ -293,6 +309,7 @@ export class StateMapStore {
    * disk is the map in memory, and the next open replays nothing.
    */
   async flush(): Promise<void> {
+    await this.settle();
     if (this.pending === 0 && this.written.size === this.meta.size) return;
     const ops: BatchOp[] = [];
     this.writeOut(ops, this.pendingNodes, this.pendingLeaves, this.meta.epoch);
@@ -343,7 +360,7 @@ export class StateMapStore {
             stop = r.index;
             break;
           }
-          if (e.commitment === this.meta.root) rootAt = r.index;
+          if (e.commitment === (await this.settledRoot())) rootAt = r.index;
           continue;
         }
         if (isMappedKind(e.kind)) changes.push({ kind: e.kind, subject: e.subject, at: e.at, index: r.index, leafHash: r.leafHash });
@@ -357,8 +374,12 @@ export class StateMapStore {
     return replayed;
   }
 
-  /** The nodes at `positions`: the overlay's, else the cache's, else from disk. */
-  private async readNodes(positions: string[]): Promise<(Uint8Array | undefined)[]> {
+  private unhashedUpdates(): MapUpdate[] {
+    return normaliseUpdates([...this.unhashed].map((s) => ({ key: mapKey(s), valueHash: leafValueHash(this.pendingLeaves.get(s)!.leaf) })));
+  }
+
+  /** The nodes at `positions`: the overlay's, else the cache's, else from disk (kept in the cache when `cache`). */
+  private async readNodes(positions: string[], cache: boolean): Promise<(Uint8Array | undefined)[]> {
     const out: (Uint8Array | undefined)[] = new Array(positions.length);
     const want: number[] = [];
     positions.forEach((p, i) => {
@@ -372,7 +393,7 @@ export class StateMapStore {
       want.forEach((i, j) => {
         const n = got[j];
         out[i] = n;
-        if (n !== undefined && depthOf(positions[i]!) < CACHE_DEPTH) this.cache.set(positions[i]!, n);
+        if (cache && n !== undefined && depthOf(positions[i]!) < CACHE_DEPTH) this.cache.set(positions[i]!, n);
       });
     }
     return out;

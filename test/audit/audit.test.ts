@@ -157,7 +157,7 @@ describe('tianfu audit / export on a real ledger', () => {
     expect(rep.kinds['state.root']).toBe(rep.stateMap.stateRoots);
     expect(rep.records.checked).toBe(rep.treeSize - rep.stateMap.stateRoots);
     expect(rep.stateMap.subjects).toBe(6);
-    expect(rep.stateMap.root).toBe(t.ledger.sequencer.stateMap!.root);
+    expect(rep.stateMap.root).toBe(await t.ledger.sequencer.stateMap!.currentRoot());
     expect(rep.kinds['invoice.issued']).toBe(6);
     expect(rep.nodeCheckpoints.matching).toBe(rep.nodeCheckpoints.listed);
   });
@@ -310,7 +310,7 @@ describe('tianfu audit / export on a real ledger', () => {
     fs.writeFileSync(mf, JSON.stringify({ ...JSON.parse(fs.readFileSync(mf, 'utf8')), treeSize: n + 1, rootHash: toHex(tree.root()) }));
     const rep = await audit(dir);
     expect(rep.violations).toEqual([expect.objectContaining({ source: 'map', code: 'STATE_ROOT_MISMATCH', index: n })]);
-    expect(rep.violations[0]!.message).toContain(t.ledger.sequencer.stateMap!.root);
+    expect(rep.violations[0]!.message).toContain(await t.ledger.sequencer.stateMap!.currentRoot());
     // The CLI says so and exits 1.
     const r = await cli(['audit', '--from-export', dir, '--rpc', t.ledger.chain.rpcUrl, '--no-state']);
     expect(r.code).toBe(1);

@@ -75,7 +75,7 @@ describe('state map on the write path', () => {
             }
           }
           const { replay, roots } = await replayLog(o.log);
-          expect(o.stateMap.root).toBe(replay.root());
+          expect(await o.stateMap.currentRoot()).toBe(replay.root());
           expect(o.stateMap.size).toBe(o.log.size);
           for (const r of roots) expect(r.commitment, `state.root at ${r.index}`).toBe(r.replayed);
           // Proofs at every state root verify against it (presence and absence), never against another root.
@@ -103,7 +103,7 @@ describe('state map on the write path', () => {
     const o = await openAll(dir);
     await o.seq.submit({ kind: 'invoice.issued', subject: 'k', record: {}, actor: null });
     const a = await o.seq.appendStateRoot();
-    expect(a?.entry).toMatchObject({ kind: 'state.root', subject: 'state@1', commitment: o.stateMap.root });
+    expect(a?.entry).toMatchObject({ kind: 'state.root', subject: 'state@1', commitment: await o.stateMap.currentRoot() });
     expect(await o.seq.appendStateRoot()).toBeNull();
     expect(o.log.size).toBe(2);
     await o.seq.close();
@@ -120,7 +120,7 @@ describe('state map writes', () => {
     expect(o.log.size).toBe(50);
     expect(o.stateMap.size).toBe(50);
     expect(o.stateMap.writtenSize).toBe(0);
-    expect(o.stateMap.pending).toBeGreaterThan(50);
+    expect(o.stateMap.pending).toBe(50); // the 50 leaves; the tree above them is hashed at the state root
     const writes = o.stateMap.stats.writes;
     const root = await o.seq.appendStateRoot();
     expect(root?.index).toBe(50);
@@ -145,12 +145,12 @@ describe('state map writes', () => {
       maxPending = Math.max(maxPending, o.stateMap.pending);
     }
     expect(o.stateMap.writtenSize).toBeGreaterThan(0);
-    expect(maxPending).toBeLessThanOrEqual(100);
+    expect(maxPending).toBeLessThanOrEqual(100 + 10); // checked as a group begins: the bound, plus one group
     expect(o.log.size - o.stateMap.writtenSize).toBeLessThan(120);
     await o.db.close(); // a crash: the overlay is lost
     const p = await openAll(dir, 100);
     const { replay } = await replayLog(p.log);
-    expect(p.stateMap.root).toBe(replay.root());
+    expect(await p.stateMap.currentRoot()).toBe(replay.root());
     expect(p.stateMap.writtenSize).toBe(p.log.size);
     await p.seq.close();
     await p.db.close();
@@ -177,7 +177,7 @@ describe('state map catch-up', () => {
     expect(o.stateMap.size).toBe(6);
     expect(await o.stateMap.catchUp(o.log)).toBe(7);
     const { replay, roots } = await replayLog(o.log);
-    expect(o.stateMap.root).toBe(replay.root());
+    expect(await o.stateMap.currentRoot()).toBe(replay.root());
     expect(o.stateMap.size).toBe(o.log.size);
     expect(roots).toHaveLength(1);
     expect((await o.stateMap.stateRoot(roots[0]!.index))?.root).toBe(roots[0]!.commitment);
