@@ -230,6 +230,8 @@ export async function benchInvoicesHttp(opts: BenchInvoicesHttpOptions = {}): Pr
     ...(process.env.BENCH_CP_MS ? { TIANFU_CHECKPOINT_INTERVAL_MS: process.env.BENCH_CP_MS } : {}),
     // TIANFU_INTAKE_WORKERS=0 measures the intake on the request thread (the comparison in docs/BENCH.md).
     ...(process.env.TIANFU_INTAKE_WORKERS ? { TIANFU_INTAKE_WORKERS: process.env.TIANFU_INTAKE_WORKERS } : {}),
+    // TIANFU_STATE_MAP=false measures the node without the state map (its share of the write path).
+    ...(process.env.TIANFU_STATE_MAP ? { TIANFU_STATE_MAP: process.env.TIANFU_STATE_MAP } : {}),
   });
   const running = await startServer(config, pino({ level: 'silent' }));
   const bare = await bareServer(maxBody);
