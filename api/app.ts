@@ -3,13 +3,13 @@
  * Express 5 forwards rejected promises from async handlers to the one problem handler.
  */
 import { intakeInvoices } from '../node/invoice/intake';
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
 import type { Ledger } from '../node';
-import { authenticate } from './auth';
+import { actorOf, authenticate } from './auth';
 import { strictJsonBody } from './body';
 import { HttpProblem, problemHandler, sendProblem, type ProblemLogger } from './problem';
 import { createMetrics } from './metrics';
@@ -62,16 +62,19 @@ export function createApp(ledger: Ledger, logger: AppLogger): Express {
   }
   // Every JSON body: the strict reader (api/body.ts). /verify reads bundles, whose logged text must
   // be verifiable as it is, so only the text rule is off there.
-  // JSON invoice requests are read, validated and hashed by the intake workers (node/invoice/intake-pool.ts).
+  // JSON invoice requests are read, validated and hashed by the intake workers (node/invoice/intake-pool.ts),
+  // only for a key that may issue: the key is checked first (authenticate reads the header alone), so
+  // a request without one costs no validation and gets the route's 401/403, not a 422 about its body.
   const intake = {
     paths: { '/invoices': 'single', '/invoices/batch': 'batch' } as const,
+    admits: (res: Response) => actorOf(res)?.role === 'issuer',
     run: (mode: 'single' | 'batch', bytes: Uint8Array) => {
       const req = { mode, bytes, nowMs: ledger.invoices.clock().getTime() };
       return ledger.intake ? ledger.intake.run(req) : Promise.resolve(intakeInvoices(ledger.invoices.rules, req));
     },
   };
-  app.use('/v1', strictJsonBody({ limit: ledger.config.maxBodyBytes, textExempt: ['/verify'], perItem: { '/invoices/batch': 'invoices' }, intake }));
   app.use('/v1', authenticate(ledger.keys));
+  app.use('/v1', strictJsonBody({ limit: ledger.config.maxBodyBytes, textExempt: ['/verify'], perItem: { '/invoices/batch': 'invoices' }, intake }));
 
   const registry = createOpenApiRegistry();
   registerLogOpenApi(registry);

@@ -48,7 +48,12 @@ export interface JsonBodyOptions {
    * answers are the same: the reader's refusals become the same problems here, and the route finds
    * each invoice's checks in {@link invoiceIntake}.
    */
-  intake?: { paths: Record<string, 'single' | 'batch'>; run: (mode: IntakeRequest['mode'], bytes: Uint8Array) => Promise<IntakeResult> };
+  intake?: {
+    paths: Record<string, 'single' | 'batch'>;
+    /** Whether this request's body goes to `run` (its key may write invoices); else it is read here, and the route refuses it. */
+    admits: (res: Response) => boolean;
+    run: (mode: IntakeRequest['mode'], bytes: Uint8Array) => Promise<IntakeResult>;
+  };
 }
 
 /** The intake of a JSON invoice request (set by strictJsonBody on intake paths): by item index, null where not checked. */
@@ -85,7 +90,7 @@ export function strictJsonBody(opts: JsonBodyOptions): RequestHandler {
         return next();
       }
       const mode = req.method === 'POST' ? opts.intake?.paths[req.path] : undefined;
-      if (mode && opts.intake) {
+      if (mode && opts.intake && opts.intake.admits(res)) {
         opts.intake.run(mode, bytes).then((r) => {
           if (r.error) return next(jsonProblem(errorOf(r.error), ['body']));
           res.locals.itemProblems = new Map((r.itemErrors ?? []).map(([i, e]) => [i, jsonProblem(errorOf(e), ['body'])]));

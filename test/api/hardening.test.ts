@@ -341,6 +341,22 @@ describe('hardening: bad input on every write route (real node)', () => {
     expect(again.body).toMatchObject({ status: 409, code: 'RED_FORM_STATE', formStatus: 'no-confirm-needed' });
   });
 
+  it('an invoice body from a request that may not issue is not validated: 401 or 403 first, and the intake never runs', async () => {
+    const bad = { ...blue(n++), totalWithTaxFen: -1 }; // a 422 for an issuer
+    const intake = t.ledger.intake!;
+    const before = { ...intake.stats };
+    const asIssuer = await t.api('/v1/invoices', { body: bad, key: k.issuer });
+    expect(asIssuer.status, JSON.stringify(asIssuer.body)).toBe(422);
+    expect(intake.stats.pooled + intake.stats.inline).toBe(before.pooled + before.inline + 1);
+    const counted = { ...intake.stats };
+    const none = await t.api('/v1/invoices', { body: bad });
+    const unknown = await t.api('/v1/invoices', { body: bad, key: 'tfk_' + 'x'.repeat(40) });
+    const buyer = await t.api('/v1/invoices/batch', { body: { invoices: [bad, bad] }, key: k.buyer });
+    expect([none.status, unknown.status, buyer.status]).toEqual([401, 401, 403]);
+    expect([none.body.code, unknown.body.code, buyer.body.code]).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'ROLE_FORBIDDEN']);
+    expect(intake.stats).toEqual(counted);
+  });
+
   it("another collector's evidence reads exactly as evidence never deposited", async () => {
     const unknownId = 'ev_' + '0'.repeat(32);
     const shape = (r: ApiResult, id: string) => ({ status: r.status, code: r.body?.code, detail: String(r.body?.detail).replace(id, '<id>') });
