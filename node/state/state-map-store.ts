@@ -1,28 +1,30 @@
 /**
- * The state map kept in the node's LevelDB, updated incrementally with every group commit and written in
- * the SAME batch as the group's records (the sequencer adds `prepare()`'s operations to its one
- * `sync: true` batch), so a crash can never leave the map and the log apart.
+ * The state map kept in the node's LevelDB. Every group commit updates its leaves; the tree is hashed
+ * once per epoch and written in the SAME `sync: true` batch as the records of the group that closes the
+ * epoch (the sequencer adds `prepare()`'s operations to its one batch), so the map on disk is always
+ * the map of a group boundary, never apart from the log.
  *
  * Keys (under `!smt!`):
- *   `c<position>`           current node at that position: the 65-byte node (node/state/smt.ts) followed
- *                           by the 5-byte big-endian epoch it was written in
- *   `h<position>!<epoch>`   the node as it was at the end of `epoch` (65 bytes), for proofs at older roots
+ *   `h<position>!<epoch>`   the node written at that position in `epoch` (65 bytes): every version is
+ *                           kept, the current node is the newest one, the node as of the end of epoch
+ *                           e the newest one not after e
  *   `v<key>`                the subject's current leaf: {epoch, leaf} (JSON)
  *   `w<key>!<epoch>`        the leaf as it was at the end of `epoch`
  *   `r<treeSize>`           a `state.root` entry's commitment: {epoch, root, index}
  *   `meta`                  {epoch, root, size}: the map as of log size `size`
  * An *epoch* is the span between two `state.root` entries: a `state.root` entry closes the current epoch
- * (it commits to the map as of its own index) and later writes belong to the next one. History is copy
- * on write: a node (or leaf) written in an earlier epoch is saved under that epoch when it is first
- * overwritten, and one overwritten within its own epoch is not saved (no state root committed to it). A
- * proof for the state root of epoch e reads, at each position, the current node when it was written in
- * an epoch ≤ e, else the newest `h` version ≤ e: O(depth) reads. (Values written before the epoch
- * suffix existed, a bare 65-byte node or a bare leaf, have every version in `h` / `w` already.)
+ * (it commits to the map as of its own index) and later writes belong to the next one. A node is
+ * written once per epoch that changes it, under that epoch, and never overwritten by a later epoch:
+ * one put per change, where keeping a current node beside copies of its old versions took two. A
+ * proof for the state root of epoch e reads, at each position, the newest version not after e: one
+ * seek a level, O(depth). Leaves keep a current value and copy-on-write versions (`w`): a leaf is read
+ * by key for every change of its subject. Databases of the format before (current nodes under `c`
+ * with their epoch, older versions under `h`) are converted once at open (`migrate`).
  *
  * Written once per epoch, not once per group (measured: the per-group writes were most of the map's
- * cost on the write path). A group's update is computed at once (the root is always current, the
- * sequencer commits to it in the next `state.root`) into an in-memory overlay of the nodes and leaves
- * changed since the map was last written; the overlay is written in the batch of the group that
+ * cost on the write path). A group's leaves go into an in-memory overlay of what changed since the map
+ * was last written; `settle` hashes them into the tree (once per epoch, when the sequencer places the
+ * `state.root`, whose commitment is that root); the overlay is written in the batch of the group that
  * closes the epoch (the one that places a `state.root`), or earlier when it holds more than
  * MAX_PENDING positions, and when the sequencer closes. Each changed position is then written once per
  * epoch instead of once per group: the top levels of the tree, touched by every group, most of all.
@@ -31,9 +33,9 @@
  * without the map. The replay is bounded by MAX_PENDING.
  *
  * Cost per group: one read of the old leaves not in the overlay (getMany; skipped for subjects the
- * sequencer knows are new: a fresh pseudonym), one getMany per tree depth below the in-memory cache for
- * the nodes on the updated paths not in the overlay, the hashes of the changed nodes. Per epoch: one put
- * per changed node and leaf, and one more for each that was last written in an earlier epoch.
+ * sequencer knows are new: a fresh pseudonym). Per epoch: one seek per node on the updated paths below
+ * the in-memory cache and not in the overlay, the hashes of the changed nodes, one put per changed node
+ * and leaf, and one more for each leaf last written in an earlier epoch.
  */
 import { STATE_ROOT_KIND, isMappedKind, parseEntry, leafValueHash, mapKey, nextStateLeaf, toHex, EMPTY_MAP_ROOT, type Hex, type MapProof, type MappedEntry, type StateLeaf } from '../protocol';
 import { writeOps, type BatchOp, type Database } from '../store/db';
@@ -41,8 +43,9 @@ import { MAX_ENTRIES_PER_READ, type LogStore } from '../store/log-store';
 import { applyUpdates, buildProof, normaliseUpdates, prefetch, type MapUpdate } from './smt';
 
 export const SMT_PREFIX = '!smt!';
-const CUR = SMT_PREFIX + 'c';
-const HIST = SMT_PREFIX + 'h';
+/** The format before versioned nodes: the current node with its epoch (converted at open). */
+const OLD_CUR = SMT_PREFIX + 'c';
+const VERSIONS = SMT_PREFIX + 'h';
 const LEAF = SMT_PREFIX + 'v';
 const LEAF_HIST = SMT_PREFIX + 'w';
 const ROOTS = SMT_PREFIX + 'r';
@@ -62,6 +65,8 @@ export const MAX_PENDING = 200_000;
 /** The epoch suffix of a current node (`c` value). */
 const EPOCH_BYTES = 5;
 const NODE_BYTES = 65;
+/** The largest epoch a version key can name: `versioned(…, MAX_EPOCH)` is the newest version. */
+const MAX_EPOCH = 16 ** 10 - 1;
 
 const decoder = new TextDecoder();
 const padEpoch = (e: number): string => e.toString(16).padStart(10, '0');
@@ -100,19 +105,6 @@ type StoredLeaf = { epoch: number; leaf: StateLeaf } | StateLeaf;
 const isWrapped = (v: StoredLeaf): v is { epoch: number; leaf: StateLeaf } => typeof (v as { epoch?: unknown }).epoch === 'number' && 'leaf' in v;
 const unwrapLeaf = (v: StoredLeaf): StateLeaf => (isWrapped(v) ? v.leaf : v);
 
-function withEpoch(node: Uint8Array, epoch: number): Uint8Array {
-  const out = new Uint8Array(NODE_BYTES + EPOCH_BYTES);
-  out.set(node.subarray(0, NODE_BYTES), 0);
-  const hi = Math.floor(epoch / 2 ** 32);
-  const lo = epoch >>> 0;
-  out[NODE_BYTES] = hi & 0xff;
-  out[NODE_BYTES + 1] = lo >>> 24;
-  out[NODE_BYTES + 2] = (lo >>> 16) & 0xff;
-  out[NODE_BYTES + 3] = (lo >>> 8) & 0xff;
-  out[NODE_BYTES + 4] = lo & 0xff;
-  return out;
-}
-
 /** The epoch a current node was written in, or null for a bare node (older format: every version is in `h`). */
 function epochOfNode(v: Uint8Array): number | null {
   if (v.length !== NODE_BYTES + EPOCH_BYTES) return null;
@@ -124,7 +116,6 @@ function epochOfNode(v: Uint8Array): number | null {
 /** A position changed since the map was last written: its value now, and what is on disk (undefined = nothing). */
 interface PendingNode {
   node: Uint8Array;
-  base: Uint8Array | undefined;
 }
 interface PendingLeaf {
   leaf: StateLeaf;
@@ -154,8 +145,32 @@ export class StateMapStore {
 
   /** `maxPending` (tests): the overlay's bound, MAX_PENDING by default. */
   static async open(db: Database, opts: { maxPending?: number } = {}): Promise<StateMapStore> {
+    await StateMapStore.migrate(db);
     const m = (await db.get(META, { valueEncoding: 'json' })) as Meta | undefined;
     return new StateMapStore(db, m ?? { epoch: 0, root: EMPTY_MAP_ROOT, size: 0 }, opts.maxPending ?? MAX_PENDING);
+  }
+
+  /**
+   * Converts the format before versioned nodes, once: each current node under `c` (65 bytes and its
+   * 5-byte epoch) becomes the version of its epoch under `h`, beside the older versions already there,
+   * and its `c` key goes. (A bare 65-byte `c` node, from the first format, has all its versions in `h`
+   * already.) In batches, each synced; a crash part way leaves nodes in both forms, which the next
+   * open finishes converting before anything reads them. Returns how many nodes were converted.
+   */
+  static async migrate(db: Database): Promise<number> {
+    let converted = 0;
+    for (;;) {
+      const ops: BatchOp[] = [];
+      for await (const [k, v] of db.iterator({ gte: OLD_CUR, lt: OLD_CUR + '~', limit: 10_000 })) {
+        const p = k.slice(OLD_CUR.length);
+        const e = epochOfNode(v);
+        if (e !== null) ops.push({ type: 'put', key: VERSIONS + p + '!' + padEpoch(e), value: v.subarray(0, NODE_BYTES) } as BatchOp);
+        ops.push({ type: 'del', key: k } as BatchOp);
+        converted++;
+      }
+      if (ops.length === 0) return converted;
+      await writeOps(db, ops, { sync: true });
+    }
   }
 
   /**
@@ -218,8 +233,7 @@ export class StateMapStore {
     const changed = new Map<string, Uint8Array>();
     const rootBytes = applyUpdates((p) => view.get(p), ups, (p, n) => changed.set(p, n));
     for (const [p, n] of changed) {
-      const prior = this.pendingNodes.get(p);
-      this.pendingNodes.set(p, { node: n, base: prior === undefined ? view.get(p) : prior.base });
+      this.pendingNodes.set(p, { node: n });
     }
     this.stats.nodeWrites += changed.size;
     this.unhashed.clear();
@@ -288,8 +302,8 @@ export class StateMapStore {
           this.pendingNodes = new Map();
           this.pendingLeaves = groupLeaves;
           for (const op of ops) {
-            if (op.type !== 'put' || typeof op.key !== 'string' || !op.key.startsWith(CUR)) continue;
-            const p = op.key.slice(CUR.length);
+            if (op.type !== 'put' || typeof op.key !== 'string' || !op.key.startsWith(VERSIONS)) continue;
+            const p = op.key.slice(VERSIONS.length, op.key.length - 11);
             if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, op.value as Uint8Array);
           }
           this.written = writtenMeta!;
@@ -315,20 +329,17 @@ export class StateMapStore {
     this.writeOut(ops, this.pendingNodes, this.pendingLeaves, this.meta.epoch);
     ops.push({ type: 'put', key: META, value: this.meta, valueEncoding: 'json' } as BatchOp);
     await writeOps(this.db, ops, { sync: true });
-    for (const [p, v] of this.pendingNodes) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, withEpoch(v.node, this.meta.epoch));
+    for (const [p, v] of this.pendingNodes) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, v.node);
     this.pendingNodes = new Map();
     this.pendingLeaves = new Map();
     this.written = this.meta;
     this.stats.writes++;
   }
 
-  /** The overlay's puts at `epoch`, with the copy-on-write history of what was on disk since an earlier epoch. */
+  /** The overlay's puts at `epoch`: each node as a version of that epoch; each leaf, with a copy of the one an earlier epoch wrote. */
   private writeOut(ops: BatchOp[], nodes: Map<string, PendingNode>, leaves: Map<string, PendingLeaf>, epoch: number): void {
-    for (const [p, { node, base }] of nodes) {
-      const oldEpoch = base === undefined ? null : epochOfNode(base);
-      if (oldEpoch !== null && oldEpoch < epoch) ops.push({ type: 'put', key: HIST + p + '!' + padEpoch(oldEpoch), value: base!.subarray(0, NODE_BYTES) } as BatchOp);
-      ops.push({ type: 'put', key: CUR + p, value: withEpoch(node, epoch) } as BatchOp);
-    }
+    const suffix = '!' + padEpoch(epoch);
+    for (const [p, { node }] of nodes) ops.push({ type: 'put', key: VERSIONS + p + suffix, value: node } as BatchOp);
     for (const [s, { leaf, base }] of leaves) {
       const key = toHex(mapKey(s));
       if (base !== undefined && isWrapped(base) && base.epoch < epoch) ops.push({ type: 'put', key: LEAF_HIST + key + '!' + padEpoch(base.epoch), value: base.leaf, valueEncoding: 'json' } as BatchOp);
@@ -389,7 +400,7 @@ export class StateMapStore {
     });
     if (want.length > 0) {
       this.stats.nodeReads += want.length;
-      const got = await this.db.getMany(want.map((i) => CUR + positions[i]!));
+      const got = await Promise.all(want.map((i) => this.versioned(VERSIONS + positions[i]! + '!', MAX_EPOCH, 'view') as Promise<Uint8Array | undefined>));
       want.forEach((i, j) => {
         const n = got[j];
         out[i] = n;
@@ -432,12 +443,7 @@ export class StateMapStore {
 
   /** The node at `position` as of the end of `epoch`: the current one if written by then, else its saved version. */
   private async nodeAt(position: string, epoch: number): Promise<Uint8Array | undefined> {
-    this.stats.nodeReads++;
-    const cur = (await this.db.get(CUR + position)) as Uint8Array | undefined;
-    if (cur === undefined) return undefined;
-    const e = epochOfNode(cur);
-    if (e !== null && e <= epoch) return cur.subarray(0, NODE_BYTES);
-    return (await this.versioned(HIST + position + '!', epoch, 'view')) as Uint8Array | undefined;
+    return (await this.versioned(VERSIONS + position + '!', epoch, 'view')) as Uint8Array | undefined;
   }
 
   private async leafAt(key: Hex, epoch: number): Promise<StateLeaf | undefined> {

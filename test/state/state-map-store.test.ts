@@ -157,6 +157,43 @@ describe('state map writes', () => {
   });
 });
 
+describe('state map format before versioned nodes (test/fixtures/state-map-v1)', () => {
+  it('is converted at open: the same root, proofs at every old state root still verify, and it writes on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-v1-'));
+    dirs.push(dir);
+    fs.cpSync(path.join(__dirname, '../fixtures/state-map-v1'), dir, { recursive: true });
+    // What the fixture holds before: current nodes under `c` beside their older versions under `h`.
+    const raw = await openDatabase(dir);
+    let oldCurrent = 0;
+    for await (const _k of raw.keys({ gte: '!smt!c', lt: '!smt!c~' })) oldCurrent++;
+    await raw.close();
+    expect(oldCurrent).toBeGreaterThan(50);
+    const o = await openAll(dir);
+    let left = 0;
+    for await (const _k of o.db.keys({ gte: '!smt!c', lt: '!smt!c~' })) left++;
+    expect(left).toBe(0);
+    const check = async (): Promise<number> => {
+      const { replay, roots } = await replayLog(o.log);
+      expect(await o.stateMap.currentRoot()).toBe(replay.root());
+      for (const r of roots) {
+        const rec = (await o.stateMap.stateRoot(r.index))!;
+        expect(rec.root, `state.root at ${r.index}`).toBe(r.commitment);
+        for (const subject of ['s-3', 's-17', 's-49', 'nobody']) {
+          const { leaf, proof } = await o.stateMap.proofAt(subject, rec.epoch);
+          expect(() => verifyMapProof(rec.root, subject, leaf, proof), `${subject} at ${r.index}`).not.toThrow();
+        }
+      }
+      return roots.length;
+    };
+    expect(await check()).toBe(3);
+    for (let i = 0; i < 30; i++) await o.seq.submit({ kind: 'invoice.issued', subject: `s-${i}`, record: { after: i }, actor: null });
+    await o.seq.appendStateRoot();
+    expect(await check()).toBe(4);
+    await o.seq.close();
+    await o.db.close();
+  });
+});
+
 describe('state map catch-up', () => {
   it('a log written without the map (an upgraded node) is brought up to date at open, state roots included', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-'));
