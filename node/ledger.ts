@@ -29,6 +29,7 @@ import { buildBundle } from './bundles';
 import { Timestamper } from './tsa/timestamper';
 import { signOperatorProfile, technicalProfile } from './operator-profile';
 import { CaptureService } from './capture/service';
+import { PdfPrinter } from './print/pdf';
 import type { CaptureBlockRef } from './protocol/capture-package';
 import type { Bundle, BundleOperatorProfile } from './protocol';
 
@@ -83,6 +84,9 @@ export class Ledger {
 
   /** Online capture jobs (docs/capture.md). */
   readonly captures: CaptureService;
+
+  /** PDF reports (POST /v1/verify): one shared Chromium, launched at the first PDF (node/print/pdf.ts). */
+  readonly printer = new PdfPrinter();
 
   /** The chain's latest block (a capture's start and end are bounded by it). */
   async latestBlock(): Promise<CaptureBlockRef> {
@@ -221,6 +225,7 @@ export class Ledger {
   /** Drains the sequencer, stops the anchorer, closes the store and the embedded chain. */
   async stop(): Promise<void> {
     await this.captures.stop();
+    await this.printer.close();
     await this.intake?.close();
     await this.sequencer.close();
     await this.anchorer.stop();

@@ -20,7 +20,7 @@ import { domainHistoryRules } from '../../node/verifier';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 import { buildCourtReport, renderReportHtml } from '../../node/report';
 import { CODE_OF, verifierCodeSha256, verifierVersion } from '../../node/print/code-digest';
-import { htmlToPdf, PdfUnavailableError } from '../../node/print/pdf';
+import { PdfUnavailableError } from '../../node/print/pdf';
 
 const VerifyRequest = z
   .strictObject({
@@ -100,7 +100,7 @@ export function verifyRouter(ledger: Ledger): Router {
       if (accept === 'text/html') return void res.type('text/html; charset=utf-8').send(renderReportHtml(court));
       if (accept === 'application/pdf') {
         try {
-          return void res.type('application/pdf').send(await htmlToPdf(renderReportHtml(court)));
+          return void res.type('application/pdf').send(await ledger.printer.print(renderReportHtml(court)));
         } catch (err) {
           if (err instanceof PdfUnavailableError) throw new HttpProblem('PDF_UNAVAILABLE', err.message);
           throw err;
