@@ -186,9 +186,55 @@ describe('state map format before versioned nodes (test/fixtures/state-map-v1)',
       return roots.length;
     };
     expect(await check()).toBe(3);
+    expect(await StateMapStore.migrate(o.db)).toBe(0); // converted once: nothing left to convert
     for (let i = 0; i < 30; i++) await o.seq.submit({ kind: 'invoice.issued', subject: `s-${i}`, record: { after: i }, actor: null });
     await o.seq.appendStateRoot();
     expect(await check()).toBe(4);
+    await o.seq.close();
+    await o.db.close();
+  });
+});
+
+describe('state map conversion interrupted', () => {
+  it('a crash part way through the conversion: the next open finishes it, to the same root and proofs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-v1-'));
+    dirs.push(dir);
+    fs.cpSync(path.join(__dirname, '../fixtures/state-map-v1'), dir, { recursive: true });
+    // The reference: the same fixture converted in one go.
+    const whole = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-map-v1-'));
+    dirs.push(whole);
+    fs.cpSync(path.join(__dirname, '../fixtures/state-map-v1'), whole, { recursive: true });
+    const ref = await openAll(whole);
+    const refRoot = await ref.stateMap.currentRoot();
+    const refRec = (await ref.stateMap.latestStateRootBelow(ref.log.size))!;
+    const refProof = await ref.stateMap.proofAt('s-17', refRec.epoch);
+    await ref.seq.close();
+    await ref.db.close();
+    // Half the old current nodes converted as the conversion does it (a version put, the old key deleted), then a "crash".
+    const raw = await openDatabase(dir);
+    const half: [string, Uint8Array][] = [];
+    let i = 0;
+    for await (const [k, v] of raw.iterator({ gte: '!smt!c', lt: '!smt!c~' })) if (i++ % 2 === 0) half.push([k, v]);
+    expect(half.length).toBeGreaterThan(20);
+    const ops = half.flatMap(([k, v]) => {
+      let e = 0;
+      for (let j = 65; j < 70; j++) e = e * 256 + v[j]!;
+      return [
+        { type: 'put' as const, key: '!smt!h' + k.slice(6) + '!' + e.toString(16).padStart(10, '0'), value: v.subarray(0, 65) },
+        { type: 'del' as const, key: k },
+      ];
+    });
+    await raw.batch(ops as never, { sync: true });
+    await raw.close();
+    const o = await openAll(dir);
+    let left = 0;
+    for await (const _k of o.db.keys({ gte: '!smt!c', lt: '!smt!c~' })) left++;
+    expect(left).toBe(0);
+    expect(await o.stateMap.currentRoot()).toBe(refRoot);
+    const rec = (await o.stateMap.latestStateRootBelow(o.log.size))!;
+    expect(rec).toEqual(refRec);
+    expect(await o.stateMap.proofAt('s-17', rec.epoch)).toEqual(refProof);
+    expect(() => verifyMapProof(rec.root, 's-17', refProof.leaf, refProof.proof)).not.toThrow();
     await o.seq.close();
     await o.db.close();
   });
