@@ -80,6 +80,10 @@ export const Bundle = z
         receipt: Receipt,
         inclusion: z.object({ leafIndex: z.number().int(), treeSize: z.number().int(), rootHash: Hex32, proof: z.array(Hex32) }).nullable(),
         anchor: Anchor.nullable(),
+        receiptConsistency: z
+          .object({ from: z.number().int(), to: z.number().int(), proof: z.array(Hex32) })
+          .optional()
+          .openapi({ description: "RFC 9162 consistency proof between the v2 receipt's signed tree and the anchored tree (smaller to larger); absent when their sizes are equal" }),
       }),
     ),
     file: z.object({ sha256: Hex32, sm3: Hex32, size: z.number().int() }).nullable().optional(),

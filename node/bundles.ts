@@ -4,7 +4,7 @@
  * all items, so a verifier reads the chain once. Records not yet covered by an anchored checkpoint
  * are pending (inclusion and anchor null) and can be refreshed later.
  */
-import { BUNDLE_FORMAT, CHECKPOINT_TYPE, subjectLink, type Anchor, type Bundle, type BundleItem, type BundleOperatorProfile, type Hex } from './protocol';
+import { BUNDLE_FORMAT, CHECKPOINT_TYPE, RECEIPT_V2_TYPE, subjectLink, type Anchor, type Bundle, type BundleItem, type BundleOperatorProfile, type Hex } from './protocol';
 import type { Sequencer } from './sequencer';
 import type { LogStore } from './store/log-store';
 import type { Anchorer, AnchoredRecord } from './anchorer';
@@ -57,7 +57,15 @@ export async function buildBundle(
         timestamp: cp.timestamp,
       };
     }
-    items.push({ record: rec.record, salt: rec.salt, entry: rec.entry, index, receipt, inclusion, anchor });
+    // A v2 receipt names the tree after its group; the anchor names a tree of its own size: the
+    // consistency proof between them shows they are one history.
+    let receiptConsistency: BundleItem['receiptConsistency'];
+    if (anchor && receipt.type === RECEIPT_V2_TYPE && receipt.checkpoint.treeSize !== anchor.treeSize) {
+      const from = Math.min(receipt.checkpoint.treeSize, anchor.treeSize);
+      const to = Math.max(receipt.checkpoint.treeSize, anchor.treeSize);
+      if (to <= d.log.size) receiptConsistency = { from, to, proof: await d.log.consistencyProof(from, to) };
+    }
+    items.push({ record: rec.record, salt: rec.salt, entry: rec.entry, index, receipt, inclusion, anchor, ...(receiptConsistency ? { receiptConsistency } : {}) });
   }
   const anchoredAny = cp !== null && items.some((it) => it.anchor !== null);
   const timestamps = anchoredAny && d.timestamper ? await d.timestamper.tokensFor(cp.treeSize) : [];

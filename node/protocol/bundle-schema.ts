@@ -201,7 +201,16 @@ function loadItem(v: unknown, path: string): BundleItem {
     receipt: loadReceipt(o.receipt, `${path}.receipt`),
     inclusion,
     anchor,
+    ...(o.receiptConsistency !== undefined ? { receiptConsistency: loadConsistency(o.receiptConsistency, `${path}.receiptConsistency`) } : {}),
   };
+}
+
+function loadConsistency(v: unknown, path: string): { from: number; to: number; proof: Hex[] } {
+  const o = obj(v, path);
+  const from = count(o, 'from', path);
+  const to = count(o, 'to', path);
+  if (from >= to) malformed(`${path}.from`, `must be below to (${to}), got ${from}`);
+  return { from, to, proof: hashList(o, 'proof', path) };
 }
 
 /**

@@ -106,6 +106,14 @@ export interface BundleItem {
   /** Inclusion proof to the anchored checkpoint; null while pending. */
   inclusion: InclusionProof | null;
   anchor: Anchor | null;
+  /**
+   * For a tianfu.receipt/v2 whose signed checkpoint is of another size than the anchored one: the RFC
+   * 9162 consistency proof from the smaller of the two trees to the larger (the shape of GET
+   * /v1/log/proof/consistency), so the tree the operator signed in the receipt is shown to be the
+   * anchored log's own history (or its continuation), not a tree of another history. Absent in bundles
+   * made before it existed, and when the sizes are equal (then the roots must be equal).
+   */
+  receiptConsistency?: { from: number; to: number; proof: Hex[] };
 }
 
 export interface Bundle {

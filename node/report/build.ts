@@ -144,7 +144,7 @@ function anchor({ r, steps }: Ctx): ReportItem {
 
 // ---- 4. inclusion ----
 function inclusion({ b, r, steps }: Ctx): ReportItem {
-  const ss = [...steps(['inclusion', 'receipt-signature', 'receipt-proof', 'receipt-fields']), ...steps(['checkpoint-signature', 'anchor'])];
+  const ss = [...steps(['inclusion', 'receipt-signature', 'receipt-proof', 'receipt-consistency', 'receipt-fields']), ...steps(['checkpoint-signature', 'anchor'])];
   const rows = b.items.map((it: BundleItem, i) => {
     let root = '—';
     if (it.inclusion) {

@@ -4,7 +4,7 @@
  * steps ran: each item's steps, each checkpoint's, then the bundle's.
  *
  * Per item:       canonical-bytes → record-digest → commitment → entry → leaf-hash → inclusion
- *                 → receipt-signature → receipt-proof (v2) → receipt-fields
+ *                 → receipt-signature → receipt-proof (v2) → receipt-consistency (v2) → receipt-fields
  * Per checkpoint: chain-id → registry-code → anchor → operator → block → entry (forward-dated times)
  *                 → consistency (the registry's latest checkpoint extends this one)
  * Bundle:         operator (no anchored item) → custody-order → custody-rules → file-claim → file-*
@@ -23,6 +23,7 @@ import { leafHashStep } from './steps/leaf-hash';
 import { inclusionStep } from './steps/inclusion';
 import { receiptSignatureStep } from './steps/receipt-signature';
 import { receiptProofStep } from './steps/receipt-proof';
+import { receiptConsistencyStep } from './steps/receipt-consistency';
 import { receiptFieldsStep } from './steps/receipt-fields';
 import { chainIdStep } from './steps/chain-id';
 import { registryCodeStep } from './steps/registry-code';
@@ -52,6 +53,7 @@ export const ITEM_STEPS: readonly ItemStep[] = [
   inclusionStep, // sets result.root, result.pending
   receiptSignatureStep,
   receiptProofStep,
+  receiptConsistencyStep,
   receiptFieldsStep,
 ];
 

@@ -37,6 +37,7 @@ export type StepName =
   | 'inclusion'
   | 'receipt-signature'
   | 'receipt-proof'
+  | 'receipt-consistency'
   | 'receipt-fields'
   | 'chain-id'
   | 'registry-code'

@@ -13,7 +13,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { BundleFormatError, ChainReadError, certificatesFromPem, loadBundle, type Bundle, type Hex } from '../../node/protocol';
+import { BundleFormatError, ChainReadError, RECEIPT_V2_TYPE, certificatesFromPem, loadBundle, type Bundle, type Hex } from '../../node/protocol';
 import { CAPTURE_MANIFEST_PATH, indexCapturePackage, type CapturePackageIndex } from '../../node/protocol/capture-package';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
 import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVerificationReport } from '../../node/verifier';
@@ -187,8 +187,12 @@ export async function refreshBundle(b: Bundle, nodeUrl: string, timeoutMs: numbe
       continue;
     }
     const proof = await getJson(nodeUrl, `v1/log/proof/inclusion?index=${it.index}&treeSize=${cp.treeSize}`, timeoutMs);
+    // A v2 receipt's signed tree and the anchored one: the log's consistency proof between them.
+    const rs = it.receipt.type === RECEIPT_V2_TYPE ? it.receipt.checkpoint.treeSize : cp.treeSize;
+    const receiptConsistency = rs === cp.treeSize ? undefined : await getJson(nodeUrl, `v1/log/proof/consistency?from=${Math.min(rs, cp.treeSize)}&to=${Math.max(rs, cp.treeSize)}`, timeoutMs);
     items.push({
       ...it,
+      ...(receiptConsistency !== undefined ? { receiptConsistency: receiptConsistency as unknown as NonNullable<Bundle['items'][number]['receiptConsistency']> } : {}),
       inclusion: proof as unknown as NonNullable<Bundle['items'][number]['inclusion']>,
       anchor: { chainId: b.log.chainId, registry: b.log.registry, logId: b.log.logId, treeSize: cp.treeSize, rootHash: cp.rootHash, txHash: cp.txHash, blockNumber: cp.blockNumber, timestamp: cp.timestamp },
     });

@@ -113,7 +113,7 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ type: 'tianfu.verification/v1', verdict: 'valid', accepted: true, firstFailure: null });
     // 9 per item, 6 for the checkpoint, custody-order and -rules, checkpoint-signature, tsa-token.
-    expect(report.steps.length).toBe(3 * 9 + 6 + 2 + 2);
+    expect(report.steps.length).toBe(3 * 10 + 6 + 2 + 2);
     // No TSA on this node: the one step not passed is the token's, reported skipped (item 6 not provided).
     expect(report.steps.filter((s: { status: string }) => s.status !== 'ok').map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([['tsa-token', 'skipped']]);
     expect(report.time).toMatchObject({ status: 'not-provided', tokens: [] });

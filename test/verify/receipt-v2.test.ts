@@ -50,6 +50,43 @@ describe('receipts v2 in bundles', () => {
     for (const name of ['receipt-signature', 'receipt-proof', 'receipt-fields']) {
       expect(r.steps.filter((s) => s.name === name).map((s) => s.status)).toEqual(['ok', 'ok', 'ok']);
     }
+    // A receipt's signed tree of another size than the anchored one is shown to be of one history with
+    // it (item 0: size 1); one of the anchored size needs no proof (receipt-proof compares the roots).
+    const anchored = invoice.items[0]!.anchor!.treeSize;
+    expect(anchored).toBeGreaterThan(1);
+    const want = invoice.items.map((i) => ((i.receipt as ReceiptV2).checkpoint.treeSize === anchored ? undefined : [Math.min((i.receipt as ReceiptV2).checkpoint.treeSize, anchored), Math.max((i.receipt as ReceiptV2).checkpoint.treeSize, anchored)]));
+    expect(want[0]).toEqual([1, anchored]);
+    expect(invoice.items.map((i) => i.receiptConsistency && [i.receiptConsistency.from, i.receiptConsistency.to])).toEqual(want);
+    expect(r.steps.filter((s) => s.name === 'receipt-consistency').map((s) => s.status)).toEqual(want.map((w) => (w ? 'ok' : 'skipped')));
+  });
+
+  it('an operator who signed a receipt over a tree of another history (a fork) → receipt-consistency', async () => {
+    // Item 0's leaf at index 0 of a tree of size 2 whose leaf 1 is not the log's: the receipt's proof
+    // leads to that tree's root and the operator signs it, so signature and proof hold; the log's
+    // consistency proof from size 2 to the anchored tree does not lead from that root.
+    const anchored = invoice.items[0]!.anchor!.treeSize;
+    const b = clone(invoice);
+    b.items[0]!.receipt = await resignReceipt({ ...v2(b, 0), checkpoint: { ...v2(b, 0).checkpoint, treeSize: 2 }, proof: [('0x' + '5a'.repeat(32)) as Hex] }, t.ledger.operator, { refold: true });
+    b.items[0]!.receiptConsistency = { from: 2, to: anchored, proof: await t.ledger.log.consistencyProof(2, anchored) };
+    const r = await failsAt(b, 'receipt-consistency', 0);
+    expect(r.steps.filter((s) => s.item === 0 && ['receipt-signature', 'receipt-proof'].includes(s.name)).map((s) => s.status)).toEqual(['ok', 'ok']);
+    expect(r.firstFailure!.detail).toMatch(/not one history/);
+  });
+
+  it('a consistency proof changed, or for other sizes → receipt-consistency; none (a bundle made before it) → skipped', async () => {
+    const b = clone(invoice);
+    const c = b.items[0]!.receiptConsistency!;
+    expect(c.proof.length).toBeGreaterThan(0);
+    c.proof[0] = (c.proof[0]!.slice(0, 10) + (c.proof[0]![10] === 'a' ? 'b' : 'a') + c.proof[0]!.slice(11)) as Hex;
+    await failsAt(b, 'receipt-consistency', 0);
+    const d = clone(invoice);
+    d.items[0]!.receiptConsistency = { ...d.items[0]!.receiptConsistency!, from: 2 };
+    expect((await failsAt(d, 'receipt-consistency', 0)).firstFailure!.detail).toMatch(/sizes 2 →/);
+    const e = clone(invoice);
+    for (const it of e.items) delete it.receiptConsistency;
+    const r = await verify(e);
+    expect(r.verdict).toBe('valid');
+    expect(r.steps.filter((s) => s.name === 'receipt-consistency' && s.item === 0).map((s) => [s.status, s.detail])).toEqual([['skipped', expect.stringMatching(/carries no consistency proof/)]]);
   });
 
   it('a v2 proof to the wrong checkpoint (another group\'s, validly signed) → receipt-proof', async () => {

@@ -77,7 +77,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     // No TSA on this node: item 6 is not provided, never passed.
     expect(r.steps.filter((s) => s.status !== 'ok').map((s) => [s.name, s.status])).toEqual([['tsa-token', 'skipped']]);
     expect(r.time).toMatchObject({ status: 'not-provided', tokens: [], agree: null });
-    const perItem = ['canonical-bytes', 'record-digest', 'commitment', 'entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-proof', 'receipt-fields'];
+    const perItem = ['canonical-bytes', 'record-digest', 'commitment', 'entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-proof', 'receipt-consistency', 'receipt-fields'];
     for (let i = 0; i < 3; i++) expect(r.steps.filter((s) => s.item === i).map((s) => s.name)).toEqual(perItem);
     expect(r.steps.filter((s) => s.checkpoint !== undefined).map((s) => s.name)).toEqual(['chain-id', 'registry-code', 'anchor', 'operator', 'block', 'consistency', 'checkpoint-signature']);
     expect(r.steps.slice(-4).map((s) => s.name)).toEqual(['custody-order', 'custody-rules', 'checkpoint-signature', 'tsa-token']);
@@ -197,7 +197,8 @@ describe('verifyBundle: every step, on a real ledger', () => {
     }
     const r = await verify(both);
     expect(r.verdict).toBe('invalid');
-    expect(['inclusion', 'anchor']).toContain(r.firstFailure?.name);
+    // (The receipts' consistency proofs name the real anchored size, so they no longer fit either.)
+    expect(['inclusion', 'receipt-consistency', 'anchor']).toContain(r.firstFailure?.name);
   });
 
   it('root changed → inclusion; a self-consistent forgery re-signed by the operator → anchor (only the chain catches it)', async () => {
@@ -421,6 +422,10 @@ describe('verifyBundle: every step, on a real ledger', () => {
       const proof = await t.ledger.log.inclusionProof(it.index, closeIdx);
       it.inclusion = proof;
       it.anchor = { ...it.anchor!, treeSize: closeIdx, rootHash: proof.rootHash };
+      // Self-consistent: the receipt's tree and this one are one history (the log's own proof).
+      const cs = (it.receipt as { checkpoint: { treeSize: number } }).checkpoint.treeSize;
+      if (cs === closeIdx) delete it.receiptConsistency;
+      else it.receiptConsistency = { from: Math.min(cs, closeIdx), to: Math.max(cs, closeIdx), proof: await t.ledger.log.consistencyProof(Math.min(cs, closeIdx), Math.max(cs, closeIdx)) };
     }
     const r = await failsAt(b, 'anchor');
     expect(r.firstFailure?.detail).toMatch(/never anchored/);
@@ -514,7 +519,7 @@ describe('verifyBundle: every step, on a real ledger', () => {
     expect(r.verdict, JSON.stringify(r.firstFailure)).toBe('valid');
     expect(r.items.map((i) => i.status)).toEqual(['erased', 'verified', 'verified', 'verified']);
     expect(r.steps.filter((s) => s.item === 0 && s.status === 'skipped').map((s) => s.name)).toEqual(['canonical-bytes', 'record-digest', 'commitment', 'depositor-signature']);
-    expect(r.steps.filter((s) => s.item === 0 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-proof', 'receipt-fields']);
+    expect(r.steps.filter((s) => s.item === 0 && s.status === 'ok').map((s) => s.name)).toEqual(['entry', 'leaf-hash', 'inclusion', 'receipt-signature', 'receipt-proof', 'receipt-consistency', 'receipt-fields']);
     expect(r.proves.join('\n')).toMatch(/content erased; the entry proves a evidence\.deposited record/);
     // The file can no longer be tied to the log: given one, the verdict is invalid, never valid.
     const withFile = await verify(b, { file: dep.file });
