@@ -211,6 +211,8 @@ export async function capturePage(url: string, options: CaptureOptions, settings
       if (requests > settings.maxRequests && !tooMany) {
         tooMany = true;
         ev('request-limit', { maxRequests: settings.maxRequests });
+        // Past the limit nothing more goes out (what is in flight is cut): the capture fails, named.
+        proxy.stop();
       }
     });
     const keep = (req: PwRequest, res: PwResponse | null): void => {

@@ -60,6 +60,8 @@ export interface CaptureProxyOptions {
 export class CaptureProxy {
   readonly record: ProxyRecord = { dns: {}, connections: [], tls: {}, refusals: [], bytesIn: 0 };
   budgetSpent = false;
+  /** Set by `stop()`: the capture is over (e.g. past its request limit); nothing more goes out. */
+  stopped = false;
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly tlsChecks = new Map<string, Promise<TlsCheck>>();
@@ -91,6 +93,12 @@ export class CaptureProxy {
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** Lets nothing more out: open connections are cut and later requests and tunnels refused. */
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.sockets) s.destroy();
   }
 
   /** The refusal recorded for a host (the engine names a failed navigation's reason with it). */
@@ -139,7 +147,7 @@ export class CaptureProxy {
     client.on('error', () => undefined);
     const target = req.url ?? '';
     const url = `https://${target}/`;
-    if (this.budgetSpent) return void client.destroy();
+    if (this.budgetSpent || this.stopped) return void client.destroy();
     const d = await this.decide(url);
     if (!d) return void client.end('HTTP/1.1 403 Forbidden\r\nX-Tianfu-Refused: target\r\n\r\n');
     let check: TlsCheck;
@@ -178,7 +186,7 @@ export class CaptureProxy {
       res.writeHead(400).end('absolute http:// URLs only');
       return;
     }
-    if (this.budgetSpent) return void res.destroy();
+    if (this.budgetSpent || this.stopped) return void res.destroy();
     const d = await this.decide(url);
     if (!d) return void res.writeHead(403, { 'x-tianfu-refused': 'target' }).end();
     const address = d.addresses[0]!.address;

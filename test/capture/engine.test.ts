@@ -125,6 +125,21 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(f.log.at(-1)).toMatchObject({ event: 'failed', reason });
   }, 60_000);
 
+  it('fails a page that makes more requests than TIANFU_CAPTURE_MAX_REQUESTS, and lets no more through', async () => {
+    // /many loads 50 images; with a limit of 20 the proxy refuses past it and the capture fails, named.
+    const before = site.hits.filter((h) => h === '/img.png').length;
+    const f = await failure(capturePage(`${site.http}/many`, OPTS, { ...settings, maxRequests: 20 }));
+    expect(f.reason).toBe('too-many-requests');
+    expect(f.message).toMatch(/more than 20 requests \(TIANFU_CAPTURE_MAX_REQUESTS\)/);
+    expect(f.log.map((e) => e.event)).toContain('request-limit');
+    // Counted as the browser issues them: past the limit the proxy lets nothing more out; only what
+    // was already in flight on Chromium's six connections per host can have reached the site.
+    expect(site.hits.filter((h) => h === '/img.png').length - before).toBeLessThanOrEqual(20 + 6);
+    // Within the limit the same page is captured.
+    const ok = await capturePage(`${site.http}/many`, OPTS, { ...settings, maxRequests: 60 });
+    expect(ok.status).toBe(200);
+  }, 60_000);
+
   it('SSRF: 127.0.0.1 without the allow list, 127.0.0.2, [::1] and localhost are refused before a browser starts', async () => {
     const strict = { ...settings, allowHosts: [] };
     for (const [url, s] of [[`${site.http}/page`, strict], [`${site.decoy}/page`, settings], [`http://[::1]:${new URL(site.decoy).port}/page`, settings], [`http://localhost:${new URL(site.http).port}/page`, settings]] as const) {
