@@ -53,13 +53,10 @@ export function capturesRouter(ledger: Ledger): Router {
     const statusUrl = `/v1/captures/${job.captureId}`;
     res.status(202).location(statusUrl).json({ captureId: job.captureId, status: 'queued', statusUrl });
   });
-  r.get('/captures/:id', requireRole('collector', 'court', 'auditor'), (req: Request, res) => {
-    try {
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(service.view(requireActor(res), String(req.params.id)));
-    } catch (e) {
-      throw problemOf(e);
-    }
+  r.get('/captures/:id', requireRole('collector', 'court', 'auditor'), async (req: Request, res) => {
+    const status = await service.view(requireActor(res), String(req.params.id)).catch((e: unknown) => Promise.reject(problemOf(e)));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(status);
   });
   return r;
 }

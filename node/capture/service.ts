@@ -21,6 +21,7 @@ import { CaptureGuard, CaptureRefusal } from './guard';
 import { capturePage, CaptureFailure, type CaptureOptions, type EngineSettings } from './engine';
 import { buildPackage } from './package';
 import { environmentRecord } from './environment';
+import { CAPTURE_ID_RE } from '../evidence/history';
 import { newCaptureId, resolveOptions, CaptureRequestSchema, type CaptureRequest, type CaptureStatus } from './model';
 
 const JOB = '!cap!j'; // !cap!j<captureId> → CaptureJob
@@ -103,7 +104,11 @@ export class CaptureService {
     return s;
   }
 
-  /** Loads the jobs; logs the interrupted attempts of jobs that were running, and queues them again. */
+  /**
+   * Loads the jobs still to run (queued, or running when the node stopped: that attempt is logged as
+   * interrupted and the job queued again). Settled jobs stay in the store and are read from it when
+   * asked for: memory holds only the queued and running ones, however many captures the node has made.
+   */
   start(): Promise<void> {
     this.started ??= this.load();
     return this.started;
@@ -114,8 +119,10 @@ export class CaptureService {
     const pending: CaptureJob[] = [];
     for await (const [, value] of this.ledger.db.iterator({ gte: JOB, lt: JOB + '\xff', valueEncoding: 'json' })) {
       const job = value as unknown as CaptureJob;
-      this.jobs.set(job.captureId, job);
-      if (job.status === 'queued' || job.status === 'running') pending.push(job);
+      if (job.status === 'queued' || job.status === 'running') {
+        this.jobs.set(job.captureId, job);
+        pending.push(job);
+      }
     }
     pending.sort((a, b) => a.seq - b.seq);
     for (const job of pending) {
@@ -183,8 +190,7 @@ export class CaptureService {
         job.status = 'failed';
         job.error = { reason: 'target-forbidden', message: err.message };
         const index = await this.logFailure(job, 'target-forbidden', err.message);
-        await this.save(job);
-        this.jobs.set(job.captureId, job);
+        await this.save(job); // settled at once: read from the store when asked for
         throw new CaptureTargetForbidden(err.message, { captureId: job.captureId, index, reason: err.reason, ...err.details });
       }
     }
@@ -202,17 +208,25 @@ export class CaptureService {
   }
 
   /** The job, for the collector who asked, a court or an auditor; anyone else: not found. */
-  view(actor: Actor, captureId: string): CaptureStatus {
-    const job = this.jobs.get(captureId);
+  async view(actor: Actor, captureId: string): Promise<CaptureStatus> {
+    const job = await this.job(captureId);
     if (!job || (actor.role === 'collector' && job.collector.keyId !== actor.keyId) || !['collector', 'court', 'auditor'].includes(actor.role)) {
       throw new CaptureNotFound(`no capture ${captureId}`);
     }
     return statusOf(job);
   }
 
-  /** The job as stored (tests, the bench). */
-  job(captureId: string): CaptureJob | undefined {
-    return this.jobs.get(captureId);
+  /** The job: in memory while queued or running, else as stored. */
+  async job(captureId: string): Promise<CaptureJob | undefined> {
+    const live = this.jobs.get(captureId);
+    if (live) return live;
+    if (!CAPTURE_ID_RE.test(captureId)) return undefined; // not a capture id: nothing to look up
+    return (await this.ledger.db.get(JOB + captureId, { valueEncoding: 'json' })) as CaptureJob | undefined;
+  }
+
+  /** Jobs held in memory (queued and running). */
+  get liveJobs(): number {
+    return this.jobs.size;
   }
 
   private pump(): void {
@@ -301,6 +315,8 @@ export class CaptureService {
       await this.save(job);
       this.logger.info({ captureId: job.captureId, reason }, 'capture failed');
     } finally {
+      // Settled and saved: from now on read from the store (an interrupted attempt stays, to be re-run).
+      if (job.status === 'done' || job.status === 'failed') this.jobs.delete(job.captureId);
       this.onSettled?.(job);
     }
   }

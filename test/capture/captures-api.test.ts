@@ -71,6 +71,9 @@ describe('capture jobs over HTTP (real node, real Chromium)', () => {
     expect(done).toMatchObject({ status: 'done', attempts: 1, failedEntries: [], progress: { step: 'done', attempt: 1 } });
     const evidenceId = done.evidenceId as string;
 
+    // Settled: no longer held in memory, read from the store, the same answer.
+    expect(await t.ledger.captures.job(posted.body.captureId)).toMatchObject({ status: 'done', evidenceId });
+    expect(t.ledger.captures.liveJobs).toBe(0);
     // Roles: a court and an auditor may read the status; another collector is told it does not exist.
     expect((await t.api(`/v1/captures/${posted.body.captureId}`, { key: court })).body.evidenceId).toBe(evidenceId);
     expect((await t.api(`/v1/captures/${posted.body.captureId}`, { key: auditor })).status).toBe(200);
@@ -172,6 +175,11 @@ describe('a restart in the middle of a running capture', () => {
       const ev = await t.api(`/v1/evidence/${done.evidenceId}/bundle`, { key });
       expect(ev.body.items[0].record.capture).toMatchObject({ captureId: id, attempt: 2 });
       expect(ev.body.items[0].index).toBeGreaterThan(interrupted!);
+      // After another restart the settled job is not loaded into memory, and its status still reads the same.
+      await t.close({ keepData: true });
+      t = await startTestLedger(captureEnv(site), { dataDir });
+      expect((await t.api(`/v1/captures/${id}`, { key })).body).toEqual(done);
+      expect(t.ledger.captures.liveJobs).toBe(0);
     } finally {
       await t.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
