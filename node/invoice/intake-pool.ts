@@ -85,7 +85,11 @@ class IntakeWorker {
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ id, req });
+      // The body goes over as an exact-size copy, transferred: a request body is usually a view on
+      // a shared 8 KiB pool buffer, and cloning a view clones its whole backing buffer (measured 5-12
+      // µs a post against ~2 for 1.5 KB of its own). The caller keeps the original for the fallback.
+      const bytes = new Uint8Array(req.bytes);
+      this.worker.postMessage({ id, req: { ...req, bytes } }, [bytes.buffer]);
     });
   }
 }

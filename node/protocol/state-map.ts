@@ -22,7 +22,7 @@
  * internal node instead).
  */
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes';
-import { canonicalBytes } from './canonical';
+import { canonicalJson } from './canonical';
 import { sha256 } from './hash';
 import { ProtocolError } from './errors';
 
@@ -206,7 +206,54 @@ export function nextStateLeaf(prev: StateLeaf | undefined, entry: MappedEntry, i
 }
 
 export function leafValueHash(leaf: StateLeaf): Uint8Array {
-  return sha256(canonicalBytes(leaf));
+  return sha256(utf8(leafJcs(leaf)));
+}
+
+/**
+ * JCS (RFC 8785) of a state leaf. A leaf of the usual shape — exactly its fields, strings of printable
+ * ASCII without `"` or `\`, counts as safe integers — is written directly in JCS key order (it is
+ * hashed for every change of every subject; the general serializer costs several times as much); any
+ * other value, e.g. a leaf read from a proof file with an extra field, goes through the general
+ * canonical JSON, which also refuses what JSON cannot carry. Both give the same bytes (tested).
+ */
+export function leafJcs(leaf: StateLeaf): string {
+  return fastLeafJcs(leaf) ?? canonicalJson(leaf);
+}
+
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const str = (v: unknown): string | null => (typeof v === 'string' && PLAIN.test(v) ? '"' + v + '"' : null);
+const count = (v: unknown): string | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : null);
+const bool = (v: unknown): string | null => (v === true ? 'true' : v === false ? 'false' : null);
+
+function hasExactly(o: unknown, n: number): o is Record<string, unknown> {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  const proto: unknown = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let k = 0;
+  for (const key in o) if (Object.prototype.hasOwnProperty.call(o, key)) k++;
+  return k === n;
+}
+
+function fastStatusJcs(s: unknown, domain: unknown): string | null {
+  if (!hasExactly(s, 4)) return null;
+  if (domain === 'invoice') {
+    const a = count(s.openRedForms), b = str(s.reimbursement), c = str(s.status), d = str(s.use);
+    return a && b && c && d ? `{"openRedForms":${a},"reimbursement":${b},"status":${c},"use":${d}}` : null;
+  }
+  if (domain === 'evidence') {
+    const a = count(s.custodyEvents), b = bool(s.erased), c = bool(s.sealed), d = bool(s.withdrawn);
+    return a && b && c && d ? `{"custodyEvents":${a},"erased":${b},"sealed":${c},"withdrawn":${d}}` : null;
+  }
+  return null;
+}
+
+function fastLeafJcs(leaf: StateLeaf): string | null {
+  const l = leaf as unknown;
+  if (!hasExactly(l, 9)) return null;
+  const domain = str(l.domain), entries = count(l.entries), history = str(l.history), lastAt = str(l.lastAt);
+  const lastIndex = count(l.lastIndex), lastKind = str(l.lastKind), status = fastStatusJcs(l.status, l.domain), subject = str(l.subject), type = str(l.type);
+  if (!domain || !entries || !history || !lastAt || !lastIndex || !lastKind || !status || !subject || !type) return null;
+  return `{"domain":${domain},"entries":${entries},"history":${history},"lastAt":${lastAt},"lastIndex":${lastIndex},"lastKind":${lastKind},"status":${status},"subject":${subject},"type":${type}}`;
 }
 
 // ---- proofs ----

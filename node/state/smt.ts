@@ -24,18 +24,31 @@ import {
 export interface MapUpdate {
   key: Uint8Array;
   valueHash: Uint8Array;
+  /** The key's 64 hex digits without 0x, when the caller has them (else computed). */
+  hex?: string;
+}
+
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const DEPTH_HEX: readonly string[] = Array.from({ length: 257 }, (_, d) => d.toString(16).padStart(3, '0'));
+
+/** A key's 64 hex digits (no 0x): positions on its path are prefixes of it. */
+function keyHex(key: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 32; i++) s += HEX_BYTE[key[i]!]!;
+  return s;
 }
 
 /** Position of the node at `depth` on `key`'s path: 3 hex digits of depth, then the key's first `depth` bits (rest zeroed), as hex. */
 export function positionOf(key: Uint8Array, depth: number): string {
-  const bytes = Math.ceil(depth / 8);
-  let s = depth.toString(16).padStart(3, '0');
-  for (let i = 0; i < bytes; i++) {
-    let b = key[i]!;
-    if (i === bytes - 1 && depth % 8 !== 0) b &= 0xff << (8 - (depth % 8));
-    s += (b < 16 ? '0' : '') + b.toString(16);
-  }
-  return s;
+  return positionIn(key, keyHex(key), depth);
+}
+
+/** positionOf with the key's hex already at hand (the updates carry it). */
+function positionIn(key: Uint8Array, hex: string, depth: number): string {
+  const full = depth >> 3;
+  const rem = depth & 7;
+  const s = DEPTH_HEX[depth]! + hex.slice(0, 2 * full);
+  return rem === 0 ? s : s + HEX_BYTE[key[full]! & (0xff << (8 - rem)) & 0xff]!;
 }
 
 export const isLeafNode = (n: Uint8Array): boolean => n[0] === 0;
@@ -45,11 +58,35 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/** An update with its key's hex (positions are built from it). */
+interface Up extends MapUpdate {
+  hex: string;
+}
+
+const withHex = (u: MapUpdate): Up => (u.hex !== undefined ? (u as Up) : { key: u.key, valueHash: u.valueHash, hex: keyHex(u.key) });
+
 /** Sorts updates by key and keeps the last update of each key. */
 export function normaliseUpdates(updates: readonly MapUpdate[]): MapUpdate[] {
-  const byKey = new Map<string, MapUpdate>();
-  for (const u of updates) byKey.set(toHex(u.key), u);
-  return [...byKey.values()].sort((a, b) => compareKeys(a.key, b.key));
+  const byKey = new Map<string, Up>();
+  for (const u of updates) {
+    const w = withHex(u);
+    byKey.set(w.hex, w);
+  }
+  return [...byKey.values()].sort((a, b) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0));
+}
+
+/** In a[lo, hi) (sorted, sharing the first `depth` bits): the first index whose bit `depth` is 1. */
+function splitAt(a: readonly Up[], lo: number, hi: number, depth: number): number {
+  const byte = depth >> 3;
+  const mask = 0x80 >> (depth & 7);
+  let l = lo;
+  let h = hi;
+  while (l < h) {
+    const m = (l + h) >> 1;
+    if ((a[m]!.key[byte]! & mask) === 0) l = m + 1;
+    else h = m;
+  }
+  return l;
 }
 
 /**
@@ -58,31 +95,40 @@ export function normaliseUpdates(updates: readonly MapUpdate[]): MapUpdate[] {
  */
 export async function prefetch(updates: readonly MapUpdate[], read: (positions: string[]) => Promise<(Uint8Array | undefined)[]>): Promise<Map<string, Uint8Array>> {
   const found = new Map<string, Uint8Array>();
-  let level: { depth: number; ups: readonly MapUpdate[] }[] = updates.length > 0 ? [{ depth: 0, ups: updates }] : [];
-  while (level.length > 0) {
-    const positions = level.map((l) => positionOf(l.ups[0]!.key, l.depth));
+  const a = updates.map(withHex);
+  // Each range [lo, hi) of `a` shares its first `depth` bits: one node to read.
+  let depth = 0;
+  let ranges: number[] = a.length > 0 ? [0, a.length] : [];
+  while (ranges.length > 0) {
+    const positions: string[] = [];
+    for (let r = 0; r < ranges.length; r += 2) {
+      const u = a[ranges[r]!]!;
+      positions.push(positionIn(u.key, u.hex, depth));
+    }
     const nodes = await read(positions);
-    const next: typeof level = [];
-    level.forEach((l, i) => {
+    const next: number[] = [];
+    for (let r = 0, i = 0; r < ranges.length; r += 2, i++) {
       const n = nodes[i];
-      if (n === undefined) return;
+      if (n === undefined) continue;
       found.set(positions[i]!, n);
-      if (isLeafNode(n)) return;
-      const [left, right] = split(l.ups, l.depth);
+      if (isLeafNode(n)) continue;
+      const lo = ranges[r]!;
+      const hi = ranges[r + 1]!;
+      const mid = splitAt(a, lo, hi, depth);
       // An empty child (zero hash) has nothing stored below it.
-      if (left.length > 0 && !bytesEqual(n.subarray(1, 33), EMPTY_SUBTREE)) next.push({ depth: l.depth + 1, ups: left });
-      if (right.length > 0 && !bytesEqual(n.subarray(33, 65), EMPTY_SUBTREE)) next.push({ depth: l.depth + 1, ups: right });
-    });
-    level = next;
+      if (mid > lo && !isZero(n, 1)) next.push(lo, mid);
+      if (hi > mid && !isZero(n, 33)) next.push(mid, hi);
+    }
+    ranges = next;
+    depth++;
   }
   return found;
 }
 
-function split(ups: readonly MapUpdate[], depth: number): [readonly MapUpdate[], readonly MapUpdate[]] {
-  // Sorted by key: the ones with bit `depth` = 0 come first.
-  let i = 0;
-  while (i < ups.length && keyBit(ups[i]!.key, depth) === 0) i++;
-  return [ups.slice(0, i), ups.slice(i)];
+/** Whether the 32 bytes of `n` from `at` are all zero (the empty subtree's hash). */
+function isZero(n: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 32; i++) if (n[i] !== 0) return false;
+  return true;
 }
 
 /**
@@ -94,41 +140,50 @@ export function applyUpdates(get: (position: string) => Uint8Array | undefined, 
     const root = get(positionOf(EMPTY_SUBTREE, 0));
     return root === undefined ? EMPTY_SUBTREE : mapNodeHash(root.subarray(0, 65));
   }
-  return build(0, updates, get(positionOf(updates[0]!.key, 0)));
+  const all = updates.map(withHex);
+  return build(0, all, 0, all.length, get(positionIn(all[0]!.key, all[0]!.hex, 0)));
 
-  function build(depth: number, ups: readonly MapUpdate[], existing: Uint8Array | undefined): Uint8Array {
-    const pos = positionOf(ups[0]!.key, depth);
+  // The subtree at `depth` over the updates a[lo, hi) (sorted, sharing their first `depth` bits).
+  function build(depth: number, a: readonly Up[], lo: number, hi: number, existing: Uint8Array | undefined): Uint8Array {
+    const pos = positionIn(a[lo]!.key, a[lo]!.hex, depth);
     if (existing !== undefined && isLeafNode(existing)) {
       const ek = existing.subarray(1, 33);
-      if (!ups.some((u) => bytesEqual(u.key, ek))) {
+      let present = false;
+      for (let i = lo; i < hi && !present; i++) present = bytesEqual(a[i]!.key, ek);
+      if (!present) {
         // The leaf that sat here moves down beside the new keys.
-        const moved: MapUpdate = { key: ek, valueHash: existing.subarray(33, 65) };
-        ups = normaliseUpdates([...ups, moved]);
+        const moved: Up = { key: ek, valueHash: existing.subarray(33, 65), hex: keyHex(ek) };
+        const b = a.slice(lo, hi);
+        let at = 0;
+        while (at < b.length && compareKeys(b[at]!.key, ek) < 0) at++;
+        b.splice(at, 0, moved);
+        a = b;
+        lo = 0;
+        hi = b.length;
       }
       existing = undefined;
     }
     let node: Uint8Array;
     if (existing === undefined) {
-      if (ups.length === 1) node = mapLeafNode(ups[0]!.key, ups[0]!.valueHash);
+      if (hi - lo === 1) node = mapLeafNode(a[lo]!.key, a[lo]!.valueHash);
       else {
-        const [l, r] = split(ups, depth);
-        node = mapInternalNode(l.length > 0 ? build(depth + 1, l, undefined) : EMPTY_SUBTREE, r.length > 0 ? build(depth + 1, r, undefined) : EMPTY_SUBTREE);
+        const mid = splitAt(a, lo, hi, depth);
+        node = mapInternalNode(mid > lo ? build(depth + 1, a, lo, mid, undefined) : EMPTY_SUBTREE, hi > mid ? build(depth + 1, a, mid, hi, undefined) : EMPTY_SUBTREE);
       }
     } else {
-      const [l, r] = split(ups, depth);
-      const lh = l.length > 0 ? build(depth + 1, l, childOf(existing, 0, l, depth)) : existing.subarray(1, 33);
-      const rh = r.length > 0 ? build(depth + 1, r, childOf(existing, 1, r, depth)) : existing.subarray(33, 65);
+      const mid = splitAt(a, lo, hi, depth);
+      const lh = mid > lo ? build(depth + 1, a, lo, mid, childOf(existing, 1, a[lo]!, depth)) : existing.subarray(1, 33);
+      const rh = hi > mid ? build(depth + 1, a, mid, hi, childOf(existing, 33, a[mid]!, depth)) : existing.subarray(33, 65);
       node = mapInternalNode(lh, rh);
     }
     put(pos, node);
     return mapNodeHash(node);
   }
 
-  function childOf(parent: Uint8Array, side: 0 | 1, ups: readonly MapUpdate[], depth: number): Uint8Array | undefined {
-    const h = side === 0 ? parent.subarray(1, 33) : parent.subarray(33, 65);
-    if (bytesEqual(h, EMPTY_SUBTREE)) return undefined;
-    const child = get(positionOf(ups[0]!.key, depth + 1));
-    if (child === undefined) throw new Error(`state map node at depth ${depth + 1} is missing (its parent holds hash ${toHex(h)})`);
+  function childOf(parent: Uint8Array, at: 1 | 33, u: Up, depth: number): Uint8Array | undefined {
+    if (isZero(parent, at)) return undefined;
+    const child = get(positionIn(u.key, u.hex, depth + 1));
+    if (child === undefined) throw new Error(`state map node at depth ${depth + 1} is missing (its parent holds hash ${toHex(parent.subarray(at, at + 32))})`);
     return child;
   }
 }

@@ -120,6 +120,9 @@ interface PendingNode {
 interface PendingLeaf {
   leaf: StateLeaf;
   base: StoredLeaf | undefined;
+  /** The subject's map key, and its hex (0x…), computed once. */
+  key: Uint8Array;
+  hex: Hex;
 }
 
 export class StateMapStore {
@@ -270,8 +273,17 @@ export class StateMapStore {
     }
     const subjects = [...new Set(changes.map((c) => c.subject))];
     const fresh = new Set(changes.filter((c) => c.fresh === true).map((c) => c.subject));
+    const keys = new Map<string, { key: Uint8Array; hex: Hex }>();
+    for (const s of subjects) {
+      const p = this.pendingLeaves.get(s);
+      if (p !== undefined) keys.set(s, p);
+      else {
+        const key = mapKey(s);
+        keys.set(s, { key, hex: toHex(key) });
+      }
+    }
     const toRead = subjects.filter((s) => !fresh.has(s) && !this.pendingLeaves.has(s));
-    const got = toRead.length === 0 ? [] : ((await this.db.getMany(toRead.map((s) => LEAF + toHex(mapKey(s))), { valueEncoding: 'json' })) as (StoredLeaf | undefined)[]);
+    const got = toRead.length === 0 ? [] : ((await this.db.getMany(toRead.map((s) => LEAF + keys.get(s)!.hex), { valueEncoding: 'json' })) as (StoredLeaf | undefined)[]);
     const onDisk = new Map<string, StoredLeaf>();
     toRead.forEach((s, j) => {
       const v = got[j];
@@ -285,7 +297,8 @@ export class StateMapStore {
       const base = p !== undefined ? (writesOut ? { epoch: closedEpoch, leaf: p.leaf } : p.base) : onDisk.get(s);
       if (p !== undefined) leaves.set(s, p.leaf);
       else if (base !== undefined) leaves.set(s, unwrapLeaf(base));
-      groupLeaves.set(s, { leaf: undefined as unknown as StateLeaf, base });
+      const k = keys.get(s)!;
+      groupLeaves.set(s, { leaf: undefined as unknown as StateLeaf, base, key: k.key, hex: k.hex });
     }
     for (const c of changes) leaves.set(c.subject, nextStateLeaf(leaves.get(c.subject), c, c.index, c.leafHash));
     for (const [s, g] of groupLeaves) g.leaf = leaves.get(s)!;
@@ -340,8 +353,7 @@ export class StateMapStore {
   private writeOut(ops: BatchOp[], nodes: Map<string, PendingNode>, leaves: Map<string, PendingLeaf>, epoch: number): void {
     const suffix = '!' + padEpoch(epoch);
     for (const [p, { node }] of nodes) ops.push({ type: 'put', key: VERSIONS + p + suffix, value: node } as BatchOp);
-    for (const [s, { leaf, base }] of leaves) {
-      const key = toHex(mapKey(s));
+    for (const { leaf, base, hex: key } of leaves.values()) {
       if (base !== undefined && isWrapped(base) && base.epoch < epoch) ops.push({ type: 'put', key: LEAF_HIST + key + '!' + padEpoch(base.epoch), value: base.leaf, valueEncoding: 'json' } as BatchOp);
       ops.push({ type: 'put', key: LEAF + key, value: { epoch, leaf }, valueEncoding: 'json' } as BatchOp);
     }
@@ -386,7 +398,12 @@ export class StateMapStore {
   }
 
   private unhashedUpdates(): MapUpdate[] {
-    return normaliseUpdates([...this.unhashed].map((s) => ({ key: mapKey(s), valueHash: leafValueHash(this.pendingLeaves.get(s)!.leaf) })));
+    return normaliseUpdates(
+      [...this.unhashed].map((s) => {
+        const p = this.pendingLeaves.get(s)!;
+        return { key: p.key, valueHash: leafValueHash(p.leaf), hex: p.hex.slice(2) };
+      }),
+    );
   }
 
   /** The nodes at `positions`: the overlay's, else the cache's, else from disk (kept in the cache when `cache`). */

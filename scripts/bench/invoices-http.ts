@@ -321,10 +321,10 @@ export async function benchInvoicesHttp(opts: BenchInvoicesHttpOptions = {}): Pr
       `  ${name.padEnd(26)} ${String(r.invoicesPerSec).padStart(10)} inv/s   p50 ${String(r.p50Ms).padStart(8)} ms   p99 ${String(r.p99Ms).padStart(8)} ms   ${JSON.stringify(r.statuses)}`;
     log(row('bare parse+hash (single)', bareOut));
     log(row('POST /v1/invoices', single));
-    log(`  single / bare = ${result.singleVsBare} (median of ${rounds} alternating rounds; target ≥ 0.6); single runs: ${stats1.groups - stats0.groups} group commits`);
+    log(`  single / bare = ${result.singleVsBare} (median of ${rounds} alternating rounds; target ≥ 0.7); single runs: ${stats1.groups - stats0.groups} group commits`);
     log(row(`bare parse+hash (${batchSize}/req)`, bareBatch));
     log(row(`POST /v1/invoices/batch`, batch));
-    log(`  batch target ≥ 20000 inv/s; sequencer: ${groups} group commits, ${result.sequencer.meanGroup} records each on average`);
+    log(`  batch target ≥ 0.5 × the bare route (issue 15); sequencer: ${groups} group commits, ${result.sequencer.meanGroup} records each on average`);
     log(`  per-invoice CPU µs: ${Object.entries(stepsUs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     log(`  receipt signing alone caps one core at ≈ ${Math.round(1e6 / stepsUs.receiptSign)} invoices/s`);
     return result;

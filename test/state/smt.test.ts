@@ -17,9 +17,15 @@ import {
   toHex,
   utf8,
   sha256,
+  canonicalJson,
+  leafJcs,
+  leafValueHash,
+  nextStateLeaf,
+  type Hex,
   type MapProof,
+  type StateLeaf,
 } from '../../node/protocol';
-import { MemoryMap, type MapUpdate } from '../../node/state/smt';
+import { MemoryMap, positionOf, type MapUpdate } from '../../node/state/smt';
 
 /** The reference: the root recomputed from the full (key → valueHash) set, no stored nodes. */
 function referenceRoot(entries: Map<string, Uint8Array>, keys: Map<string, Uint8Array>): Uint8Array {
@@ -106,5 +112,75 @@ describe('sparse Merkle tree (state map)', () => {
     const other = await m.proof(mapKey('k8'));
     const wrong: MapProof = { siblings: p.siblings, terminal: other.terminal };
     if (other.terminal.type === 'leaf') expect(() => mapRootFromProof(key, wrong)).toThrow(MapProofError);
+  });
+});
+
+describe('node positions and leaf hashing (formats on disk and in proofs)', () => {
+  it('names positions as before: 3 hex digits of depth, then the key bits above the node, the rest zeroed', () => {
+    const key = new Uint8Array(32).fill(0xff);
+    key[0] = 0xab;
+    key[1] = 0xcd;
+    expect(positionOf(key, 0)).toBe('000');
+    expect(positionOf(key, 1)).toBe('00180');
+    expect(positionOf(key, 8)).toBe('008ab');
+    expect(positionOf(key, 12)).toBe('00cabc0');
+    expect(positionOf(key, 15)).toBe('00fabcc');
+    expect(positionOf(key, 16)).toBe('010abcd');
+    expect(positionOf(key, 256)).toBe('100abcd' + 'ff'.repeat(30));
+  });
+
+  const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHex(b));
+  const leafArb = fc.record({
+    type: fc.constantFrom('tianfu.state-leaf/v1', 'other'),
+    subject: fc.oneof(hex64, fc.string(), fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: fc.constantFrom('"', '\\', '\u0000', '\u007f', '\u2028', '\ud800', '张', 'a'), maxLength: 8 })),
+    domain: fc.constantFrom('invoice', 'evidence'),
+    entries: fc.oneof(fc.nat(), fc.integer({ min: -5, max: 5 })),
+    lastIndex: fc.nat(),
+    lastKind: fc.oneof(fc.constantFrom('invoice.issued', 'evidence.custody.sealed'), fc.string()),
+    lastAt: fc.constantFrom('2026-12-03T10:00:00.000Z', 'a"quote', 'back\\slash', 'tab\there', '票据'),
+    history: hex64,
+    invoiceStatus: fc.record({ status: fc.constantFrom('issued', 'fully-reversed'), reimbursement: fc.constantFrom('init', 'locked'), use: fc.constantFrom('none', 'booked'), openRedForms: fc.nat(3) }),
+    evidenceStatus: fc.record({ sealed: fc.boolean(), withdrawn: fc.boolean(), erased: fc.boolean(), custodyEvents: fc.nat(9) }),
+    extra: fc.option(fc.string(), { nil: undefined }),
+  });
+
+  it('writes the same JCS bytes as the general canonical JSON for any leaf (the direct writer or the fallback)', () => {
+    fc.assert(
+      fc.property(leafArb, (r) => {
+        const leaf: Record<string, unknown> = {
+          type: r.type,
+          subject: r.subject,
+          domain: r.domain,
+          status: r.domain === 'invoice' ? r.invoiceStatus : r.evidenceStatus,
+          entries: r.entries,
+          lastIndex: r.lastIndex,
+          lastKind: r.lastKind,
+          lastAt: r.lastAt,
+          history: r.history,
+        };
+        if (r.extra !== undefined) leaf.extra = r.extra;
+        let expected: string | Error;
+        try {
+          expected = canonicalJson(leaf);
+        } catch (e) {
+          expected = e as Error;
+        }
+        if (expected instanceof Error) expect(() => leafJcs(leaf as unknown as StateLeaf)).toThrow(expected.message);
+        else {
+          expect(leafJcs(leaf as unknown as StateLeaf)).toBe(expected);
+          expect(toHex(leafValueHash(leaf as unknown as StateLeaf))).toBe(toHex(sha256(utf8(expected))));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('hashes the leaves the node makes by the direct writer, and the same as before', () => {
+    const issued = nextStateLeaf(undefined, { kind: 'invoice.issued', subject: '0x' + 'ab'.repeat(32), at: '2026-12-03T10:00:00.000Z' }, 7, ('0x' + '11'.repeat(32)) as Hex);
+    const locked = nextStateLeaf(issued, { kind: 'invoice.reimbursement-locked', subject: issued.subject, at: '2026-12-03T10:00:01.000Z' }, 9, ('0x' + '22'.repeat(32)) as Hex);
+    for (const l of [issued, locked]) expect(leafJcs(l)).toBe(canonicalJson(l));
+    expect(leafJcs(locked)).toContain('"reimbursement":"locked"');
+    // A lone surrogate still has no canonical form.
+    expect(() => leafJcs({ ...locked, lastAt: '\uD800' })).toThrow(/lone UTF-16 surrogate/);
   });
 });
