@@ -14,6 +14,7 @@ import { capturePage, CaptureFailure, DEFAULT_CAPTURE_OPTIONS, type CaptureOptio
 import { buildPackage, readWarc } from '../../node/capture/package';
 import { environmentRecord } from '../../node/capture/environment';
 import { indexCapturePackage } from '../../node/protocol/capture-package';
+import { CaptureGuard, type Resolver } from '../../node/capture/guard';
 
 const OPTS: CaptureOptions = { ...DEFAULT_CAPTURE_OPTIONS, timeoutMs: 8000 };
 const hex = (alg: string, b: Uint8Array): `0x${string}` => `0x${createHash(alg).update(b).digest('hex')}`;
@@ -160,6 +161,44 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(r2.reason).toBe('target-forbidden');
     expect(r2.message).toMatch(/127\.0\.0\.2/);
     expect(site.decoyHits).toEqual([]);
+  }, 60_000);
+
+  it('a host name: resolved by the guard, connected to the address it answered, the answers kept; a name that resolves to a forbidden address or not at all is refused', async () => {
+    // The tests' own resolver (the guard's injection point): names under .test on loopback addresses only.
+    const asked: string[] = [];
+    const names: Record<string, string> = { 'shop.test': '127.0.0.1', 'cdn.test': '127.0.0.2' };
+    const resolver: Resolver = async (host) => {
+      asked.push(host);
+      const a = names[host];
+      if (a === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return [{ address: a, family: 4 }];
+    };
+    const port = new URL(site.http).port;
+    const named = { ...settings, guard: new CaptureGuard({ allowHosts: ['127.0.0.1', 'shop.test'], resolver }) };
+
+    // Allowed by name: the page and its subresources come from the address the name resolved to.
+    const before = site.hits.length;
+    const r = await capturePage(`http://shop.test:${port}/page`, OPTS, named);
+    expect(r.status).toBe(200);
+    expect(r.finalUrl).toBe(`http://shop.test:${port}/page`);
+    expect(r.serverAddress).toBe('127.0.0.1');
+    expect(r.network.dns['shop.test']!.answers).toEqual([{ address: '127.0.0.1', family: 4 }]);
+    expect(r.network.connections.length).toBeGreaterThan(0);
+    for (const c of r.network.connections) expect(c.address).toBe('127.0.0.1');
+    expect(site.hits.slice(before)).toEqual(expect.arrayContaining(['/page', '/style.css', '/img.png', '/app.js']));
+    expect(asked).toContain('shop.test');
+
+    // A subresource by a name that is not on the allow list and resolves to loopback: refused, named, and the decoy gets nothing.
+    const f = await failure(capturePage(`${site.http}/sub-name?host=cdn.test`, OPTS, named));
+    expect(f.reason).toBe('target-forbidden');
+    expect(f.message).toMatch(/127\.0\.0\.2 \(cdn\.test resolves to it\) is a loopback address/);
+    expect(site.decoyHits).toEqual([]);
+
+    // A page whose name does not resolve: a failed capture (reason dns), before a browser starts.
+    const d = await failure(capturePage(`http://nowhere.test:${port}/page`, OPTS, named));
+    expect(d.reason).toBe('dns');
+    expect(d.message).toMatch(/nowhere\.test could not be resolved: ENOTFOUND/);
+    expect(d.log.map((e) => e.event)).toEqual(['start', 'failed']);
   }, 60_000);
 
   it('keeps the screenshot within the height limit and says it was cut', async () => {

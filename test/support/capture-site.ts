@@ -129,6 +129,9 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
       case '/to-decoy':
         res.writeHead(302, { location: `${decoyBase}/page` });
         return void res.end();
+      case '/sub-name':
+        // A subresource by host name (the tests' resolver answers it): ?host=name, on the decoy's port.
+        return html(`<title>Sub by name</title></head><body><p>ok</p><img src="http://${u.searchParams.get('host') ?? 'cdn.test'}:${new URL(decoyBase).port}/img.png"></body></html>`);
       case '/sub-decoy':
         return html(`<title>Sub</title></head><body><p>ok</p><img src="${decoyBase}/img.png"></body></html>`);
       case '/many': {
