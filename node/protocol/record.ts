@@ -56,7 +56,7 @@ export function parseEntry(value: unknown): LogEntry {
   if (keys !== 'at,commitment,kind,subject,v') throw new ProtocolError('MALFORMED', `entry fields must be exactly v, kind, subject, commitment, at (got ${keys})`);
   if (typeof e.kind !== 'string' || !KIND_RE.test(e.kind)) throw new ProtocolError('MALFORMED', `entry.kind ${JSON.stringify(e.kind)} is not a dotted kind name`);
   if (typeof e.subject !== 'string' || e.subject.length === 0 || e.subject.length > 256) throw new ProtocolError('MALFORMED', 'entry.subject must be a non-empty string of at most 256 characters');
-  if (typeof e.commitment !== 'string' || !/^0x[0-9a-f]{64}$/.test(e.commitment)) throw new ProtocolError('MALFORMED', 'entry.commitment must be 32-byte lowercase hex');
+  if (typeof e.commitment !== 'string' || !COMMITMENT_RE.test(e.commitment)) throw new ProtocolError('MALFORMED', 'entry.commitment must be 32-byte lowercase hex');
   // Round-trip, not just Date.parse: V8 accepts 2024-02-30 (as 03-01) and 24:00, which would give one
   // instant two spellings and so two leaf hashes.
   if (typeof e.at !== 'string' || !AT_RE.test(e.at) || !isCanonicalInstant(e.at)) {
@@ -67,11 +67,41 @@ export function parseEntry(value: unknown): LogEntry {
 
 export function makeEntry(kind: string, subject: string, commitmentHex: Hex, at: Date): LogEntry {
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new ProtocolError('INVALID_INPUT', 'entry time must be a valid Date');
-  return parseEntry({ v: ENTRY_VERSION, kind, subject, commitment: commitmentHex, at: at.toISOString() });
+  const iso = at.toISOString();
+  // The node's own entries (once per record on the writer): the same checks as parseEntry, in the same
+  // order with the same errors, without re-reading an object built right here. A valid Date's
+  // toISOString is its one canonical spelling whenever it has the YYYY form (years 0000-9999).
+  if (typeof kind === 'string' && KIND_RE.test(kind) && typeof subject === 'string' && subject.length > 0 && subject.length <= 256 && typeof commitmentHex === 'string' && COMMITMENT_RE.test(commitmentHex) && AT_RE.test(iso)) {
+    return { v: ENTRY_VERSION, kind, subject, commitment: commitmentHex, at: iso };
+  }
+  return parseEntry({ v: ENTRY_VERSION, kind, subject, commitment: commitmentHex, at: iso });
 }
 
+/** JCS of an entry: written directly when every string is printable ASCII without `"` or `\` (the node's entries), else by the general serializer. Same bytes (tested). */
 export function entryBytes(entry: LogEntry): Uint8Array {
+  const e = entry as unknown as Record<string, unknown>;
+  if (
+    e.v === ENTRY_VERSION &&
+    typeof e.at === 'string' && PLAIN_ASCII.test(e.at) &&
+    typeof e.commitment === 'string' && PLAIN_ASCII.test(e.commitment) &&
+    typeof e.kind === 'string' && PLAIN_ASCII.test(e.kind) &&
+    typeof e.subject === 'string' && PLAIN_ASCII.test(e.subject) &&
+    hasFiveOwnFields(e)
+  ) {
+    return utf8(`{"at":"${e.at}","commitment":"${e.commitment}","kind":"${e.kind}","subject":"${e.subject}","v":1}`);
+  }
   return canonicalBytes(entry);
+}
+
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const COMMITMENT_RE = /^0x[0-9a-f]{64}$/;
+
+function hasFiveOwnFields(o: Record<string, unknown>): boolean {
+  const proto: unknown = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let n = 0;
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) n++;
+  return n === 5;
 }
 
 export function entryLeafHash(entry: LogEntry): Hex {
