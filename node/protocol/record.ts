@@ -22,11 +22,13 @@ function hexArg(name: string, value: string, bytes: number): Uint8Array {
   }
 }
 
+const COMMITMENT_PREFIX = concatBytes(utf8(COMMITMENT_TAG), new Uint8Array([0]));
+
 /** commitment = SHA256("tianfu/commitment/v1" || 0x00 || salt || recordDigest). Hides the record from log readers. */
 export function commitment(salt: Hex, digest: Hex): Hex {
   const s = hexArg('salt', salt, SALT_BYTES);
   const d = hexArg('recordDigest', digest, 32);
-  return toHex(sha256(concatBytes(utf8(COMMITMENT_TAG), new Uint8Array([0]), s, d)));
+  return toHex(sha256(concatBytes(COMMITMENT_PREFIX, s, d)));
 }
 
 /** The leaf: carries no personal or commercial data, only what the lifecycle rules need. */

@@ -33,9 +33,11 @@ function hex32(name: string, value: string): Uint8Array {
   }
 }
 
+const PSEUDONYM_PREFIX = concatBytes(utf8(SUBJECT_SCHEME), new Uint8Array([0]));
+
 /** SHA256("tianfu/subject/v1" || 0x00 || salt || key): the entry subject of a pseudonymous record. */
 export function subjectPseudonym(salt: Hex, key: Hex): Hex {
-  return toHex(sha256(concatBytes(utf8(SUBJECT_SCHEME), new Uint8Array([0]), hex32('subject salt', salt), hex32('subject key', key))));
+  return toHex(sha256(concatBytes(PSEUDONYM_PREFIX, hex32('subject salt', salt), hex32('subject key', key))));
 }
 
 export function subjectLink(key: Hex, salt: Hex): SubjectLink {
