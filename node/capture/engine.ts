@@ -33,7 +33,7 @@ export interface EngineSettings {
 }
 
 /** Why a capture failed: the `reason` of its `evidence.capture-failed` entry. */
-export type FailureReason = 'target-forbidden' | 'dns' | 'tls' | 'connection' | 'timeout' | 'http-status' | 'too-large' | 'too-many-requests' | 'browser' | 'interrupted';
+export type FailureReason = 'target-forbidden' | 'dns' | 'tls' | 'connection' | 'timeout' | 'http-status' | 'download' | 'too-large' | 'too-many-requests' | 'browser' | 'interrupted';
 
 export class CaptureFailure extends Error {
   override readonly name = 'CaptureFailure';
@@ -245,6 +245,16 @@ export async function capturePage(url: string, options: CaptureOptions, settings
       // A redirect's response is finished when the next hop starts; its own record is made here too.
       void req.response().then((res) => keep(req, res), () => undefined);
     });
+    // A URL that answers a file to save (Content-Disposition: attachment, or a type the browser does not
+    // show): the browser refuses it (acceptDownloads: false) and the navigation ends without a page.
+    let download: { url: string; suggestedFilename: string } | null = null;
+    let downloadSeen: () => void = () => undefined;
+    const downloadEvent = new Promise<void>((resolve) => (downloadSeen = resolve));
+    page.on('download', (d) => {
+      download = { url: d.url(), suggestedFilename: d.suggestedFilename() };
+      ev('download-refused', download);
+      downloadSeen();
+    });
     page.on('requestfailed', (req) => {
       failedRequests.push({ url: req.url(), error: req.failure()?.errorText ?? 'failed' });
       ev('request-failed', { url: req.url(), error: req.failure()?.errorText ?? 'failed' });
@@ -265,6 +275,12 @@ export async function capturePage(url: string, options: CaptureOptions, settings
         throw fail(reason, refused.message, { url: refused.url, ...(refused.address ? { address: refused.address } : {}) });
       }
       if (/Timeout .*exceeded/i.test(msg)) throw fail('timeout', `the page did not finish loading (${options.waitUntil}) within ${options.timeoutMs} ms`, { timeoutMs: options.timeoutMs });
+      if (download !== null || /Download is starting/i.test(msg)) {
+        // The navigation's error can come before the browser's download event: wait for it a moment (its file name).
+        await Promise.race([downloadEvent, new Promise((r) => setTimeout(r, 1000).unref())]);
+        const d = download as { url: string; suggestedFilename: string } | null;
+        throw fail('download', `the URL answers a file to download${d?.suggestedFilename ? ` (${JSON.stringify(d.suggestedFilename)})` : ''}, not a page: a capture records a web page as the browser shows it; deposit the file itself as evidence, or capture the page that links to it`, { url: d?.url ?? url, ...(d?.suggestedFilename ? { suggestedFilename: d.suggestedFilename } : {}) });
+      }
       throw fail('connection', msg);
     }
     mark('loaded');

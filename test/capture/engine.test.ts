@@ -201,6 +201,16 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(d.log.map((e) => e.event)).toEqual(['start', 'failed']);
   }, 60_000);
 
+  it('a URL that answers a file to download (not a page) fails `download`, naming the file, fetched once', async () => {
+    const before = site.hits.filter((h) => h === '/download').length;
+    const f = await failure(capturePage(`${site.http}/download`, OPTS, settings));
+    expect(f.reason).toBe('download');
+    expect(f.message).toMatch(/answers a file to download \("contract\.bin"\), not a page/);
+    expect(f.details).toMatchObject({ url: `${site.http}/download`, suggestedFilename: 'contract.bin' });
+    expect(f.log.map((e) => e.event)).toEqual(expect.arrayContaining(['navigate', 'download-refused', 'failed']));
+    expect(site.hits.filter((h) => h === '/download').length - before).toBe(1);
+  }, 60_000);
+
   it('keeps the screenshot within the height limit and says it was cut', async () => {
     const r = await capturePage(`${site.http}/tall`, { ...OPTS, scrollToBottom: false }, settings);
     expect(r.screenshotSize).toEqual({ width: OPTS.viewport.width, height: settings.maxHeight, truncated: true });

@@ -129,6 +129,10 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
       case '/to-decoy':
         res.writeHead(302, { location: `${decoyBase}/page` });
         return void res.end();
+      case '/download':
+        // A file the browser would save rather than show.
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="contract.bin"' });
+        return void res.end(Buffer.from('contract body 合同'));
       case '/sub-name':
         // A subresource by host name (the tests' resolver answers it): ?host=name, on the decoy's port.
         return html(`<title>Sub by name</title></head><body><p>ok</p><img src="http://${u.searchParams.get('host') ?? 'cdn.test'}:${new URL(decoyBase).port}/img.png"></body></html>`);
