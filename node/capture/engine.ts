@@ -6,9 +6,10 @@
  * main response's status, headers and server address, and a log of JSON events, one per step. The
  * package is built from this result by package.ts.
  */
+import { createHash } from 'node:crypto';
 import type { Browser, Request as PwRequest, Response as PwResponse } from 'playwright-core';
 import { CaptureGuard, CaptureRefusal } from './guard';
-import { CaptureProxy, type ProxyRecord } from './proxy';
+import { CaptureProxy, type BrowserCertificate, type ProxyRecord } from './proxy';
 
 export interface CaptureOptions {
   fullPage: boolean;
@@ -189,6 +190,10 @@ export async function capturePage(url: string, options: CaptureOptions, settings
       javaScriptEnabled: true,
     });
     const page = await context.newPage();
+    // A CDP session of the engine's own, with the network domain on before anything loads: the
+    // browser keeps each origin's certificate chain for it (compared with the node's check below).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
 
     const exchanges: RecordedExchange[] = [];
     const failedRequests: { url: string; error: string }[] = [];
@@ -321,11 +326,30 @@ export async function capturePage(url: string, options: CaptureOptions, settings
     ev('screenshot', { bytes: screenshot.length, height: shotHeight, truncated });
     const dom = await page.content();
     ev('dom', { bytes: Buffer.byteLength(dom) });
-    const cdp = await context.newCDPSession(page);
     const { data: mhtml } = (await cdp.send('Page.captureSnapshot', { format: 'mhtml' })) as { data: string };
     ev('mhtml', { bytes: Buffer.byteLength(mhtml) });
     const title = await page.title();
     const userAgent = await page.evaluate(() => navigator.userAgent);
+    // The node checked each HTTPS origin's certificate over a connection of its own (tls-check.ts);
+    // the browser's tunnel is another connection. What the browser itself received is compared with
+    // it: a server that shows the check one certificate and the browser another fails the capture.
+    const browserTls: Record<string, BrowserCertificate> = {};
+    for (const [origin, check] of Object.entries(proxy.record.tls)) {
+      try {
+        const { tableNames } = (await cdp.send('Network.getCertificate', { origin })) as { tableNames: string[] };
+        browserTls[origin] = { fingerprints256: tableNames.map((b64) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex')) };
+      } catch (err) {
+        browserTls[origin] = { fingerprints256: [], error: (err as Error).message.split('\n')[0]! };
+      }
+      const seen = browserTls[origin]!.fingerprints256[0];
+      const checked = check.chain[0]?.fingerprint256;
+      if (seen !== undefined && checked !== undefined && seen !== checked) {
+        proxy.record.browserTls = browserTls;
+        throw fail('tls', `the server at ${origin} showed the browser another certificate (SHA-256 ${seen}) than the node's own check of it (SHA-256 ${checked}): what the browser received cannot be vouched for`, { origin, browserFingerprint256: seen, checkedFingerprint256: checked });
+      }
+    }
+    proxy.record.browserTls = browserTls;
+    ev('tls-compared', { origins: Object.keys(browserTls).length });
     mark('recorded');
 
     // The redirect chain, first request first.

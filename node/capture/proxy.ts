@@ -40,10 +40,22 @@ export interface ProxyRefusal {
   range?: string;
 }
 
+/** The certificate chain the browser itself received for an origin (CDP Network.getCertificate), as SHA-256 fingerprints of the DER, leaf first. */
+export interface BrowserCertificate {
+  fingerprints256: string[];
+  /** Why the browser's chain could not be read (then nothing was compared). */
+  error?: string;
+}
+
 export interface ProxyRecord {
   dns: Record<string, { answers: ResolvedAddress[]; at: string }>;
   connections: ProxyConnection[];
   tls: Record<string, TlsCheck>;
+  /**
+   * By origin, what the browser received over its own tunnel, compared with the node's check (`tls`):
+   * a different leaf fails the capture (reason tls). Set by the engine after the page is recorded.
+   */
+  browserTls?: Record<string, BrowserCertificate>;
   refusals: ProxyRefusal[];
   /** Bytes received from servers (all connections). */
   bytesIn: number;

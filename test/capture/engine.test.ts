@@ -112,6 +112,17 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(tls.chain[0]!.pem).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(tls.address).toBe('127.0.0.1');
     expect(r.dom).toContain(SCRIPT_TEXT);
+    // What the browser itself received over its tunnel, compared with the check: the same leaf.
+    expect(r.network.browserTls![site.https]!.fingerprints256[0]).toBe(site.certFingerprint);
+    expect(r.log.map((e) => e.event)).toContain('tls-compared');
+  }, 60_000);
+
+  it('fails tls when the server shows the browser another certificate than the node\'s check (both valid)', async () => {
+    const f = await failure(capturePage(`${site.twoFaced}/page`, OPTS, settings));
+    expect(f.reason).toBe('tls');
+    expect(f.message).toMatch(/showed the browser another certificate/);
+    expect(f.details).toMatchObject({ origin: site.twoFaced, checkedFingerprint256: site.certFingerprint, browserFingerprint256: site.cert2Fingerprint });
+    expect(site.certFingerprint).not.toBe(site.cert2Fingerprint);
   }, 60_000);
 
   it.each([

@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { requireTool } from './system-tools';
 
 /** A 3×2 red PNG. */
@@ -25,6 +25,13 @@ export interface CaptureSite {
   https: string;
   /** HTTPS whose certificate names wrong.example only. */
   mismatch: string;
+  /**
+   * HTTPS with two valid certificates for 127.0.0.1: the first connection gets the usual one
+   * (`certFingerprint`), every later one the other (`cert2Fingerprint`): what a server that shows a
+   * checker one certificate and a browser another looks like.
+   */
+  twoFaced: string;
+  cert2Fingerprint: string;
   /** The decoy on 127.0.0.2 (same port numbering as its own server). */
   decoy: string;
   decoyHits: string[];
@@ -38,7 +45,7 @@ export interface CaptureSite {
   close(): Promise<void>;
 }
 
-function makeCerts(dir: string): { caKey: string; caCert: string; key: string; cert: string; badKey: string; badCert: string } {
+function makeCerts(dir: string): { caKey: string; caCert: string; key: string; cert: string; key2: string; cert2: string; badKey: string; badCert: string } {
   const openssl = requireTool('openssl');
   const p = (n: string): string => path.join(dir, n);
   const run = (...args: string[]): void => void execFileSync(openssl, args, { stdio: 'pipe' });
@@ -49,9 +56,10 @@ function makeCerts(dir: string): { caKey: string; caCert: string; key: string; c
     run('x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${name}.pem`), '-days', '2', '-extfile', p(`${name}.ext`));
   };
   leaf('site', 'IP:127.0.0.1');
+  leaf('site2', 'IP:127.0.0.1');
   leaf('wrong', 'DNS:wrong.example');
   const r = (n: string): string => fs.readFileSync(p(n), 'utf8');
-  return { caKey: r('ca.key'), caCert: r('ca.pem'), key: r('site.key'), cert: r('site.pem'), badKey: r('wrong.key'), badCert: r('wrong.pem') };
+  return { caKey: r('ca.key'), caCert: r('ca.pem'), key: r('site.key'), cert: r('site.pem'), key2: r('site2.key'), cert2: r('site2.pem'), badKey: r('wrong.key'), badCert: r('wrong.pem') };
 }
 
 function listen(server: http.Server, host: string, port = 0): Promise<number> {
@@ -159,6 +167,11 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
   const httpPort = await listen(plain, '127.0.0.1');
   const httpsPort = await listen(secure, '127.0.0.1');
   const wrongPort = await listen(wrong, '127.0.0.1');
+  const faceA = https.createServer({ key: certs.key, cert: certs.cert }, handler);
+  const faceB = https.createServer({ key: certs.key2, cert: certs.cert2 }, handler);
+  let twoFacedConnections = 0;
+  const twoFaced = net.createServer((socket) => void (twoFacedConnections++ === 0 ? faceA : faceB).emit('connection', socket));
+  const twoFacedPort = await new Promise<number>((resolve) => twoFaced.listen(0, '127.0.0.1', () => resolve((twoFaced.address() as AddressInfo).port)));
   const decoyPort = await listen(decoy, '127.0.0.2');
   decoyBase = `http://127.0.0.2:${decoyPort}`;
   const servers = [plain, secure, wrong, decoy];
@@ -166,6 +179,8 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
     http: `http://127.0.0.1:${httpPort}`,
     https: `https://127.0.0.1:${httpsPort}`,
     mismatch: `https://127.0.0.1:${wrongPort}`,
+    twoFaced: `https://127.0.0.1:${twoFacedPort}`,
+    cert2Fingerprint: new X509Certificate(certs.cert2).fingerprint256.replace(/:/g, '').toLowerCase(),
     decoy: decoyBase,
     decoyHits,
     hits,
@@ -176,7 +191,8 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
     async close() {
       for (const r of slow) r.destroy();
       for (const s of servers) s.closeAllConnections?.();
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of [faceA, faceB]) s.closeAllConnections?.();
+      await Promise.all([...servers, faceA, faceB, twoFaced].map((s) => new Promise<void>((r) => s.close(() => r()))));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
