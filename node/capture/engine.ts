@@ -193,7 +193,8 @@ export async function capturePage(url: string, options: CaptureOptions, settings
     // A CDP session of the engine's own, with the network domain on before anything loads: the
     // browser keeps each origin's certificate chain for it (compared with the node's check below).
     const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
+    // No bodies kept for this session (Playwright's own session keeps what the WARC needs).
+    await cdp.send('Network.enable', { maxTotalBufferSize: 0, maxResourceBufferSize: 0 });
 
     const exchanges: RecordedExchange[] = [];
     const failedRequests: { url: string; error: string }[] = [];
