@@ -199,6 +199,15 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(site.hits.slice(before)).toEqual(expect.arrayContaining(['/page', '/style.css', '/img.png', '/app.js']));
     expect(asked).toContain('shop.test');
 
+    // HTTPS by name: the check asks for the name (SNI), so the server shows the certificate for shop.test,
+    // which verifies; the browser, through its tunnel to the same address, received the same one.
+    const s = await capturePage(`https://shop.test:${site.sniPort}/page`, OPTS, named);
+    expect(s.status).toBe(200);
+    const tlsCheck = s.network.tls[`https://shop.test:${site.sniPort}`]!;
+    expect(tlsCheck).toMatchObject({ verified: true, address: '127.0.0.1', host: 'shop.test' });
+    expect(tlsCheck.chain[0]!.fingerprint256).toBe(site.namedCertFingerprint);
+    expect(s.network.browserTls![`https://shop.test:${site.sniPort}`]!.fingerprints256[0]).toBe(site.namedCertFingerprint);
+
     // A subresource by a name that is not on the allow list and resolves to loopback: refused, named, and the decoy gets nothing.
     const f = await failure(capturePage(`${site.http}/sub-name?host=cdn.test`, OPTS, named));
     expect(f.reason).toBe('target-forbidden');

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
@@ -32,6 +33,13 @@ export interface CaptureSite {
    */
   twoFaced: string;
   cert2Fingerprint: string;
+  /**
+   * HTTPS port on 127.0.0.1 that shows the certificate for shop.test only to a client that asks for
+   * that name (SNI), the 127.0.0.1 one otherwise; the tests reach it as https://shop.test:<port>
+   * through their own resolver.
+   */
+  sniPort: number;
+  namedCertFingerprint: string;
   /** The decoy on 127.0.0.2 (same port numbering as its own server). */
   decoy: string;
   decoyHits: string[];
@@ -45,7 +53,7 @@ export interface CaptureSite {
   close(): Promise<void>;
 }
 
-function makeCerts(dir: string): { caKey: string; caCert: string; key: string; cert: string; key2: string; cert2: string; badKey: string; badCert: string } {
+function makeCerts(dir: string): { caKey: string; caCert: string; key: string; cert: string; key2: string; cert2: string; namedKey: string; namedCert: string; badKey: string; badCert: string } {
   const openssl = requireTool('openssl');
   const p = (n: string): string => path.join(dir, n);
   const run = (...args: string[]): void => void execFileSync(openssl, args, { stdio: 'pipe' });
@@ -57,9 +65,10 @@ function makeCerts(dir: string): { caKey: string; caCert: string; key: string; c
   };
   leaf('site', 'IP:127.0.0.1');
   leaf('site2', 'IP:127.0.0.1');
+  leaf('named', 'DNS:shop.test');
   leaf('wrong', 'DNS:wrong.example');
   const r = (n: string): string => fs.readFileSync(p(n), 'utf8');
-  return { caKey: r('ca.key'), caCert: r('ca.pem'), key: r('site.key'), cert: r('site.pem'), key2: r('site2.key'), cert2: r('site2.pem'), badKey: r('wrong.key'), badCert: r('wrong.pem') };
+  return { caKey: r('ca.key'), caCert: r('ca.pem'), key: r('site.key'), cert: r('site.pem'), key2: r('site2.key'), cert2: r('site2.pem'), namedKey: r('named.key'), namedCert: r('named.pem'), badKey: r('wrong.key'), badCert: r('wrong.pem') };
 }
 
 function listen(server: http.Server, host: string, port = 0): Promise<number> {
@@ -167,6 +176,9 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
   const httpPort = await listen(plain, '127.0.0.1');
   const httpsPort = await listen(secure, '127.0.0.1');
   const wrongPort = await listen(wrong, '127.0.0.1');
+  const namedContext = tls.createSecureContext({ key: certs.namedKey, cert: certs.namedCert });
+  const sni = https.createServer({ key: certs.key, cert: certs.cert, SNICallback: (name, cb) => cb(null, name === 'shop.test' ? namedContext : undefined) }, handler);
+  const sniPort = await listen(sni, '127.0.0.1');
   const faceA = https.createServer({ key: certs.key, cert: certs.cert }, handler);
   const faceB = https.createServer({ key: certs.key2, cert: certs.cert2 }, handler);
   let twoFacedConnections = 0;
@@ -181,6 +193,8 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
     mismatch: `https://127.0.0.1:${wrongPort}`,
     twoFaced: `https://127.0.0.1:${twoFacedPort}`,
     cert2Fingerprint: new X509Certificate(certs.cert2).fingerprint256.replace(/:/g, '').toLowerCase(),
+    sniPort,
+    namedCertFingerprint: new X509Certificate(certs.namedCert).fingerprint256.replace(/:/g, '').toLowerCase(),
     decoy: decoyBase,
     decoyHits,
     hits,
@@ -191,8 +205,8 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
     async close() {
       for (const r of slow) r.destroy();
       for (const s of servers) s.closeAllConnections?.();
-      for (const s of [faceA, faceB]) s.closeAllConnections?.();
-      await Promise.all([...servers, faceA, faceB, twoFaced].map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of [faceA, faceB, sni]) s.closeAllConnections?.();
+      await Promise.all([...servers, faceA, faceB, sni, twoFaced].map((s) => new Promise<void>((r) => s.close(() => r()))));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
