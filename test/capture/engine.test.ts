@@ -117,12 +117,22 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(r.log.map((e) => e.event)).toContain('tls-compared');
   }, 60_000);
 
-  it('fails tls when the server shows the browser another certificate than the node\'s check (both valid)', async () => {
+  it('fails tls when the server shows the browser another certificate than the node\'s check (both valid), for the page or a subresource', async () => {
+    site.resetTwoFaced();
     const f = await failure(capturePage(`${site.twoFaced}/page`, OPTS, settings));
     expect(f.reason).toBe('tls');
     expect(f.message).toMatch(/showed the browser another certificate/);
     expect(f.details).toMatchObject({ origin: site.twoFaced, checkedFingerprint256: site.certFingerprint, browserFingerprint256: site.cert2Fingerprint });
     expect(site.certFingerprint).not.toBe(site.cert2Fingerprint);
+    // An image from the two-faced origin on an honest page: the same.
+    site.resetTwoFaced();
+    const sub = await failure(capturePage(`${site.https}/sub-https?port=${new URL(site.twoFaced).port}`, OPTS, settings));
+    expect(sub.reason).toBe('tls');
+    expect(sub.details).toMatchObject({ origin: site.twoFaced, checkedFingerprint256: site.certFingerprint, browserFingerprint256: site.cert2Fingerprint });
+    // And with an honest second origin the page is captured, both origins compared.
+    const ok = await capturePage(`${site.https}/sub-https?port=${site.sniPort}`, OPTS, settings);
+    expect(Object.keys(ok.network.browserTls!).sort()).toEqual([site.https, `https://127.0.0.1:${site.sniPort}`].sort());
+    for (const b of Object.values(ok.network.browserTls!)) expect(b.fingerprints256[0]).toBe(site.certFingerprint);
   }, 60_000);
 
   it.each([

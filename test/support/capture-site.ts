@@ -33,6 +33,8 @@ export interface CaptureSite {
    */
   twoFaced: string;
   cert2Fingerprint: string;
+  /** The two-faced server's next connection is again its "first" (it gets the usual certificate). */
+  resetTwoFaced(): void;
   /**
    * HTTPS port on 127.0.0.1 that shows the certificate for shop.test only to a client that asks for
    * that name (SNI), the 127.0.0.1 one otherwise; the tests reach it as https://shop.test:<port>
@@ -150,6 +152,9 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
         // A file the browser would save rather than show.
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="contract.bin"' });
         return void res.end(Buffer.from('contract body 合同'));
+      case '/sub-https':
+        // A subresource from another HTTPS origin of the site (?port=…).
+        return html(`<title>Sub https</title></head><body><p>ok</p><img src="https://127.0.0.1:${u.searchParams.get('port') ?? ''}/img.png"></body></html>`);
       case '/sub-name':
         // A subresource by host name (the tests' resolver answers it): ?host=name, on the decoy's port.
         return html(`<title>Sub by name</title></head><body><p>ok</p><img src="http://${u.searchParams.get('host') ?? 'cdn.test'}:${new URL(decoyBase).port}/img.png"></body></html>`);
@@ -193,6 +198,7 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
     mismatch: `https://127.0.0.1:${wrongPort}`,
     twoFaced: `https://127.0.0.1:${twoFacedPort}`,
     cert2Fingerprint: new X509Certificate(certs.cert2).fingerprint256.replace(/:/g, '').toLowerCase(),
+    resetTwoFaced: () => void (twoFacedConnections = 0),
     sniPort,
     namedCertFingerprint: new X509Certificate(certs.namedCert).fingerprint256.replace(/:/g, '').toLowerCase(),
     decoy: decoyBase,
