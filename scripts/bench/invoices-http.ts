@@ -126,7 +126,7 @@ interface ClientOut {
   serverGcMs?: number;
 }
 
-function runClients(url: string, route: string, headers: Record<string, string>, bodies: string[], concurrency: number): Promise<ClientOut> {
+export function runClients(url: string, route: string, headers: Record<string, string>, bodies: string[], concurrency: number): Promise<ClientOut> {
   return new Promise((resolve, reject) => {
     const elu0 = nodePerformance.eventLoopUtilization();
     let gcMs = 0;

@@ -6,38 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Session } from 'node:inspector';
 import pino from 'pino';
 import { loadConfig } from '../../node';
 import { startServer } from '../../api/server';
 import { SELLER_TAX_ID, sampleInvoice } from '../../test/invoice/fixtures';
-import { Worker } from 'node:worker_threads';
+import { runClients } from './invoices-http';
+import { startProfiler } from './profiler';
 
-const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
-const { url, path, headers, bodies, concurrency } = workerData;
-const u = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-function post(body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, method: 'POST', agent,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => {}); res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('error', reject); req.end(body);
-  });
-}
-(async () => { let next = 0; const t0 = performance.now(); const st = {};
-  await Promise.all(Array.from({ length: concurrency }, async () => { for (;;) { const i = next++; if (i >= bodies.length) return; const s = await post(bodies[i]); st[s] = (st[s]||0)+1; } }));
-  parentPort.postMessage({ ms: performance.now() - t0, st }); agent.destroy(); })();
-`;
 function run(url: string, route: string, headers: Record<string, string>, bodies: string[], concurrency: number): Promise<{ ms: number; st: Record<string, number> }> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(CLIENT, { eval: true, workerData: { url, path: route, headers, bodies, concurrency } });
-    w.once('message', (m) => { void w.terminate(); resolve(m); });
-    w.once('error', reject);
-  });
+  return runClients(url, route, headers, bodies, concurrency).then((o) => ({ ms: o.elapsedMs, st: o.statuses }));
 }
 const numbered = (prefix: number, n: number): string => '2551' + String(prefix) + String(n).padStart(16 - String(prefix).length, '0');
 
@@ -59,31 +36,11 @@ async function main(): Promise<void> {
   const bodies = mode === 'single'
     ? Array.from({ length: count }, (_, i) => body(2, i))
     : Array.from({ length: count }, (_, b) => JSON.stringify({ invoices: Array.from({ length: 1000 }, (_, i) => sampleInvoice({ invoiceNumber: numbered(3, b * 1000 + i) })) }));
-  const s = new Session();
-  s.connect();
-  const post = <T>(m: string, p?: object) => new Promise<T>((res, rej) => s.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r as T))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
+  const profiler = await startProfiler();
   const r = await run(running.url, mode === 'single' ? '/v1/invoices' : '/v1/invoices/batch', auth, bodies, mode === 'single' ? 32 : 2);
-  const { profile } = await post<{ profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; samples: number[]; timeDeltas: number[] } }>('Profiler.stop');
   const invoices = mode === 'single' ? count : count * 1000;
-  console.log(`${mode}: ${invoices} invoices in ${r.ms.toFixed(0)} ms = ${(invoices * 1000 / r.ms).toFixed(0)}/s ${JSON.stringify(r.st)}`);
-  fs.mkdirSync('bench-out/profiles', { recursive: true });
-  fs.writeFileSync(`bench-out/profiles/http-${mode}.cpuprofile`, JSON.stringify(profile));
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const fn = new Map<string, number>(); const file = new Map<string, number>();
-  for (const [id, t] of self) {
-    const n = byId.get(id)!; const f = n.callFrame;
-    const short = f.url.replace(/^.*\/(node_modules\/[^/]+|node|api|scripts)\//, '$1/');
-    const k = `${f.functionName || '(anon)'} ${short}:${f.lineNumber}`;
-    fn.set(k, (fn.get(k) ?? 0) + t); file.set(short || f.functionName, (file.get(short || f.functionName) ?? 0) + t);
-  }
-  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `  ${(100 * t / total).toFixed(1).padStart(5)}%  ${(t / invoices).toFixed(1).padStart(7)} µs/inv  ${k}`).join('\n');
-  console.log(`total sampled ${(total / 1000).toFixed(0)} ms = ${(total / invoices).toFixed(1)} µs/invoice\nby function:\n${top(fn, 45)}\nby file:\n${top(file, 30)}`);
+  const summary = await profiler.stop(`http-${mode}`, invoices, 'invoice');
+  console.log(`${mode}: ${invoices} invoices in ${r.ms.toFixed(0)} ms = ${((invoices * 1000) / r.ms).toFixed(0)}/s ${JSON.stringify(r.st)}\n${summary}`);
   await running.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
