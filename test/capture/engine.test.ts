@@ -239,6 +239,12 @@ describe('capture engine (real Chromium, loopback test site)', () => {
     expect(f.details).toMatchObject({ url: `${site.http}/download`, suggestedFilename: 'contract.bin' });
     expect(f.log.map((e) => e.event)).toEqual(expect.arrayContaining(['navigate', 'download-refused', 'failed']));
     expect(site.hits.filter((h) => h === '/download').length - before).toBe(1);
+
+    // A page that starts a download by itself is captured; the log says the download was refused.
+    const r = await capturePage(`${site.http}/starts-download`, OPTS, settings);
+    expect(r.status).toBe(200);
+    expect(r.log.find((e) => e.event === 'download-refused')).toMatchObject({ suggestedFilename: 'contract.bin' });
+    expect(r.exchanges.some((x) => x.url.endsWith('/download') && x.body.length > 0)).toBe(false);
   }, 60_000);
 
   it('keeps the screenshot within the height limit and says it was cut', async () => {

@@ -152,6 +152,9 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
         // A file the browser would save rather than show.
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="contract.bin"' });
         return void res.end(Buffer.from('contract body 合同'));
+      case '/starts-download':
+        // A page that starts a download by itself (a frame whose document is a file to save).
+        return html(`<title>Starts a download</title></head><body><p>see the file</p><iframe src="/download"></iframe></body></html>`);
       case '/sub-https':
         // A subresource from another HTTPS origin of the site (?port=…).
         return html(`<title>Sub https</title></head><body><p>ok</p><img src="https://127.0.0.1:${u.searchParams.get('port') ?? ''}/img.png"></body></html>`);
