@@ -87,3 +87,23 @@ function assertJsonSafe(value: unknown, trail: Trail = [], seen: Set<object> = n
       refuse(trail, `: ${typeof value} is not JSON`);
   }
 }
+
+// ---- for writers of fixed-shape values (log entries, state leaves) that skip the general serializer ----
+
+// Printable ASCII but `"` and `\`: such a string's JCS form is the string in quotes, nothing escaped.
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The JCS text of `v` when it is a string that needs no escaping (then it is `"v"`), else null. */
+export function plainJcsString(v: unknown): string | null {
+  return typeof v === 'string' && PLAIN_STRING.test(v) ? '"' + v + '"' : null;
+}
+
+/** Whether `o` is a plain JSON object (as canonicalJson admits) with exactly `n` own enumerable fields. */
+export function isPlainObjectOfSize(o: unknown, n: number): o is Record<string, unknown> {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  const proto: unknown = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let k = 0;
+  for (const key in o) if (Object.prototype.hasOwnProperty.call(o, key)) k++;
+  return k === n;
+}

@@ -1,6 +1,6 @@
 /** Record digest, salted commitment and log entry (docs/protocol.md §1–3). */
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes';
-import { canonicalBytes } from './canonical';
+import { canonicalBytes, isPlainObjectOfSize, plainJcsString } from './canonical';
 import { sha256 } from './hash';
 import { leafHash } from './merkle';
 import { ProtocolError } from './errors';
@@ -81,30 +81,15 @@ export function makeEntry(kind: string, subject: string, commitmentHex: Hex, at:
 
 /** JCS of an entry: written directly when every string is printable ASCII without `"` or `\` (the node's entries), else by the general serializer. Same bytes (tested). */
 export function entryBytes(entry: LogEntry): Uint8Array {
-  const e = entry as unknown as Record<string, unknown>;
-  if (
-    e.v === ENTRY_VERSION &&
-    typeof e.at === 'string' && PLAIN_ASCII.test(e.at) &&
-    typeof e.commitment === 'string' && PLAIN_ASCII.test(e.commitment) &&
-    typeof e.kind === 'string' && PLAIN_ASCII.test(e.kind) &&
-    typeof e.subject === 'string' && PLAIN_ASCII.test(e.subject) &&
-    hasFiveOwnFields(e)
-  ) {
-    return utf8(`{"at":"${e.at}","commitment":"${e.commitment}","kind":"${e.kind}","subject":"${e.subject}","v":1}`);
+  const e: unknown = entry;
+  if (isPlainObjectOfSize(e, 5) && e.v === ENTRY_VERSION) {
+    const at = plainJcsString(e.at), c = plainJcsString(e.commitment), kind = plainJcsString(e.kind), subject = plainJcsString(e.subject);
+    if (at && c && kind && subject) return utf8(`{"at":${at},"commitment":${c},"kind":${kind},"subject":${subject},"v":1}`);
   }
   return canonicalBytes(entry);
 }
 
-const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const COMMITMENT_RE = /^0x[0-9a-f]{64}$/;
-
-function hasFiveOwnFields(o: Record<string, unknown>): boolean {
-  const proto: unknown = Object.getPrototypeOf(o);
-  if (proto !== Object.prototype && proto !== null) return false;
-  let n = 0;
-  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) n++;
-  return n === 5;
-}
 
 export function entryLeafHash(entry: LogEntry): Hex {
   return toHex(leafHash(entryBytes(entry)));

@@ -22,7 +22,7 @@
  * internal node instead).
  */
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes';
-import { canonicalJson } from './canonical';
+import { canonicalJson, isPlainObjectOfSize, plainJcsString } from './canonical';
 import { sha256 } from './hash';
 import { ProtocolError } from './errors';
 
@@ -220,22 +220,12 @@ export function leafJcs(leaf: StateLeaf): string {
   return fastLeafJcs(leaf) ?? canonicalJson(leaf);
 }
 
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const str = (v: unknown): string | null => (typeof v === 'string' && PLAIN.test(v) ? '"' + v + '"' : null);
+const str = plainJcsString;
 const count = (v: unknown): string | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : null);
 const bool = (v: unknown): string | null => (v === true ? 'true' : v === false ? 'false' : null);
 
-function hasExactly(o: unknown, n: number): o is Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
-  const proto: unknown = Object.getPrototypeOf(o);
-  if (proto !== Object.prototype && proto !== null) return false;
-  let k = 0;
-  for (const key in o) if (Object.prototype.hasOwnProperty.call(o, key)) k++;
-  return k === n;
-}
-
 function fastStatusJcs(s: unknown, domain: unknown): string | null {
-  if (!hasExactly(s, 4)) return null;
+  if (!isPlainObjectOfSize(s, 4)) return null;
   if (domain === 'invoice') {
     const a = count(s.openRedForms), b = str(s.reimbursement), c = str(s.status), d = str(s.use);
     return a && b && c && d ? `{"openRedForms":${a},"reimbursement":${b},"status":${c},"use":${d}}` : null;
@@ -249,7 +239,7 @@ function fastStatusJcs(s: unknown, domain: unknown): string | null {
 
 function fastLeafJcs(leaf: StateLeaf): string | null {
   const l = leaf as unknown;
-  if (!hasExactly(l, 9)) return null;
+  if (!isPlainObjectOfSize(l, 9)) return null;
   const domain = str(l.domain), entries = count(l.entries), history = str(l.history), lastAt = str(l.lastAt);
   const lastIndex = count(l.lastIndex), lastKind = str(l.lastKind), status = fastStatusJcs(l.status, l.domain), subject = str(l.subject), type = str(l.type);
   if (!domain || !entries || !history || !lastAt || !lastIndex || !lastKind || !status || !subject || !type) return null;
