@@ -254,13 +254,13 @@ export async function capturePage(url: string, options: CaptureOptions, settings
     // A URL that answers a file to save (Content-Disposition: attachment, or a type the browser does not
     // show): the browser refuses it (acceptDownloads: false) and the navigation ends without a page.
     let download: { url: string; suggestedFilename: string } | null = null;
-    let downloadSeen: () => void = () => undefined;
-    const downloadEvent = new Promise<void>((resolve) => (downloadSeen = resolve));
-    page.on('download', (d) => {
-      download = { url: d.url(), suggestedFilename: d.suggestedFilename() };
-      ev('download-refused', download);
-      downloadSeen();
-    });
+    const downloadEvent = new Promise<void>((resolve) =>
+      page.on('download', (d) => {
+        download = { url: d.url(), suggestedFilename: d.suggestedFilename() };
+        ev('download-refused', download);
+        resolve();
+      }),
+    );
     page.on('requestfailed', (req) => {
       failedRequests.push({ url: req.url(), error: req.failure()?.errorText ?? 'failed' });
       ev('request-failed', { url: req.url(), error: req.failure()?.errorText ?? 'failed' });
@@ -334,7 +334,7 @@ export async function capturePage(url: string, options: CaptureOptions, settings
     // The node checked each HTTPS origin's certificate over a connection of its own (tls-check.ts);
     // the browser's tunnel is another connection. What the browser itself received is compared with
     // it: a server that shows the check one certificate and the browser another fails the capture.
-    const browserTls: Record<string, BrowserCertificate> = {};
+    const browserTls: Record<string, BrowserCertificate> = (proxy.record.browserTls = {});
     for (const [origin, check] of Object.entries(proxy.record.tls)) {
       try {
         const { tableNames } = (await cdp.send('Network.getCertificate', { origin })) as { tableNames: string[] };
@@ -345,11 +345,9 @@ export async function capturePage(url: string, options: CaptureOptions, settings
       const seen = browserTls[origin]!.fingerprints256[0];
       const checked = check.chain[0]?.fingerprint256;
       if (seen !== undefined && checked !== undefined && seen !== checked) {
-        proxy.record.browserTls = browserTls;
         throw fail('tls', `the server at ${origin} showed the browser another certificate (SHA-256 ${seen}) than the node's own check of it (SHA-256 ${checked}): what the browser received cannot be vouched for`, { origin, browserFingerprint256: seen, checkedFingerprint256: checked });
       }
     }
-    proxy.record.browserTls = browserTls;
     ev('tls-compared', { origins: Object.keys(browserTls).length });
     mark('recorded');
 

@@ -73,6 +73,9 @@ function makeCerts(dir: string): { caKey: string; caCert: string; key: string; c
   return { caKey: r('ca.key'), caCert: r('ca.pem'), key: r('site.key'), cert: r('site.pem'), key2: r('site2.key'), cert2: r('site2.pem'), namedKey: r('named.key'), namedCert: r('named.pem'), badKey: r('wrong.key'), badCert: r('wrong.pem') };
 }
 
+/** SHA-256 of a PEM certificate's DER, lowercase hex (as the capture records it). */
+const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+
 function listen(server: http.Server, host: string, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -194,28 +197,27 @@ export async function startCaptureSite(opts: { hugeBytes?: number } = {}): Promi
   const twoFacedPort = await new Promise<number>((resolve) => twoFaced.listen(0, '127.0.0.1', () => resolve((twoFaced.address() as AddressInfo).port)));
   const decoyPort = await listen(decoy, '127.0.0.2');
   decoyBase = `http://127.0.0.2:${decoyPort}`;
-  const servers = [plain, secure, wrong, decoy];
+  const servers = [plain, secure, wrong, decoy, sni, faceA, faceB];
   return {
     http: `http://127.0.0.1:${httpPort}`,
     https: `https://127.0.0.1:${httpsPort}`,
     mismatch: `https://127.0.0.1:${wrongPort}`,
     twoFaced: `https://127.0.0.1:${twoFacedPort}`,
-    cert2Fingerprint: new X509Certificate(certs.cert2).fingerprint256.replace(/:/g, '').toLowerCase(),
+    cert2Fingerprint: fingerprint(certs.cert2),
     resetTwoFaced: () => void (twoFacedConnections = 0),
     sniPort,
-    namedCertFingerprint: new X509Certificate(certs.namedCert).fingerprint256.replace(/:/g, '').toLowerCase(),
+    namedCertFingerprint: fingerprint(certs.namedCert),
     decoy: decoyBase,
     decoyHits,
     hits,
     caFile,
     caPem: certs.caCert,
-    certFingerprint: new X509Certificate(certs.cert).fingerprint256.replace(/:/g, '').toLowerCase(),
+    certFingerprint: fingerprint(certs.cert),
     hugeBytes,
     async close() {
       for (const r of slow) r.destroy();
       for (const s of servers) s.closeAllConnections?.();
-      for (const s of [faceA, faceB, sni]) s.closeAllConnections?.();
-      await Promise.all([...servers, faceA, faceB, sni, twoFaced].map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all([...servers, twoFaced].map((s) => new Promise<void>((r) => s.close(() => r()))));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
