@@ -14,8 +14,8 @@ const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) 
 /**
  * The digest comes back as a latin1 string (one character per byte) and is copied into a plain
  * Uint8Array, as the JS implementation returns (a Buffer would compare unequal in tests). Asking for
- * a Buffer instead makes Node allocate an ArrayBuffer for every digest: 1.4 µs to hash a 65-byte map
- * node that way against 0.3 µs this way (scripts/bench/hash-output.ts), with far less garbage; the
+ * a Buffer instead makes Node allocate an ArrayBuffer for every digest: 0.8-1.4 µs to hash a 65-byte
+ * map node that way against 0.3 µs this way (scripts/bench/hash-output.ts), with far less garbage; the
  * writer hashes a dozen times per record (log leaves and nodes, commitments, map keys and nodes).
  */
 function nodeSha256(data: Uint8Array): Uint8Array {

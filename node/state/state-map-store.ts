@@ -113,10 +113,6 @@ function epochOfNode(v: Uint8Array): number | null {
   return e;
 }
 
-/** A position changed since the map was last written: its value now, and what is on disk (undefined = nothing). */
-interface PendingNode {
-  node: Uint8Array;
-}
 interface PendingLeaf {
   leaf: StateLeaf;
   base: StoredLeaf | undefined;
@@ -130,8 +126,8 @@ export class StateMapStore {
   private meta: Meta;
   private written: Meta;
   private readonly cache = new Map<string, Uint8Array>();
-  /** Changed since the last write: by position, and leaves by subject. */
-  private pendingNodes = new Map<string, PendingNode>();
+  /** Changed since the last write: nodes by position, and leaves by subject. */
+  private pendingNodes = new Map<string, Uint8Array>();
   private pendingLeaves = new Map<string, PendingLeaf>();
   /** Subjects whose leaf changed since the last settle (not yet hashed into the tree). */
   private readonly unhashed = new Set<string>();
@@ -235,9 +231,8 @@ export class StateMapStore {
     const view = await prefetch(ups, (positions) => this.readNodes(positions, true));
     const changed = new Map<string, Uint8Array>();
     const rootBytes = applyUpdates((p) => view.get(p), ups, (p, n) => changed.set(p, n));
-    for (const [p, n] of changed) {
-      this.pendingNodes.set(p, { node: n });
-    }
+    // Merged only once the whole update succeeded: a failure part way leaves the overlay as it was.
+    for (const [p, n] of changed) this.pendingNodes.set(p, n);
     this.stats.nodeWrites += changed.size;
     this.unhashed.clear();
     this.meta = { ...this.meta, root: toHex(rootBytes) };
@@ -260,6 +255,7 @@ export class StateMapStore {
     const closedEpoch = epoch;
     // What is written in this batch (the committed map, settled): the epoch's close, or the bound passed.
     let writesOut = false;
+    let writtenNodes: Map<string, Uint8Array> | null = null;
     if (closing || this.pending > this.maxPending) {
       await this.settle();
       writesOut = true;
@@ -268,6 +264,7 @@ export class StateMapStore {
         ops.push({ type: 'put', key: ROOTS + padSize(stateRootAt), value: rec, valueEncoding: 'json' } as BatchOp);
       }
       this.writeOut(ops, this.pendingNodes, this.pendingLeaves, epoch);
+      writtenNodes = this.pendingNodes;
       writtenMeta = closing ? { epoch: epoch + 1, root: this.meta.root, size: stateRootAt + 1 } : { ...this.meta };
       if (closing) epoch++;
     }
@@ -314,11 +311,7 @@ export class StateMapStore {
           // Written: the overlay starts again from this group's leaves (the cache holds what was written).
           this.pendingNodes = new Map();
           this.pendingLeaves = groupLeaves;
-          for (const op of ops) {
-            if (op.type !== 'put' || typeof op.key !== 'string' || !op.key.startsWith(VERSIONS)) continue;
-            const p = op.key.slice(VERSIONS.length, op.key.length - 11);
-            if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, op.value as Uint8Array);
-          }
+          for (const [p, n] of writtenNodes!) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
           this.written = writtenMeta!;
           this.stats.writes++;
         } else {
@@ -342,7 +335,7 @@ export class StateMapStore {
     this.writeOut(ops, this.pendingNodes, this.pendingLeaves, this.meta.epoch);
     ops.push({ type: 'put', key: META, value: this.meta, valueEncoding: 'json' } as BatchOp);
     await writeOps(this.db, ops, { sync: true });
-    for (const [p, v] of this.pendingNodes) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, v.node);
+    for (const [p, n] of this.pendingNodes) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
     this.pendingNodes = new Map();
     this.pendingLeaves = new Map();
     this.written = this.meta;
@@ -350,9 +343,9 @@ export class StateMapStore {
   }
 
   /** The overlay's puts at `epoch`: each node as a version of that epoch; each leaf, with a copy of the one an earlier epoch wrote. */
-  private writeOut(ops: BatchOp[], nodes: Map<string, PendingNode>, leaves: Map<string, PendingLeaf>, epoch: number): void {
+  private writeOut(ops: BatchOp[], nodes: Map<string, Uint8Array>, leaves: Map<string, PendingLeaf>, epoch: number): void {
     const suffix = '!' + padEpoch(epoch);
-    for (const [p, { node }] of nodes) ops.push({ type: 'put', key: VERSIONS + p + suffix, value: node } as BatchOp);
+    for (const [p, node] of nodes) ops.push({ type: 'put', key: VERSIONS + p + suffix, value: node } as BatchOp);
     for (const { leaf, base, hex: key } of leaves.values()) {
       if (base !== undefined && isWrapped(base) && base.epoch < epoch) ops.push({ type: 'put', key: LEAF_HIST + key + '!' + padEpoch(base.epoch), value: base.leaf, valueEncoding: 'json' } as BatchOp);
       ops.push({ type: 'put', key: LEAF + key, value: { epoch, leaf }, valueEncoding: 'json' } as BatchOp);
@@ -411,7 +404,7 @@ export class StateMapStore {
     const out: (Uint8Array | undefined)[] = new Array(positions.length);
     const want: number[] = [];
     positions.forEach((p, i) => {
-      const c = this.pendingNodes.get(p)?.node ?? this.cache.get(p);
+      const c = this.pendingNodes.get(p) ?? this.cache.get(p);
       if (c !== undefined) out[i] = c;
       else want.push(i);
     });
@@ -477,7 +470,10 @@ export class StateMapStore {
   }
 }
 
+/** The depth a position names: its first 3 hex digits (lower case, as positionOf writes them). */
 function depthOf(position: string): number {
-  return parseInt(position.slice(0, 3), 16);
+  return (hexDigit(position.charCodeAt(0)) << 8) | (hexDigit(position.charCodeAt(1)) << 4) | hexDigit(position.charCodeAt(2));
 }
+
+const hexDigit = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 

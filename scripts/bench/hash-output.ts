@@ -1,11 +1,14 @@
 /**
  * What a SHA-256 costs under Node by the form its digest is asked in: `npx tsx scripts/bench/hash-output.ts`.
  * `crypto.hash(…, 'buffer')` allocates an ArrayBuffer for every digest; `'latin1'` returns a short string
- * that node/protocol/hash.ts copies into a plain Uint8Array. Prints µs per hash for a 65-byte state-map
- * node and a 1 000-byte record, three rounds each. Not part of `npm run bench` (a micro-benchmark).
+ * that node/protocol/hash.ts copies into a plain Uint8Array. Likewise UTF-8: TextEncoder allocates an
+ * ArrayBuffer per string, Buffer.from (node/protocol/bytes.ts utf8) copies a short one into Node's pool.
+ * Prints µs per hash for a 65-byte state-map node and a 1 000-byte record, and µs per encoding of a
+ * 220-character log entry, three rounds each. Not part of `npm run bench` (a micro-benchmark).
  */
 import crypto from 'node:crypto';
 import { sha256 } from '../../node/protocol/hash';
+import { utf8 } from '../../node/protocol/bytes';
 
 const N = 300_000;
 
@@ -29,5 +32,14 @@ for (let round = 1; round <= 3; round++) {
       return new Uint8Array(b.buffer, b.byteOffset, 32)[0]!;
     });
     time("crypto.hash 'latin1' + copy (protocol sha256)", size, n, (d) => sha256(d)[0]!);
+  }
+  const entry = '{"at":"2026-12-04T03:37:40.123Z","commitment":"0x' + 'ab'.repeat(32) + '","kind":"invoice.issued","subject":"0x' + 'cd'.repeat(32) + '","v":1}';
+  const encoder = new TextEncoder();
+  for (const [label, f] of [['TextEncoder.encode', (t: string) => encoder.encode(t)], ['Buffer.from + view (protocol utf8)', utf8]] as const) {
+    let x = 0;
+    const t = performance.now();
+    // A new string each time, as the writer's are (a repeated one would be cached flat).
+    for (let i = 0; i < N; i++) x += f(entry.slice(0, 200) + String(i).padStart(20, '0'))[0]!;
+    console.log(`${label.padEnd(44)} ${'220'.padStart(5)} ch ${(((performance.now() - t) * 1000) / N).toFixed(3)} µs/encoding${x < 0 ? '' : ''}`);
   }
 }
