@@ -50,7 +50,7 @@ export function fromHex(hex: string, byteLength?: number): Uint8Array {
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
+  const out = scratchBytes(len);
   let off = 0;
   for (const p of parts) {
     out.set(p, off);
@@ -67,9 +67,22 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const encoder = new TextEncoder();
-type NodeBufferClass = { from(text: string, encoding: 'utf8'): Uint8Array };
+type NodeBufferClass = { from(text: string, encoding: 'utf8'): Uint8Array; allocUnsafe(size: number): Uint8Array };
 // Node's Buffer when present (not in the browser page, whose bundle has no Buffer).
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
+
+/**
+ * `size` bytes that the caller overwrites completely (NOT zeroed under Node) and keeps only briefly:
+ * a hash's input, a batch's copy. Under Node a view on Node's shared 8 KiB pool (`Buffer.allocUnsafe`):
+ * a typed array of more than 64 bytes otherwise gets an ArrayBuffer of its own, which costs 1.4-4 µs
+ * here against ~0.3 (scripts/bench/hash-output.ts). Not for long-lived values: a view keeps its whole
+ * pool chunk alive.
+ */
+export function scratchBytes(size: number): Uint8Array {
+  if (NodeBuffer === undefined) return new Uint8Array(size);
+  const b = NodeBuffer.allocUnsafe(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
+}
 
 /**
  * UTF-8 of `text` (WHATWG: a lone surrogate becomes U+FFFD, in both paths). Under Node through

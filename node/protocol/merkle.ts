@@ -4,7 +4,7 @@
  * transparency-dev/merkle: `rootFrom*` computes, `verify*` compares and throws a typed error
  * carrying the expected and calculated values.
  */
-import { bytesEqual, concatBytes, toHex } from './bytes';
+import { bytesEqual, concatBytes, scratchBytes, toHex } from './bytes';
 import { sha256 } from './hash';
 import { ProtocolError } from './errors';
 
@@ -21,7 +21,7 @@ export function leafHash(entryBytes: Uint8Array): Uint8Array {
 
 /** RFC 9162 §2.1.1: interior node hash = SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + 2 * HASH_SIZE);
+  const buf = scratchBytes(1 + 2 * HASH_SIZE);
   buf[0] = 0x01;
   buf.set(left, 1);
   buf.set(right, 1 + HASH_SIZE);

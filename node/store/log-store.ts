@@ -40,6 +40,7 @@ import {
   type Hex,
   type InclusionProof,
   type NodeId,
+  scratchBytes,
 } from '../protocol';
 import type { BatchOp, Database } from './db';
 
@@ -293,7 +294,8 @@ export class LogStore {
       const given = entries[j];
       if (!(given instanceof Uint8Array)) throw new LogStoreError('INVALID_ARGUMENT', `entries[${j}] must be a Uint8Array`);
       // Copy: the caller may reuse its buffer before the batch is written, and the stored bytes must be the hashed bytes.
-      const bytes = new Uint8Array(given);
+      const bytes = scratchBytes(given.length);
+      bytes.set(given);
       const leaf = hashLeaf(bytes);
       ops.push({ type: 'put', key: entryKey(size), value: bytes }, { type: 'put', key: nodeKey(0, size), value: leaf });
       leafHashes.push(hex(leaf));
