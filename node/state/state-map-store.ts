@@ -250,22 +250,19 @@ export class StateMapStore {
   async prepare(changes: readonly MapChange[], newSize: number, stateRootAt?: number): Promise<PreparedMapUpdate> {
     const ops: BatchOp[] = [];
     let epoch = this.meta.epoch;
-    let writtenMeta: Meta | null = null;
     const closing = stateRootAt !== undefined;
     const closedEpoch = epoch;
-    // What is written in this batch (the committed map, settled): the epoch's close, or the bound passed.
-    let writesOut = false;
-    let writtenNodes: Map<string, Uint8Array> | null = null;
+    // What is written in this batch (the committed map, settled: the epoch's close, or the bound
+    // passed): the overlay's nodes and the map's meta as of this batch; null when nothing is written.
+    let writtenOut: { nodes: Map<string, Uint8Array>; meta: Meta } | null = null;
     if (closing || this.pending > this.maxPending) {
       await this.settle();
-      writesOut = true;
       if (closing) {
         const rec: StateRootRecord = { treeSize: stateRootAt, root: this.meta.root, epoch };
         ops.push({ type: 'put', key: ROOTS + padSize(stateRootAt), value: rec, valueEncoding: 'json' } as BatchOp);
       }
       this.writeOut(ops, this.pendingNodes, this.pendingLeaves, epoch);
-      writtenNodes = this.pendingNodes;
-      writtenMeta = closing ? { epoch: epoch + 1, root: this.meta.root, size: stateRootAt + 1 } : { ...this.meta };
+      writtenOut = { nodes: this.pendingNodes, meta: closing ? { epoch: epoch + 1, root: this.meta.root, size: stateRootAt + 1 } : { ...this.meta } };
       if (closing) epoch++;
     }
     const subjects = [...new Set(changes.map((c) => c.subject))];
@@ -291,7 +288,7 @@ export class StateMapStore {
     for (const s of subjects) {
       const p = this.pendingLeaves.get(s);
       // What will be on disk for this subject once this batch is: the overlay's leaf when it is written out now.
-      const base = p !== undefined ? (writesOut ? { epoch: closedEpoch, leaf: p.leaf } : p.base) : onDisk.get(s);
+      const base = p !== undefined ? (writtenOut !== null ? { epoch: closedEpoch, leaf: p.leaf } : p.base) : onDisk.get(s);
       if (p !== undefined) leaves.set(s, p.leaf);
       else if (base !== undefined) leaves.set(s, unwrapLeaf(base));
       const k = keys.get(s)!;
@@ -299,7 +296,7 @@ export class StateMapStore {
     }
     for (const c of changes) leaves.set(c.subject, nextStateLeaf(leaves.get(c.subject), c, c.index, c.leafHash));
     for (const [s, g] of groupLeaves) g.leaf = leaves.get(s)!;
-    if (writtenMeta !== null) ops.push({ type: 'put', key: META, value: writtenMeta, valueEncoding: 'json' } as BatchOp);
+    if (writtenOut !== null) ops.push({ type: 'put', key: META, value: writtenOut.meta, valueEncoding: 'json' } as BatchOp);
     let done = false;
     return {
       ops,
@@ -307,12 +304,12 @@ export class StateMapStore {
       commit: () => {
         if (done) return;
         done = true;
-        if (writesOut) {
+        if (writtenOut !== null) {
           // Written: the overlay starts again from this group's leaves (the cache holds what was written).
           this.pendingNodes = new Map();
           this.pendingLeaves = groupLeaves;
-          for (const [p, n] of writtenNodes!) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
-          this.written = writtenMeta!;
+          for (const [p, n] of writtenOut.nodes) if (depthOf(p) < CACHE_DEPTH) this.cache.set(p, n);
+          this.written = writtenOut.meta;
           this.stats.writes++;
         } else {
           for (const [s, v] of groupLeaves) this.pendingLeaves.set(s, v);
@@ -470,10 +467,7 @@ export class StateMapStore {
   }
 }
 
-/** The depth a position names: its first 3 hex digits (lower case, as positionOf writes them). */
 function depthOf(position: string): number {
-  return (hexDigit(position.charCodeAt(0)) << 8) | (hexDigit(position.charCodeAt(1)) << 4) | hexDigit(position.charCodeAt(2));
+  return parseInt(position.slice(0, 3), 16);
 }
-
-const hexDigit = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
