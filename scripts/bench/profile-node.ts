@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startProfiler } from './profiler';
+import { startProfiler, threadTicks } from './profiler';
 import { Ledger, loadConfig } from '../../node';
 import { issueRequest } from '../../test/node/fixtures/invoices';
 
@@ -26,26 +26,13 @@ async function main(): Promise<void> {
     return performance.now() - t0;
   };
   await loop(16, 2000);
-  const threads = (): Map<string, number> => {
-    const m = new Map<string, number>();
-    // Linux: CPU ticks per thread from /proc (elsewhere nothing is shown per thread).
-    if (!fs.existsSync('/proc/self/task')) return m;
-    for (const t of fs.readdirSync('/proc/self/task')) {
-      try {
-        const st = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        m.set(`${name}#${t}`, Number(f[11]) + Number(f[12]));
-      } catch { /* gone */ }
-    }
-    return m;
-  };
-  const th0 = threads();
+  // Linux: CPU ticks per thread from /proc (elsewhere nothing is shown per thread).
+  const th0 = threadTicks();
   const c0 = process.cpuUsage();
   const profiler = process.env.NOPROF ? null : await startProfiler();
   const ms = await loop(256, total);
   const cpu = process.cpuUsage(c0);
-  const th1 = threads();
+  const th1 = threadTicks();
   const byName = new Map<string, number>();
   for (const [k, v] of th1) { const tid = k.split('#')[1]!; const name = tid === String(process.pid) ? 'main' : k.split('#')[0]! + '-' + (v - (th0.get(k) ?? 0) > 50 ? tid : 'small'); byName.set(name, (byName.get(name) ?? 0) + v - (th0.get(k) ?? 0)); }
   console.log('threads (µs CPU per record): ' + [...byName].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((v * 10000) / total).toFixed(0)}`).join(', '));

@@ -1,7 +1,8 @@
 /**
  * The CPU profiler of this thread (node:inspector) for the profiling scripts (profile-http.ts,
  * profile-node.ts): start, stop, write the .cpuprofile under bench-out/profiles/ (opens in Chrome
- * DevTools) and print self time by function and by file, per unit of work.
+ * DevTools) and print self time by function and by file, per unit of work. Also this process's CPU
+ * time per thread, from /proc (profile-node.ts, state-growth.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,26 @@ interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * CPU ticks (1/100 s, user + system) of each of this process's threads, keyed `name#tid`; the main
+ * thread's tid is the process id. Linux only: empty where /proc is missing.
+ */
+export function threadTicks(): Map<string, number> {
+  const m = new Map<string, number>();
+  if (!fs.existsSync('/proc/self/task')) return m;
+  for (const t of fs.readdirSync('/proc/self/task')) {
+    try {
+      const st = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      m.set(`${name}#${t}`, Number(f[11]) + Number(f[12]));
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return m;
 }
 
 export async function startProfiler(): Promise<{ stop(name: string, units: number, unit: string): Promise<string> }> {

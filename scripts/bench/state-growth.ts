@@ -11,18 +11,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { threadTicks } from './profiler';
 import { Ledger, loadConfig } from '../../node';
 import { issueRequest } from '../../test/node/fixtures/invoices';
 
 /** CPU ticks (1/100 s) of this process's main thread, or NaN where /proc is missing. */
 function mainThreadTicks(): number {
-  try {
-    const st = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return Number.NaN;
-  }
+  for (const [k, v] of threadTicks()) if (k.endsWith(`#${process.pid}`)) return v;
+  return Number.NaN;
 }
 
 interface Segment {
