@@ -20,6 +20,11 @@ const HEX_DIGIT_VALUE: Uint8Array = (() => {
   return t;
 })();
 
+/** One byte (0-255) as two lowercase hex digits. */
+export function byteHex(b: number): string {
+  return BYTE_TO_HEX[b & 0xff]!;
+}
+
 export function toHex(bytes: Uint8Array): Hex {
   let out = '0x';
   for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!]!;

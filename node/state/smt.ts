@@ -11,6 +11,7 @@
  */
 import {
   EMPTY_SUBTREE,
+  byteHex,
   bytesEqual,
   keyBit,
   mapInternalNode,
@@ -28,14 +29,11 @@ export interface MapUpdate {
   hex?: string;
 }
 
-const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const DEPTH_HEX: readonly string[] = Array.from({ length: 257 }, (_, d) => d.toString(16).padStart(3, '0'));
 
 /** A key's 64 hex digits (no 0x): positions on its path are prefixes of it. */
 function keyHex(key: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < 32; i++) s += HEX_BYTE[key[i]!]!;
-  return s;
+  return toHex(key).slice(2);
 }
 
 /** Position of the node at `depth` on `key`'s path: 3 hex digits of depth, then the key's first `depth` bits (rest zeroed), as hex. */
@@ -48,7 +46,7 @@ function positionIn(key: Uint8Array, hex: string, depth: number): string {
   const full = depth >> 3;
   const rem = depth & 7;
   const s = DEPTH_HEX[depth]! + hex.slice(0, 2 * full);
-  return rem === 0 ? s : s + HEX_BYTE[key[full]! & (0xff << (8 - rem)) & 0xff]!;
+  return rem === 0 ? s : s + byteHex(key[full]! & (0xff << (8 - rem)));
 }
 
 export const isLeafNode = (n: Uint8Array): boolean => n[0] === 0;
