@@ -5,6 +5,16 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode, printJson, unusableJson, wantsJson } from './cli/common';
 
+// A reader that stops early (`tianfu verify bundle.json | head -3`) closes the pipe: the rest of the
+// output has nowhere to go, but the command still runs to its verdict and exits with its own code
+// (0/1/2), instead of dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
 const program = new Command('tianfu')
   .description('Tianfu Ledger: anchored e-invoice and evidence log — deploy, verify, audit, export, keys, import, capture, bench, chain')
   .exitOverride()
