@@ -5,17 +5,14 @@
  * NOPROF=1 runs without the profiler (its overhead is ~10-20 %). Not part of `npm run bench`.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startProfiler, threadTicks } from './profiler';
-import { Ledger, loadConfig } from '../../node';
+import { startWriterLedger } from './writer-ledger';
 import { issueRequest } from '../../test/node/fixtures/invoices';
 
 async function main(): Promise<void> {
   const on = process.argv[2] !== 'off';
   const total = Number(process.argv[3] ?? 20000);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-prof-node-'));
-  const ledger = await Ledger.start(loadConfig({ TIANFU_DATA_DIR: dir, TIANFU_CHAIN_PORT: '0', TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_DURABLE: 'true', TIANFU_MMD_MS: '600000', TIANFU_STATE_MAP: String(on) }));
+  const { ledger, dir } = await startWriterLedger(on, 'tianfu-prof-node-');
   let n = 1;
   const loop = async (c: number, count: number): Promise<number> => {
     const reqs = Array.from({ length: count }, () => issueRequest(n++));

@@ -9,10 +9,8 @@
  * Linux for the per-thread figure. Not part of `npm run bench` (~2 minutes).
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { threadTicks } from './profiler';
-import { Ledger, loadConfig } from '../../node';
+import { startWriterLedger } from './writer-ledger';
 import { issueRequest } from '../../test/node/fixtures/invoices';
 
 /** CPU ticks (1/100 s) of this process's main thread, or NaN where /proc is missing. */
@@ -31,8 +29,7 @@ interface Segment {
 }
 
 async function grow(stateMap: boolean, segments: number, perSegment: number): Promise<Segment[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-bench-growth-'));
-  const ledger = await Ledger.start(loadConfig({ TIANFU_DATA_DIR: dir, TIANFU_CHAIN_PORT: '0', TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_DURABLE: 'true', TIANFU_MMD_MS: '600000', TIANFU_STATE_MAP: String(stateMap) }));
+  const { ledger, dir } = await startWriterLedger(stateMap, 'tianfu-bench-growth-');
   const out: Segment[] = [];
   try {
     let n = 1;

@@ -22,7 +22,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Ledger, loadConfig, type SubmitRequest } from '../../node';
+import { type Ledger, type SubmitRequest } from '../../node';
+import { startWriterLedger } from './writer-ledger';
 import { EMPTY_SUBTREE, keyBit, leafValueHash, mapInternalNode, mapKey, mapLeafNode, mapNodeHash, nextStateLeaf, toHex, verifyMapProof, type Hex, type MapProof, type StateLeaf } from '../../node/protocol';
 import { StateMapStore, type MapChange } from '../../node/state';
 import { openDatabase, writeOps } from '../../node/store/db';
@@ -81,8 +82,7 @@ async function closedLoop(concurrency: number, total: number, job: (i: number) =
 }
 
 async function startLedger(stateMap: boolean): Promise<{ ledger: Ledger; dir: string; prepareMs: { ms: number; records: number } }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tianfu-bench-smt-'));
-  const ledger = await Ledger.start(loadConfig({ TIANFU_DATA_DIR: dir, TIANFU_CHAIN_PORT: '0', TIANFU_CHECKPOINT_INTERVAL_MS: '1000', TIANFU_DURABLE: 'true', TIANFU_MMD_MS: '600000', TIANFU_STATE_MAP: String(stateMap) }));
+  const { ledger, dir } = await startWriterLedger(stateMap, 'tianfu-bench-smt-');
   const prepareMs = { ms: 0, records: 0 };
   const map = ledger.sequencer.stateMap;
   if (map) {
