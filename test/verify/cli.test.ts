@@ -2,7 +2,7 @@
  * `tianfu verify` as a user runs it: a child process `node scripts/tianfu.js verify ...` against a
  * real node's embedded chain. Exit 0 valid, 1 invalid or pending, 2 unusable input.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,29 +16,18 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 type CliResult = { code: number; stdout: string; stderr: string };
 
-/** Runs the CLI; a run killed at the (generous, loaded-machine) limit is code -1 and says so in stderr. */
-function tianfu(args: string[]): Promise<CliResult> {
+/**
+ * Runs the CLI; a run killed at the (generous, loaded-machine) limit is code -1 and says so in stderr.
+ * `closeStdout`: the reader closes its end of stdout at once (as `| head -0` does), so every write to it meets a closed pipe.
+ */
+function tianfu(args: string[], opts: { closeStdout?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'scripts', 'tianfu.js'), ...args], { cwd: ROOT, timeout: 180_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [path.join(ROOT, 'scripts', 'tianfu.js'), ...args], { cwd: ROOT, timeout: 180_000 }, (err, stdout, stderr) => {
       const killed = err && (err as { killed?: boolean }).killed ? `\n(killed after 180 s: ${(err as { signal?: string }).signal})` : '';
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
       resolve({ code, stdout, stderr: stderr + killed });
     });
-  });
-}
-
-/** Runs the CLI with a reader that closes its end of stdout at once (as `| head -0` does): every write to stdout meets a closed pipe. */
-function tianfuClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'tianfu.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
+    if (opts.closeStdout) child.stdout?.destroy();
   });
 }
 
@@ -142,9 +131,10 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
   });
 
   it('a reader that stops early (| head) does not crash it: the verdict is still the exit code (0 valid, 1 invalid), no EPIPE trace', async () => {
-    const [valid, tampered] = await Promise.all([tianfuClosedStdout(['verify', files.invoice!, '--rpc', rpc]), tianfuClosedStdout(['verify', files.tampered!, '--rpc', rpc, '--json'])]);
-    expect(valid, valid.stderr).toEqual({ code: 0, stderr: '' });
-    expect(tampered, tampered.stderr).toEqual({ code: 1, stderr: '' });
+    const closed = { closeStdout: true };
+    const [valid, tampered] = await Promise.all([tianfu(['verify', files.invoice!, '--rpc', rpc], closed), tianfu(['verify', files.tampered!, '--rpc', rpc, '--json'], closed)]);
+    expect(valid, valid.stderr).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(tampered, tampered.stderr).toEqual({ code: 1, stdout: '', stderr: '' });
   });
 
   it('--registry / --log-id pin the registry and log: another registry exits 1 at registry-code; a malformed pin exits 2', async () => {
