@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   TIANFU_INTAKE_WORKERS: int(0, 64).default(1),
   // The state map (status proofs): updated with every group commit, its root logged as a state.root entry with every checkpoint.
   TIANFU_STATE_MAP: bool.default(true),
+  // LevelDB's write buffer (memtable) in MiB: how much is written before it is flushed to a sorted file (docs/BENCH.md "LevelDB write buffer").
+  TIANFU_DB_WRITE_BUFFER_MB: int(1, 1024).default(64),
   // Read by node/crypto/secp256k1.ts when it loads (before any config): validated here so a typo stops the start.
   TIANFU_SECP256K1: z.enum(['auto', 'native', 'wasm']).default('auto'),
   TIANFU_MAX_EVIDENCE_BYTES: z.coerce.number().int().min(1).default(2 * 1024 ** 3),
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     signingWorkers: e.TIANFU_SIGNING_WORKERS,
     intakeWorkers: e.TIANFU_INTAKE_WORKERS,
     stateMap: e.TIANFU_STATE_MAP,
+    dbWriteBufferBytes: e.TIANFU_DB_WRITE_BUFFER_MB * 1024 * 1024,
     secp256k1: e.TIANFU_SECP256K1,
     maxEvidenceBytes: e.TIANFU_MAX_EVIDENCE_BYTES,
     logLevel: e.TIANFU_LOG_LEVEL,

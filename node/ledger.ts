@@ -149,7 +149,7 @@ export class Ledger {
       }
 
       // 4. Store, sequencer, anchorer.
-      const db = await openDatabase(path.join(config.dataDir, 'ledger'));
+      const db = await openDatabase(path.join(config.dataDir, 'ledger'), { writeBufferSize: config.dbWriteBufferBytes });
       const log = await LogStore.open(db);
       // Built once: the sequencer applies them, the invoice service validates with the very same.
       const invoiceRules = createInvoiceRules(config.usccLegacyExceptions ? { legacyUsccExceptions: config.usccLegacyExceptions } : {});
