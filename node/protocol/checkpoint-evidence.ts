@@ -39,19 +39,9 @@ export interface TimeEvidence {
   steps: TimeEvidenceStep[];
 }
 
-export interface TimeEvidence {
-  /** 'not-provided': no token in the bundle (no TSA configured, or not yet obtained: refresh). */
-  status: 'ok' | 'failed' | 'skipped' | 'not-provided';
-  checkpoint: number | null;
-  /** The newest acceptance time among the items the checkpoint covers: it cannot have existed earlier. */
-  notBefore: string | null;
-  tokens: TokenSummary[];
-  steps: TimeEvidenceStep[];
-}
-
-/** checkpoint-signature: the bundle's signed checkpoint is the one its items' anchor names, signed by the log operator. */
 /**
- * `anchoredBy`: the log's operator by the registry at the anchoring block, when the verifier read it.
+ * checkpoint-signature: the bundle's signed checkpoint is the one its items' anchor names, signed by the
+ * log operator. `anchoredBy`: the log's operator by the registry at the anchoring block, when the verifier read it.
  * A checkpoint keeps the signature it was anchored (and time-stamped) with: after a key rotation the
  * bundle's operator is the new key, and the checkpoint's signer is the key that was operator then.
  */

@@ -8,12 +8,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ChainReadError } from '../../node/protocol';
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
 import { domainHistoryRules, verifyBundle, type VerificationReport } from '../../node/verifier';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
-import { ExitCode, UsageError, apiKeyFrom, printJson } from './common';
+import { ExitCode, UsageError, apiKeyFrom, positiveInt, printJson } from './common';
 import { DEFAULT_RPC_URL, capturePackageOf, formatReport, hashFile, readBundleFile } from './verify';
 
 interface CaptureFlags {
@@ -135,14 +135,6 @@ export async function runCapture(url: string, flags: CaptureFlags): Promise<numb
   if (flags.json) printJson({ capture: job, files: { package: pkgFile, bundle: bundleFile }, verification: report });
   else process.stdout.write(formatReport(report, { rpc, bundleFile, file: pkgFile }));
   return report.accepted ? ExitCode.Ok : ExitCode.Invalid;
-}
-
-function positiveInt(max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be an integer from 1 to ${max}`);
-    return n;
-  };
 }
 
 export function register(program: Command): void {

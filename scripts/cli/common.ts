@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 /** Shared CLI plumbing: exit codes and the usage error (exit 2). */
 export const ExitCode = { Ok: 0, Invalid: 1, Unusable: 2 } as const;
 
@@ -40,4 +41,13 @@ export function apiKeyFrom(flags: { key?: string; keyFile?: string }, what: stri
   }
   if (process.env.TIANFU_API_KEY) return process.env.TIANFU_API_KEY;
   throw new UsageError(`${what} is needed: --key, --key-file or env TIANFU_API_KEY`);
+}
+
+/** A flag's parser for an integer from 1 to `max`: commander reports the refusal with the flag's name (exit 2). */
+export function positiveInt(max: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be an integer from 1 to ${max}`);
+    return n;
+  };
 }

@@ -6,14 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { JsonRpcProvider, Network, isAddress } from 'ethers';
 import { deploy, DEFAULT_LOG_NAME } from '../deploy';
 import { loadSigner, SignerError } from '../../node/chain/signer';
 import { writeAddressBook } from '../../node/chain/address-book';
 import { probeChainId as probeRpcChainId } from '../../node/chain/chain-reader';
 import { ChainReadError } from '../../node/protocol/chain';
-import { UsageError, printJson } from './common';
+import { UsageError, positiveInt, printJson } from './common';
 import type { Hex } from '../../node/protocol';
 
 interface DeployFlags {
@@ -40,12 +40,6 @@ export async function probeChainId(rpcUrl: string): Promise<bigint> {
     if (err instanceof ChainReadError) throw new UsageError(err.message.replace(/^RPC URL/, '--rpc'));
     throw err;
   }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be an integer from 1 to 1000');
-  return n;
 }
 
 export async function runDeploy(flags: DeployFlags): Promise<void> {
@@ -111,7 +105,7 @@ export function register(program: Command): void {
     .option('--log-id <hex>', 'explicit 32-byte log id instead of one derived from the name')
     .option('--operator <address>', 'the log operator (default: the deployer)')
     .option('--admin <address>', 'the registry admin (default: the deployer)')
-    .option('--confirmations <n>', 'confirmations to wait for per transaction', positiveInt, 1)
+    .option('--confirmations <n>', 'confirmations to wait for per transaction', positiveInt(1000), 1)
     .option('--out <file>', 'address book to write', './data/address-book.json')
     .option('--force', 'overwrite an existing address book')
     .option('--json', 'print the address book as JSON')

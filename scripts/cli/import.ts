@@ -9,8 +9,8 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { ExitCode, UsageError, apiKeyFrom, printJson } from './common';
+import type { Command } from 'commander';
+import { ExitCode, UsageError, apiKeyFrom, positiveInt, printJson } from './common';
 import { progressBar } from './progress';
 
 interface ImportFlags {
@@ -158,12 +158,6 @@ function summary(results: FileResult[]): { files: number; created: number; dupli
   return { files: results.length, created: n('created'), duplicates: n('duplicate'), refused: n('refused') };
 }
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be an integer from 1 to 1000');
-  return n;
-};
-
 export function register(program: Command): void {
   program
     .command('import')
@@ -172,7 +166,7 @@ export function register(program: Command): void {
     .requiredOption('--api <url>', 'the node API, e.g. http://127.0.0.1:8080')
     .option('--key <key>', 'issuer API key (default: env TIANFU_API_KEY)')
     .option('--key-file <file>', 'read the issuer key from a file')
-    .option('--batch <n>', 'documents per request (1-1000)', positiveInt, 100)
+    .option('--batch <n>', 'documents per request (1-1000)', positiveInt(1000), 100)
     .option('--json', 'machine-readable output')
     .action(async (paths: string[], flags: ImportFlags) => {
       const { results, exitCode } = await runImport(paths, flags);

@@ -18,7 +18,7 @@ import { CAPTURE_MANIFEST_PATH, indexCapturePackage, type CapturePackageIndex } 
 import { connectChainReader, DEFAULT_RPC_TIMEOUT_MS } from '../../node/chain/chain-reader';
 import { StatusProofFormatError, isStatusProof, verifyStatusProof, type StatusVerificationReport } from '../../node/verifier';
 import { domainHistoryRules, verifyBundle, type VerificationReport, type VerificationStep, type VerifyFileDigests } from '../../node/verifier';
-import { ExitCode, UsageError, printJson } from './common';
+import { ExitCode, UsageError, positiveInt, printJson } from './common';
 import { recoverEip191Signer } from '../../node/crypto/eip191';
 import type * as ReportModule from './report';
 
@@ -385,14 +385,6 @@ function hexArg(re: RegExp, what: string) {
   return (value: string): string => {
     if (!re.test(value)) throw new InvalidArgumentError(`must be ${what}`);
     return value;
-  };
-}
-
-function positiveInt(max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be an integer from 1 to ${max}`);
-    return n;
   };
 }
 

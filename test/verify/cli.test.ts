@@ -137,15 +137,21 @@ describe('tianfu verify (CLI, child process, real chain)', () => {
     expect(tampered, tampered.stderr).toEqual({ code: 1, stdout: '', stderr: '' });
   });
 
-  it('--registry / --log-id pin the registry and log: another registry exits 1 at registry-code; a malformed pin exits 2', async () => {
+  it('--registry / --log-id pin the registry and log: another registry exits 1 at registry-code; a malformed pin or count exits 2', async () => {
     const other = '0x' + '12'.repeat(20);
-    const [pinnedOther, badArg] = await Promise.all([
+    const [pinnedOther, badArg, noConfirmations, fractionalTimeout] = await Promise.all([
       tianfu(['verify', files.invoice!, '--rpc', rpc, '--registry', other]),
       tianfu(['verify', files.invoice!, '--rpc', rpc, '--log-id', '0x12']),
+      tianfu(['verify', files.invoice!, '--rpc', rpc, '--confirmations', '0']),
+      tianfu(['verify', files.invoice!, '--rpc', rpc, '--timeout', '1.5']),
     ]);
     expect(pinnedOther.code, pinnedOther.stderr).toBe(1);
     expect(pinnedOther.stdout).toMatch(/First failing step: registry-code/);
     expect(badArg.code).toBe(2);
+    expect(noConfirmations.code).toBe(2);
+    expect(noConfirmations.stderr).toMatch(/--confirmations <n>.*must be an integer from 1 to 1000000/);
+    expect(fractionalTimeout.code).toBe(2);
+    expect(fractionalTimeout.stderr).toMatch(/--timeout <ms>.*must be an integer from 1 to 600000/);
   });
 
   it('evidence: the file is hashed (SHA-256 and SM3): exit 0 for the deposited file, 1 for one changed byte', async () => {
